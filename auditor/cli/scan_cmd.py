@@ -1,0 +1,110 @@
+"""`auditor scan`: build the configuration, run the engine, write the output, gate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from auditor.cli.common import add_db_flag, output_stream
+from auditor.config import FAIL_ON_CHOICES, FRAMEWORKS, AuditConfig, AwsTargets, parse_fail_on, resolve_db_path
+from auditor.engine import gate_exit_code, run_scan
+from auditor.errors import UsageError
+from auditor.outputs import FORMATS
+from auditor.store import Store
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("scan", help="scan targets, store the run, print findings, gate on severity")
+    p.add_argument("--config", metavar="FILE", help="audit.yaml with targets and settings (flags override it)")
+    g = p.add_argument_group("AWS")
+    g.add_argument("--aws", action="store_true", help="scan the AWS account(s) of the default credential chain")
+    g.add_argument("--aws-profile", metavar="P")
+    g.add_argument("--aws-region", metavar="R", action="append", default=[], help="repeatable; default: all enabled")
+    g.add_argument("--aws-role-arn", metavar="ARN", action="append", default=[], help="repeatable: assume this role")
+    g.add_argument("--aws-org-role", metavar="NAME", help="AWS Organizations: assume NAME in every member account")
+    g.add_argument(
+        "--allowed-region", metavar="R", action="append", default=[], help="GDPR Art. 44: regions allowed for data"
+    )
+    t = p.add_argument_group("targets")
+    t.add_argument("--iac", metavar="PATH", action="append", default=[], help="infrastructure as code (checkov)")
+    t.add_argument("--code", metavar="PATH", action="append", default=[], help="source code (semgrep)")
+    t.add_argument("--deps", metavar="PATH", action="append", default=[], help="Python dependencies (pip-audit)")
+    t.add_argument("--image", metavar="REF_OR_TAR", action="append", default=[], help="container image")
+    t.add_argument("--secrets-inventory", metavar="FILE", help="YAML inventory of secrets and certificates")
+    o = p.add_argument_group("output and gate")
+    o.add_argument("--framework", default=",".join(FRAMEWORKS), help="comma-separated: soc2,gdpr (default: both)")
+    add_db_flag(o)
+    o.add_argument("--format", choices=sorted(FORMATS), default="table")
+    o.add_argument("--output", metavar="FILE", help="write the output here instead of stdout")
+    o.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default="none", help="exit 1 on an unwaived FAIL at or above")
+    o.add_argument("--allow-errors", action="store_true", help="do not exit 3 when some checks could not run")
+    o.add_argument("--offline", action="store_true", help="forbid any network look-up (vulnerability data)")
+    o.add_argument("--organisation", metavar="NAME", help="organisation name for the run and its reports")
+    p.set_defaults(func=cmd_scan)
+
+
+def config_from_args(args: argparse.Namespace) -> AuditConfig:
+    frameworks = tuple(f.strip() for f in args.framework.split(",") if f.strip())
+    for fw in frameworks:
+        if fw not in FRAMEWORKS:
+            raise UsageError(f"unknown framework {fw!r} (choose from {', '.join(FRAMEWORKS)})")
+    if not frameworks:
+        raise UsageError("--framework needs at least one framework")
+    aws_enabled = bool(args.aws or args.aws_profile or args.aws_role_arn or args.aws_org_role)
+    base = AuditConfig()
+    return AuditConfig(
+        organisation=args.organisation or base.organisation,
+        frameworks=frameworks,
+        db_path=resolve_db_path(args.db),
+        aws=AwsTargets(
+            enabled=aws_enabled,
+            profile=args.aws_profile,
+            regions=tuple(args.aws_region),
+            role_arns=tuple(args.aws_role_arn),
+            organization_role=args.aws_org_role,
+            allowed_regions=tuple(args.allowed_region),
+        ),
+        iac_paths=tuple(Path(p) for p in args.iac),
+        code_paths=tuple(Path(p) for p in args.code),
+        deps_paths=tuple(Path(p) for p in args.deps),
+        images=tuple(args.image),
+        secrets_inventory=Path(args.secrets_inventory) if args.secrets_inventory else None,
+        fail_on=parse_fail_on(args.fail_on),
+        allow_errors=args.allow_errors,
+        offline=args.offline,
+    )
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    if args.config:
+        raise UsageError("--config files arrive with scheduled audits; pass targets as flags for now")
+    config = config_from_args(args)
+    store = Store.open(config.db_path, create=True)
+    try:
+        with progress_reporter() as progress:
+            result = run_scan(config, store, progress=progress)
+        with output_stream(args.output) as stream:
+            FORMATS[args.format](result, stream)
+    finally:
+        store.close()
+    return gate_exit_code(result.findings, config.fail_on, config.allow_errors)
+
+
+@contextmanager
+def progress_reporter() -> Iterator[Callable[[str, str], None]]:
+    """A live status line on a terminal; nothing at all when stderr is piped."""
+    if not sys.stderr.isatty():
+        yield lambda provider, message: None
+        return
+    from rich.console import Console
+
+    console = Console(file=sys.stderr)
+    with console.status("scanning ...") as status:
+
+        def report(provider: str, message: str) -> None:
+            status.update(f"[bold]{provider}[/]: {message}")
+
+        yield report

@@ -1,0 +1,36 @@
+"""The one clock. Ages, expiries and run timestamps read it, so tests can set "now".
+
+`AUDITOR_NOW` (an ISO-8601 timestamp) fixes the clock for a whole process: the test
+suite and the demo use it to place runs on past days.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timezone
+
+from auditor.errors import ConfigError
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse an ISO date or timestamp; naive values are UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"not an ISO-8601 date or time: {text!r}") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    fixed = os.environ.get("AUDITOR_NOW")
+    if fixed:
+        return parse_instant(fixed)
+    return datetime.now(timezone.utc)
+
+
+def as_utc_datetime(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)

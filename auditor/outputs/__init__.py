@@ -1,0 +1,22 @@
+"""Output formats: each renders one ScanResult to a text stream.
+
+Add a format by writing a module with `write(result, stream)` and listing it in
+FORMATS. Every format renders every finding, whatever its status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+from auditor.outputs import json_output, table
+
+if TYPE_CHECKING:
+    from auditor.engine import ScanResult
+
+Writer = Callable[["ScanResult", TextIO], None]
+
+FORMATS: dict[str, Writer] = {
+    "table": table.write,
+    "json": json_output.write,
+}

@@ -1,0 +1,26 @@
+"""`--format json`: the machine contract `auditor.scan/1` (design.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from auditor.engine import ScanResult
+
+SCHEMA = "auditor.scan/1"
+
+
+def to_document(result: ScanResult) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "run": result.run.to_dict(),
+        "summary": result.summary,
+        "findings": [f.to_dict() for f in result.findings],
+        "controls": [c.to_dict() for c in result.controls],
+    }
+
+
+def write(result: ScanResult, stream: TextIO) -> None:
+    json.dump(to_document(result), stream, indent=2, sort_keys=False, default=str)
+    stream.write("\n")

@@ -1,0 +1,87 @@
+"""The provider interface: one small abstract class.
+
+A provider declares its checks as data (`checks()`), says whether a configuration
+selects it (`selected()`), validates its inputs up front (`prepare()`, raising
+InputError for unusable input so that nothing is written), and yields findings
+(`run()`). Checks that could not look yield ERROR findings; the engine turns any
+exception that escapes into ERROR findings for every check that produced nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from auditor.config import AuditConfig
+from auditor.models import CheckInfo, Finding, Resource, Status
+
+
+@dataclass
+class ScanContext:
+    config: AuditConfig
+    now: datetime
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("auditor.scan"))
+    progress: Callable[[str, str], None] = field(default=lambda provider, msg: None)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+
+class Provider(ABC):
+    """Subclass, set `name`, implement `checks`, `selected` and `run`."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def checks(self) -> list[CheckInfo]:
+        """Metadata of every check this provider can produce."""
+
+    def tool_id_patterns(self) -> list[str]:
+        """Glob patterns of tool check ids (e.g. `iac.CKV_*`) the catalog may reference."""
+        return []
+
+    @abstractmethod
+    def selected(self, config: AuditConfig) -> bool:
+        """Whether this configuration asks for this provider."""
+
+    def targets(self, config: AuditConfig) -> list[str]:
+        """Human-readable list of what this provider will scan (for the run record)."""
+        return []
+
+    def prepare(self, ctx: ScanContext) -> None:  # noqa: B027 - optional hook
+        """Validate inputs before anything is written; raise InputError when unusable."""
+
+    @abstractmethod
+    def run(self, ctx: ScanContext) -> Iterator[Finding]:
+        """Yield findings. PASS findings carry evidence too."""
+
+    # Helpers shared by every provider -------------------------------------------------
+
+    def check_map(self) -> dict[str, CheckInfo]:
+        return {c.id: c for c in self.checks()}
+
+    def finding(
+        self,
+        check: CheckInfo,
+        status: Status,
+        resource: Resource,
+        message: str,
+        evidence: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Finding:
+        """A finding with the check's title, severity and remediation filled in."""
+        kwargs.setdefault("severity", check.severity)
+        return Finding(
+            check_id=check.id,
+            status=status,
+            resource=resource,
+            message=message,
+            title=check.title,
+            provider=self.name,
+            remediation=check.remediation,
+            evidence=evidence or {},
+            **kwargs,
+        )

@@ -109,7 +109,9 @@ def load_framework(path: Path) -> Framework:
                 manual_evidence=tuple(str(m) for m in raw.get("manual_evidence") or ()),
             )
         )
-    return Framework(id=fw, name=str(data.get("name") or fw), version=str(data.get("version") or ""), controls=tuple(controls))
+    return Framework(
+        id=fw, name=str(data.get("name") or fw), version=str(data.get("version") or ""), controls=tuple(controls)
+    )
 
 
 @lru_cache(maxsize=1)
@@ -179,7 +181,7 @@ def roll_up(
         for ref in f.controls:
             if not ref.startswith(prefix):
                 continue
-            cid = ref[len(prefix):]
+            cid = ref[len(prefix) :]
             if cid in counts:
                 counts[cid][f.status.value] += 1
                 ran[cid].add(f.check_id)

@@ -7,7 +7,7 @@ suite and the demo use it to place runs on past days.
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from auditor.errors import ConfigError
 
@@ -19,18 +19,18 @@ def parse_instant(text: str) -> datetime:
     except ValueError:
         raise ConfigError(f"not an ISO-8601 date or time: {text!r}") from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
     fixed = os.environ.get("AUDITOR_NOW")
     if fixed:
         return parse_instant(fixed)
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def as_utc_datetime(value: date | datetime) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)

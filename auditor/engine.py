@@ -89,7 +89,7 @@ def collect_provider(provider: Provider, ctx: ScanContext) -> list[Finding]:
                 raise KeyboardInterrupt
     except KeyboardInterrupt:
         raise
-    except Exception as exc:  # noqa: BLE001 - every failure must become data
+    except Exception as exc:
         error = f"{type(exc).__name__}: {exc}".replace("\n", " ")
         log.error("provider %s failed: %s", provider.name, error, exc_info=log.isEnabledFor(logging.DEBUG))
         seen = {f.check_id for f in findings}
@@ -171,7 +171,7 @@ def run_scan(
         reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
         try:
             store.fail_run(run.id, reason, utcnow())
-        except Exception:  # noqa: BLE001 - the original error matters more
+        except Exception:
             log.exception("could not mark run %s failed", run.id)
         raise
     return ScanResult(run=stored, findings=findings, controls=controls, summary=summary, checks=checks)
@@ -205,7 +205,10 @@ def _collect_all(providers: list[Provider], ctx: ScanContext, max_workers: int) 
 
 
 def gate_exit_code(
-    findings: Iterable[Finding], fail_on: Severity | None, allow_errors: bool, gated: Callable[[Finding], bool] | None = None
+    findings: Iterable[Finding],
+    fail_on: Severity | None,
+    allow_errors: bool,
+    gated: Callable[[Finding], bool] | None = None,
 ) -> int:
     """0 ok; 1 an unwaived FAIL at or above `fail_on`; 3 incomplete (ERROR) without --allow-errors.
 

@@ -482,9 +482,7 @@ class Store:
             ],
         )
         # Failing findings of a scanned provider that this run no longer reports: resolved.
-        providers = json.loads(
-            self.db.execute("SELECT providers FROM runs WHERE id=?", [run_id]).fetchone()[0] or "[]"
-        )
+        providers = json.loads(self.db.execute("SELECT providers FROM runs WHERE id=?", [run_id]).fetchone()[0] or "[]")
         if providers:
             marks = ",".join("?" for _ in providers)
             conn.execute(
@@ -494,12 +492,17 @@ class Store:
                 [run_id, when, run_id, *providers],
             )
         # Observation intervals: extend the unchanged, open new ones for the rest.
-        open_rows = {
-            fp: (oid, st, sev, dh)
-            for oid, fp, st, sev, dh in conn.execute(
-                "SELECT id, fingerprint, status, severity, details_hash FROM observations WHERE last_seq = ?", [prev]
-            )
-        } if prev else {}
+        open_rows = (
+            {
+                fp: (oid, st, sev, dh)
+                for oid, fp, st, sev, dh in conn.execute(
+                    "SELECT id, fingerprint, status, severity, details_hash FROM observations WHERE last_seq = ?",
+                    [prev],
+                )
+            }
+            if prev
+            else {}
+        )
         extend: list[tuple[int, int]] = []
         new_rows: list[tuple[str, int, int, str, str, str]] = []
         for fp, st, sev, dh in obs:
@@ -564,10 +567,7 @@ class Store:
         sql = "SELECT * FROM runs ORDER BY seq DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return [
-            (self._run_from_row(r), json.loads(r["summary"]) if r["summary"] else {})
-            for r in self.db.query(sql)
-        ]
+        return [(self._run_from_row(r), json.loads(r["summary"]) if r["summary"] else {}) for r in self.db.query(sql)]
 
     def get_run(self, ref: str) -> Run:
         """A run by id, unique id prefix, or `latest` (the newest stored run)."""

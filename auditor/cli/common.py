@@ -14,7 +14,7 @@ from auditor.errors import UsageError
 from auditor.store import Store
 
 
-def add_db_flag(parser: argparse.ArgumentParser) -> None:
+def add_db_flag(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     parser.add_argument("--db", metavar="PATH", help="database file (default: $AUDITOR_DB, else ./auditor.db)")
 
 

@@ -98,7 +98,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
             }
         )
     console = make_console(sys.stdout)
-    console.print(f"Diff {a.id} -> {b.id}: {len(diff.new)} new, {len(diff.resolved)} resolved, {len(diff.changed)} changed")
+    console.print(
+        f"Diff {a.id} -> {b.id}: {len(diff.new)} new, {len(diff.resolved)} resolved, {len(diff.changed)} changed"
+    )
     for name, changes in groups.items():
         if not changes:
             continue
@@ -107,7 +109,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
             table.add_column(col, overflow="fold")
         for c in changes:
             table.add_row(
-                c.fingerprint[:12], escape(c.check_id), escape(c.resource_id), c.severity, c.before or "-", c.after or "-"
+                c.fingerprint[:12],
+                escape(c.check_id),
+                escape(c.resource_id),
+                c.severity,
+                c.before or "-",
+                c.after or "-",
             )
         console.print(table)
     return 0
@@ -182,6 +189,8 @@ def cmd_trend(args: argparse.Namespace) -> int:
             continue
         rate = f"{100 * s['pass_rate']:.0f} %" if s["pass_rate"] is not None else "-"
         timeline = "".join(marks.get(st, ".") for st in statuses[-40:])
-        table.add_row(f"{s['framework']}:{s['control']}", str(s["runs"]), str(s["passed"]), rate, statuses[-1], timeline)
+        table.add_row(
+            f"{s['framework']}:{s['control']}", str(s["runs"]), str(s["passed"]), rate, statuses[-1], timeline
+        )
     console.print(table)
     return 0

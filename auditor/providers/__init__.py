@@ -29,6 +29,7 @@ def discover_providers(eps: list[EntryPoint] | None = None) -> dict[str, type[Pr
     for ep in eps if eps is not None else list(entry_points(group=ENTRY_POINT_GROUP)):
         cls = load_provider(ep)
         if cls.name in found and found[cls.name] is not cls:
-            raise AuditorError(f"two providers claim the name {cls.name!r}: {ep.value} and {found[cls.name].__module__}")
+            other = found[cls.name].__module__
+            raise AuditorError(f"two providers claim the name {cls.name!r}: {ep.value} and {other}")
         found[cls.name] = cls
     return dict(sorted(found.items()))

@@ -235,4 +235,3 @@ def read_certificate(path: Path) -> x509.Certificate:
         return x509.load_der_x509_certificate(data)
     except ValueError:
         raise CertificateError(f"{path.name} holds no readable X.509 certificate (PEM or DER)") from None
-

@@ -81,9 +81,9 @@ def load_inventory(path: Path, default_max_age_days: int = 90) -> Inventory:
     entries: list[InventoryEntry] = []
     seen: set[str] = set()
     for index, raw in enumerate(items):
-        line = lines[index] if index < len(lines) else 0
-        at = f"{where}:{line}"
-        entry = _parse_entry(raw, at, line, path.parent, default_max_age_days)
+        line_no = lines[index] if index < len(lines) else 0
+        at = f"{where}:{line_no}"
+        entry = _parse_entry(raw, at, line_no, path.parent, default_max_age_days)
         if entry.name in seen:
             raise InputError(f"{at}: duplicate secret name {entry.name!r}")
         seen.add(entry.name)

@@ -32,6 +32,13 @@ ALLOWED_KEYS = {"name", "owner", "system", "last_rotated", "max_age_days", "cert
 FORBIDDEN_KEYS = re.compile(r"(?i)^(value|secret|password|passwd|token|key|private_key|api_key|credential)s?$")
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text: we parse them ourselves, with clear errors."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
 @dataclass(frozen=True)
 class InventoryEntry:
     name: str
@@ -63,8 +70,8 @@ def load_inventory(path: Path, default_max_age_days: int = 90) -> Inventory:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{where}: cannot read secrets inventory: {exc}") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

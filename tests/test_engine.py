@@ -1,0 +1,175 @@
+"""The engine: concurrency, failures become ERROR findings, interrupted runs are marked failed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from auditor.config import AuditConfig
+from auditor.engine import gate_exit_code, run_scan, select_providers
+from auditor.errors import InputError, UsageError
+from auditor.models import CheckInfo, Finding, Resource, RunStatus, Severity, Status
+from auditor.providers.base import Provider, ScanContext
+from auditor.store import Store
+from tests.conftest import NOW
+
+
+def info(provider: str, name: str, severity: Severity = Severity.HIGH) -> CheckInfo:
+    return CheckInfo(f"{provider}.svc.{name}", name, severity, provider, "d", "r", "fix it", "thing")
+
+
+class Healthy(Provider):
+    name = "healthy"
+
+    def checks(self) -> list[CheckInfo]:
+        return [info("healthy", "one"), info("healthy", "two", Severity.LOW)]
+
+    def selected(self, config: AuditConfig) -> bool:
+        return True
+
+    def run(self, ctx: ScanContext) -> Iterator[Finding]:
+        one, two = self.checks()
+        yield self.finding(one, Status.PASS, Resource("h1", "thing"), "fine", {"observed": True})
+        yield self.finding(two, Status.FAIL, Resource("h2", "thing"), "bad", {"observed": False})
+
+
+class CrashesMidway(Provider):
+    name = "crashy"
+
+    def checks(self) -> list[CheckInfo]:
+        return [info("crashy", "first"), info("crashy", "second"), info("crashy", "third")]
+
+    def selected(self, config: AuditConfig) -> bool:
+        return True
+
+    def run(self, ctx: ScanContext) -> Iterator[Finding]:
+        first = self.checks()[0]
+        yield self.finding(first, Status.PASS, Resource("c1", "thing"), "fine")
+        raise RuntimeError("service exploded: AKIAIOSFODNN7EXAMPLE leaked in error text")
+
+
+class CrashesAtOnce(Provider):
+    name = "dead"
+
+    def checks(self) -> list[CheckInfo]:
+        return [info("dead", "only")]
+
+    def selected(self, config: AuditConfig) -> bool:
+        return True
+
+    def run(self, ctx: ScanContext) -> Iterator[Finding]:
+        raise ConnectionError("endpoint unreachable")
+        yield  # pragma: no cover
+
+
+class Interrupted(Provider):
+    name = "interrupted"
+
+    def checks(self) -> list[CheckInfo]:
+        return [info("interrupted", "only")]
+
+    def selected(self, config: AuditConfig) -> bool:
+        return True
+
+    def run(self, ctx: ScanContext) -> Iterator[Finding]:
+        raise KeyboardInterrupt
+        yield  # pragma: no cover
+
+
+class BadInput(Healthy):
+    name = "badinput"
+
+    def prepare(self, ctx: ScanContext) -> None:
+        raise InputError("target.tar: not an image")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store.open(tmp_path / "a.db")
+
+
+def test_provider_crash_becomes_error_for_unreported_checks_only(store: Store) -> None:
+    result = run_scan(AuditConfig(), store, providers=[Healthy(), CrashesMidway(), CrashesAtOnce()], now=NOW)
+    got = {(f.check_id, f.status) for f in result.findings}
+    assert got == {
+        ("healthy.svc.one", Status.PASS),
+        ("healthy.svc.two", Status.FAIL),
+        ("crashy.svc.first", Status.PASS),
+        ("crashy.svc.second", Status.ERROR),
+        ("crashy.svc.third", Status.ERROR),
+        ("dead.svc.only", Status.ERROR),
+    }
+    errors = [f for f in result.findings if f.status is Status.ERROR]
+    assert all("could not be evaluated" in f.message for f in errors)
+    dead = next(f for f in errors if f.check_id == "dead.svc.only")
+    assert "ConnectionError: endpoint unreachable" in dead.message
+    crashy = next(f for f in errors if f.check_id == "crashy.svc.second")
+    assert "AKIAIOSFODNN7EXAMPLE" not in crashy.message  # error text is redacted too
+    assert result.run.status is RunStatus.PARTIAL
+    assert store.get_run(result.run.id).status is RunStatus.PARTIAL
+
+
+def test_nothing_is_written_when_input_is_unusable(store: Store) -> None:
+    with pytest.raises(InputError):
+        run_scan(AuditConfig(), store, providers=[Healthy(), BadInput()], now=NOW)
+    assert store.list_runs() == []
+
+
+def test_interrupt_marks_run_failed_and_keeps_earlier_runs(store: Store) -> None:
+    first = run_scan(AuditConfig(), store, providers=[Healthy()], now=NOW)
+    with pytest.raises(KeyboardInterrupt):
+        run_scan(AuditConfig(), store, providers=[Healthy(), Interrupted()], now=NOW)
+    runs = store.list_runs()
+    assert [r.status for r, _ in runs] == [RunStatus.FAILED, RunStatus.COMPLETE]
+    assert runs[0][0].error == "interrupted"
+    assert store.get_run("latest").id == first.run.id
+    assert len(store.findings_for_run(first.run.id)) == 2
+
+
+def test_controls_are_attached_and_summary_counts(store: Store) -> None:
+    from auditor.providers.secrets import SecretsInventoryProvider
+
+    result = run_scan(AuditConfig(frameworks=("soc2",)), store, providers=[Healthy()], now=NOW)
+    assert all(f.controls == () for f in result.findings)  # unmapped test checks
+    assert result.summary == {
+        "total": 2,
+        "by_status": {"PASS": 1, "FAIL": 1, "ERROR": 0, "SKIPPED": 0, "WAIVED": 0},
+        "failed_by_severity": {"critical": 0, "high": 0, "medium": 0, "low": 1, "info": 0},
+    }
+    assert SecretsInventoryProvider().checks()[0].id == "secrets.inventory.rotation_age"
+
+
+def test_no_target_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="nothing to scan"):
+        select_providers(AuditConfig())
+
+
+def f(status: Status, severity: Severity) -> Finding:
+    return Finding("x.y.z", status, severity, Resource(f"{status}{severity}", "t"), "m")
+
+
+@pytest.mark.parametrize(
+    ("findings", "fail_on", "allow_errors", "code"),
+    [
+        ([f(Status.FAIL, Severity.HIGH)], Severity.HIGH, False, 1),
+        ([f(Status.FAIL, Severity.MEDIUM)], Severity.HIGH, False, 0),
+        ([f(Status.FAIL, Severity.CRITICAL)], None, False, 0),
+        ([f(Status.WAIVED, Severity.CRITICAL)], Severity.LOW, False, 0),
+        ([f(Status.ERROR, Severity.LOW)], None, False, 3),
+        ([f(Status.ERROR, Severity.LOW)], None, True, 0),
+        ([f(Status.ERROR, Severity.LOW), f(Status.FAIL, Severity.HIGH)], Severity.HIGH, False, 1),
+        ([f(Status.PASS, Severity.CRITICAL)], Severity.INFO, False, 0),
+    ],
+)
+def test_gate_exit_codes(findings: list[Finding], fail_on: Severity | None, allow_errors: bool, code: int) -> None:
+    assert gate_exit_code(findings, fail_on, allow_errors) == code
+
+
+def test_gate_respects_a_baseline_predicate() -> None:
+    known = f(Status.FAIL, Severity.HIGH)
+    new = replace(f(Status.FAIL, Severity.HIGH), resource=Resource("new", "t"), fingerprint="")
+    assert gate_exit_code([known], Severity.HIGH, False, gated=lambda x: x.fingerprint != known.fingerprint) == 0
+    assert gate_exit_code([known, new], Severity.HIGH, False, gated=lambda x: x.fingerprint != known.fingerprint) == 1

@@ -1,0 +1,220 @@
+"""The SQLite store: migrations, atomic runs, interval storage, history queries."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from auditor.errors import StoreError
+from auditor.models import Finding, Resource, Run, RunStatus, Severity, Status
+from auditor.store import SCHEMA_VERSION, Store
+from tests.conftest import NOW
+
+
+def finding(name: str, status: Status = Status.FAIL, message: str = "m", line: int | None = None) -> Finding:
+    return Finding(
+        check_id="t.svc.check",
+        status=status,
+        severity=Severity.HIGH,
+        resource=Resource(id=name, type="thing", path="f.tf" if line else None, line=line),
+        message=message,
+        provider="t",
+        evidence={"observed": name},
+    )
+
+
+def save(
+    store: Store,
+    findings: Iterable[Finding],
+    when: datetime = NOW,
+    providers: tuple[str, ...] = ("t",),
+    targets: tuple[str, ...] = ("t-target",),
+) -> Run:
+    run = Run(
+        id=f"run-{when:%Y%m%d%H%M%S}-{len(store.list_runs())}",
+        started_at=when,
+        finished_at=None,
+        status=RunStatus.RUNNING,
+        scanner_version="test",
+        targets=targets,
+    )
+    store.begin_run(run, providers)
+    return store.save_run(run.id, list(findings), [], RunStatus.COMPLETE, when, {"total": 0})
+
+
+def test_new_database_is_migrated_and_in_wal(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "a.db")
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.db.journal_mode == "wal"
+    assert {"runs", "findings", "observations", "details", "evidence", "control_results"} <= set(
+        store.db.table_names()
+    )
+    store.close()
+    assert Store.open(tmp_path / "a.db").schema_version() == SCHEMA_VERSION  # idempotent reopen
+
+
+def test_refuses_foreign_and_newer_databases(tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(StoreError, match="not an auditor database"):
+        Store.open(text)
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE x (a)").connection.commit()
+    with pytest.raises(StoreError, match="not an auditor database"):
+        Store.open(other)
+    newer = tmp_path / "newer.db"
+    Store.open(newer).close()
+    conn = sqlite3.connect(newer)
+    conn.execute("UPDATE auditor_meta SET value='999' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer auditor"):
+        Store.open(newer)
+    with pytest.raises(StoreError, match="no auditor database"):
+        Store.open(tmp_path / "missing.db", create=False)
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_findings_round_trip_exactly() -> None:
+    store = Store.memory()
+    original = [finding("a"), finding("b", Status.PASS, line=7), finding("c", Status.ERROR)]
+    run = save(store, original)
+    loaded = {f.fingerprint: f for f in store.findings_for_run(run.id)}
+    assert set(loaded) == {f.fingerprint for f in original}
+    for f in original:
+        got = loaded[f.fingerprint]
+        assert (got.status, got.severity, got.resource, got.message, got.evidence) == (
+            f.status,
+            f.severity,
+            f.resource,
+            f.message,
+            f.evidence,
+        )
+
+
+def test_identical_runs_extend_intervals_instead_of_copying() -> None:
+    store = Store.memory()
+    batch = [finding(f"r{i}") for i in range(50)]
+    for day in range(10):
+        save(store, batch, NOW + timedelta(days=day))
+    assert store.db["observations"].count == 50
+    assert store.db["details"].count == 50
+    assert store.db["evidence"].count == 50
+    runs = store.stored_runs(10)
+    assert len(runs) == 10
+    for run in runs:
+        assert len(store.findings_for_run(run.id)) == 50
+
+
+def test_diff_and_lifecycle_over_three_runs() -> None:
+    store = Store.memory()
+    r1 = save(store, [finding("a"), finding("b"), finding("c", Status.PASS)], NOW)
+    r2 = save(store, [finding("a"), finding("b", Status.PASS), finding("c", Status.FAIL)], NOW + timedelta(days=1))
+    diff = store.diff(r1, r2)
+    assert [c.resource_id for c in diff.new] == ["c"]
+    assert [c.resource_id for c in diff.resolved] == ["b"]
+    assert diff.changed == []
+    # "a" disappears from a run that scanned its provider: resolved; "b" regresses.
+    r3 = save(store, [finding("b"), finding("c")], NOW + timedelta(days=2))
+    diff = store.diff(r2, r3)
+    assert [c.resource_id for c in diff.resolved] == ["a"]
+    assert [c.resource_id for c in diff.new] == ["b"]
+    life_a, _ = store.history(finding("a").fingerprint)
+    assert life_a["resolved_run"] == r3.id
+    life_b, intervals = store.history(finding("b").fingerprint)
+    assert life_b["resolved_run"] is None and life_b["status"] == "FAIL"
+    assert [(i["status"], i["first_run"], i["last_run"]) for i in intervals] == [
+        ("FAIL", r1.id, r1.id),
+        ("PASS", r2.id, r2.id),
+        ("FAIL", r3.id, r3.id),
+    ]
+
+
+def test_a_run_of_another_provider_or_target_resolves_nothing() -> None:
+    store = Store.memory()
+    save(store, [finding("a")], NOW)
+    save(store, [], NOW + timedelta(days=1), providers=("other",))
+    save(store, [], NOW + timedelta(days=2), targets=("another-inventory",))
+    life, _ = store.history(finding("a").fingerprint)
+    assert life["resolved_run"] is None
+
+
+def test_line_moves_keep_the_fingerprint_and_the_history() -> None:
+    store = Store.memory()
+    r1 = save(store, [finding("a", line=3)])
+    r2 = save(store, [finding("a", line=30)], NOW + timedelta(days=1))
+    assert finding("a", line=3).fingerprint == finding("a", line=30).fingerprint
+    diff = store.diff(r1, r2)
+    assert diff.new == diff.resolved == diff.changed == []
+
+
+def test_failed_save_is_rolled_back_and_earlier_runs_survive(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "a.db")
+    r1 = save(store, [finding("a"), finding("b")])
+    # Make the next save die half-way (after observations, at the control results).
+    store.db.execute(
+        "CREATE TRIGGER boom BEFORE INSERT ON control_results BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+    )
+    run = Run(id="r2", started_at=NOW, finished_at=None, status=RunStatus.RUNNING, scanner_version="t")
+    store.begin_run(run, ["t"])
+    from auditor.models import ControlResult, ControlStatus
+
+    cr = ControlResult("soc2", "CC6.1", "t", ControlStatus.FAIL, {"FAIL": 1}, True)
+    with pytest.raises(sqlite3.IntegrityError):
+        store.save_run("r2", [finding("a", Status.PASS), finding("z")], [cr], RunStatus.COMPLETE, NOW, {})
+    store.fail_run("r2", "disk on fire", NOW)
+    assert store.get_run("r2").status is RunStatus.FAILED
+    assert {f.resource.id for f in store.findings_for_run(r1.id)} == {"a", "b"}
+    assert store.db["findings"].count == 2  # "z" never landed
+    assert store.get_run("latest").id == r1.id
+
+
+def test_abandoned_running_run_is_marked_failed(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "a.db")
+    store.begin_run(Run("ghost", NOW, None, RunStatus.RUNNING, "t"), ["t"])
+    store.db.execute("UPDATE runs SET pid = 999999999 WHERE id = 'ghost'")  # no such process
+    save(store, [finding("a")])
+    ghost = store.get_run("ghost")
+    assert ghost.status is RunStatus.FAILED and ghost.error and "ended" in ghost.error
+
+
+def test_locked_database_fails_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    Store.open(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        store = Store.open(path, timeout=0.2)
+        with pytest.raises(StoreError, match="locked by another auditor process"):
+            store.begin_run(Run("x", NOW, None, RunStatus.RUNNING, "t"), ["t"])
+    finally:
+        holder.execute("ROLLBACK")
+
+
+def test_run_references() -> None:
+    store = Store.memory()
+    r1 = save(store, [finding("a")])
+    assert store.get_run(r1.id[:8]).id == r1.id
+    assert store.get_run("latest").id == r1.id
+    with pytest.raises(StoreError, match="no run"):
+        store.get_run("nope")
+    with pytest.raises(StoreError, match="no finding"):
+        store.history("ffff")
+
+
+def test_trend_rows_per_run_and_control() -> None:
+    from auditor.models import ControlResult, ControlStatus
+
+    store = Store.memory()
+    for day, status in enumerate([ControlStatus.FAIL, ControlStatus.PASS]):
+        run = Run(f"r{day}", NOW + timedelta(days=day), None, RunStatus.RUNNING, "t")
+        store.begin_run(run, ["t"])
+        cr = ControlResult("soc2", "CC6.1", "t", status, {"PASS": 1}, True)
+        store.save_run(run.id, [], [cr], RunStatus.COMPLETE, run.started_at, {})
+    rows = store.trend("soc2")
+    assert [(r["run_id"], r["status"]) for r in rows] == [("r0", "FAIL"), ("r1", "PASS")]
+    assert [r["run_id"] for r in store.trend("soc2", since=NOW + timedelta(hours=1))] == ["r1"]

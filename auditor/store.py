@@ -53,7 +53,7 @@ from auditor.models import (
 )
 
 APP_ID = "auditor"
-BUSY_TIMEOUT_S = 60.0
+BUSY_TIMEOUT_S = float(os.environ.get("AUDITOR_DB_TIMEOUT", "60"))
 
 # Declared, versioned migrations: (version, statements). Never edit a released one;
 # append a new version instead.
@@ -95,12 +95,11 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 severity TEXT NOT NULL,
                 resolved_run TEXT,
                 resolved_at TEXT
-            )""",
-            "CREATE INDEX findings_check ON findings(check_id)",
+            ) WITHOUT ROWID""",
             """CREATE TABLE evidence (
                 hash TEXT PRIMARY KEY,
                 body TEXT NOT NULL
-            )""",
+            ) WITHOUT ROWID""",
             """CREATE TABLE details (
                 hash TEXT PRIMARY KEY,
                 title TEXT NOT NULL,
@@ -111,7 +110,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 line INTEGER,
                 end_line INTEGER,
                 evidence_hash TEXT NOT NULL REFERENCES evidence(hash)
-            )""",
+            ) WITHOUT ROWID""",
             """CREATE TABLE observations (
                 id INTEGER PRIMARY KEY,
                 fingerprint TEXT NOT NULL REFERENCES findings(fingerprint),
@@ -122,8 +121,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 details_hash TEXT NOT NULL REFERENCES details(hash)
             )""",
             "CREATE INDEX observations_last ON observations(last_seq)",
-            "CREATE INDEX observations_first ON observations(first_seq)",
-            "CREATE INDEX observations_fp ON observations(fingerprint)",
             """CREATE VIEW run_findings AS
                 SELECT r.id AS run_id, r.seq AS run_seq, o.fingerprint, o.status, o.severity,
                        o.details_hash
@@ -192,7 +189,8 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
 def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """Content address: 128 bits of SHA-256 are plenty to tell evidence apart."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _dumps(value: Any) -> str:
@@ -241,15 +239,17 @@ def _pid_alive(pid: int) -> bool:
 class Store:
     """One auditor database. Use `Store.open(path)`."""
 
-    def __init__(self, db: sqlite_utils.Database, path: Path | None) -> None:
+    def __init__(self, db: sqlite_utils.Database, path: Path | None, timeout: float = BUSY_TIMEOUT_S) -> None:
         self.db = db
         self.path = path
+        self.timeout = timeout
 
     # Opening and migrating ------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, create: bool = True) -> Store:
+    def open(cls, path: Path, *, create: bool = True, timeout: float | None = None) -> Store:
         path = Path(path)
+        timeout = BUSY_TIMEOUT_S if timeout is None else timeout
         if path.exists():
             if path.is_dir():
                 raise StoreError(f"{path} is a directory, not an auditor database")
@@ -262,10 +262,12 @@ class Store:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
             db = sqlite_utils.Database(conn)
             db.execute("PRAGMA foreign_keys=ON")
-            store = cls(db, path)
+            db.execute("PRAGMA cache_size=-65536")  # 64 MiB: hash-keyed inserts touch many pages
+            db.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no committed run's integrity
+            store = cls(db, path, timeout)
             store._migrate()
             if db.journal_mode != "wal":
                 db.enable_wal()
@@ -329,7 +331,7 @@ class Store:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise StoreError(
                     f"{self.path}: the database is locked by another auditor process "
-                    f"(waited {BUSY_TIMEOUT_S:.0f} s); try again when it has finished"
+                    f"(waited {self.timeout:.0f} s); try again when it has finished"
                 ) from None
             raise
         try:
@@ -424,21 +426,25 @@ class Store:
         evidence_rows: dict[str, str] = {}
         details_rows: dict[str, tuple[Any, ...]] = {}
         obs: list[tuple[str, str, str, str]] = []
+        controls_json: dict[tuple[str, ...], str] = {}
         for fp, f in by_fp.items():
             ev = f.evidence_json()
             ev_hash = _sha(ev)
             evidence_rows[ev_hash] = ev
-            controls = _dumps(list(f.controls))
+            controls = controls_json.get(f.controls)
+            if controls is None:
+                controls = controls_json[f.controls] = _dumps(list(f.controls))
             waiver = _dumps(f.waiver) if f.waiver is not None else None
             d = (f.title, f.message, f.remediation, controls, waiver, f.resource.line, f.resource.end_line, ev_hash)
-            d_hash = _sha(_dumps(d))
+            d_hash = _sha("\x1f".join(map(str, d)))
             details_rows[d_hash] = d
-            obs.append((fp, f.status.value, f.severity.value, d_hash))
-        conn.executemany("INSERT OR IGNORE INTO evidence (hash, body) VALUES (?, ?)", evidence_rows.items())
+            obs.append((fp, f.status, f.severity, d_hash))  # StrEnum members are str
+        # Rows go in key order: B-tree inserts then touch neighbouring pages (about 2x faster).
+        conn.executemany("INSERT OR IGNORE INTO evidence (hash, body) VALUES (?, ?)", sorted(evidence_rows.items()))
         conn.executemany(
             "INSERT OR IGNORE INTO details (hash, title, message, remediation, controls, waiver, line, end_line, "
             "evidence_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(h, *d) for h, d in details_rows.items()],
+            [(h, *d) for h, d in sorted(details_rows.items())],
         )
         # Lifecycle: insert new fingerprints, move last-seen, resolve and reopen.
         conn.executemany(
@@ -478,18 +484,23 @@ class Store:
                     f.status.value,
                     f.severity.value,
                 )
-                for fp, f in by_fp.items()
+                for fp, f in sorted(by_fp.items())
             ],
         )
-        # Failing findings of a scanned provider that this run no longer reports: resolved.
-        providers = json.loads(self.db.execute("SELECT providers FROM runs WHERE id=?", [run_id]).fetchone()[0] or "[]")
+        # Failing findings that this run no longer reports are resolved, but only when this
+        # run looked where they were last seen: same provider, same targets.
+        providers_json, targets = self.db.execute(
+            "SELECT providers, targets FROM runs WHERE id=?", [run_id]
+        ).fetchone()
+        providers = json.loads(providers_json or "[]")
         if providers:
             marks = ",".join("?" for _ in providers)
             conn.execute(
                 f"""UPDATE findings SET resolved_run = ?, resolved_at = ?
                     WHERE status IN ('FAIL', 'WAIVED') AND resolved_run IS NULL AND last_seen_run != ?
-                      AND provider IN ({marks})""",
-                [run_id, when, run_id, *providers],
+                      AND provider IN ({marks})
+                      AND last_seen_run IN (SELECT id FROM runs WHERE targets = ?)""",
+                [run_id, when, run_id, *providers, targets],
             )
         # Observation intervals: extend the unchanged, open new ones for the rest.
         open_rows = (
@@ -515,7 +526,7 @@ class Store:
         conn.executemany(
             "INSERT INTO observations (fingerprint, first_seq, last_seq, status, severity, details_hash) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            new_rows,
+            sorted(new_rows),
         )
 
     def _write_control_results(self, run_id: str, results: list[ControlResult]) -> None:
@@ -723,6 +734,231 @@ class Store:
              ORDER BY r.obs_seq, c.framework, c.control_id
         """
         return list(self.db.query(sql, {"fw": framework, "since": iso_z(since) if since else None}))
+
+    # Reports and manual evidence (issue 6) ------------------------------------------------
+
+    def run_context(self, run_id: str) -> dict[str, Any]:
+        """Organisation, providers, targets and frameworks recorded for a run."""
+        row = self.db.execute(
+            "SELECT organisation, providers, targets, frameworks, obs_seq FROM runs WHERE id=?", [run_id]
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no run {run_id!r} in the database (see `auditor runs`)")
+        return {
+            "organisation": row[0] or "",
+            "providers": json.loads(row[1] or "[]"),
+            "targets": json.loads(row[2] or "[]"),
+            "frameworks": json.loads(row[3] or "[]"),
+            "obs_seq": row[4],
+        }
+
+    def iter_findings_for_run(self, run_id: str) -> Iterator[Finding]:
+        """The findings of one run, streamed (same rows and order as `findings_for_run`)."""
+        seq_row = self.db.execute("SELECT obs_seq FROM runs WHERE id=?", [run_id]).fetchone()
+        if not seq_row or seq_row[0] is None:
+            return
+        sql = """
+            SELECT o.fingerprint, o.status, o.severity, f.check_id, f.provider, f.resource_id, f.resource_type,
+                   f.account, f.region, f.path, d.title, d.message, d.remediation, d.controls, d.waiver, d.line,
+                   d.end_line, e.body
+            FROM observations o
+            JOIN findings f ON f.fingerprint = o.fingerprint
+            JOIN details d ON d.hash = o.details_hash
+            JOIN evidence e ON e.hash = d.evidence_hash
+            WHERE o.first_seq <= :s AND o.last_seq >= :s
+            ORDER BY f.check_id, f.resource_id
+        """
+        cursor = self.db.conn.execute(sql, {"s": seq_row[0]})
+        while True:
+            rows = cursor.fetchmany(2000)
+            if not rows:
+                return
+            for r in rows:
+                yield Finding(
+                    fingerprint=r[0],
+                    status=Status(r[1]),
+                    severity=Severity(r[2]),
+                    check_id=r[3],
+                    provider=r[4],
+                    resource=Resource(
+                        id=r[5], type=r[6], account=r[7], region=r[8], path=r[9], line=r[15], end_line=r[16]
+                    ),
+                    title=r[10],
+                    message=r[11],
+                    remediation=r[12],
+                    controls=tuple(json.loads(r[13])),
+                    waiver=json.loads(r[14]) if r[14] else None,
+                    evidence=json.loads(r[17]),
+                )
+
+    def stored_runs_between(self, start: datetime | None, end: datetime | None) -> list[Run]:
+        """Runs that hold findings and started in [start, end), oldest first (None: open)."""
+        rows = self.db.query(
+            """SELECT * FROM runs WHERE obs_seq IS NOT NULL
+                 AND (:a IS NULL OR started_at >= :a) AND (:b IS NULL OR started_at < :b)
+               ORDER BY obs_seq""",
+            {"a": iso_z(start) if start else None, "b": iso_z(end) if end else None},
+        )
+        return [self._run_from_row(r) for r in rows]
+
+    def control_statuses(self, framework: str, run_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        """run id -> control id -> stored control status, for the given runs of one framework."""
+        out: dict[str, dict[str, str]] = {rid: {} for rid in run_ids}
+        for i in range(0, len(run_ids), 500):
+            chunk = list(run_ids[i : i + 500])
+            marks = ",".join("?" for _ in chunk)
+            for rid, cid, status in self.db.execute(
+                f"SELECT run_id, control_id, status FROM control_results WHERE framework = ? AND run_id IN ({marks})",
+                [framework, *chunk],
+            ):
+                out[rid][cid] = status
+        return out
+
+    def waived_observations(self, first_seq: int, last_seq: int) -> list[dict[str, Any]]:
+        """WAIVED findings observed in any stored run with obs_seq in [first_seq, last_seq]."""
+        sql = """
+            SELECT f.check_id, f.resource_id, d.controls, d.waiver,
+                   MAX(o.first_seq, :a) AS from_seq, MIN(o.last_seq, :b) AS to_seq
+              FROM observations o
+              JOIN findings f ON f.fingerprint = o.fingerprint
+              JOIN details d ON d.hash = o.details_hash
+             WHERE o.status = 'WAIVED' AND o.first_seq <= :b AND o.last_seq >= :a
+             ORDER BY f.check_id, f.resource_id, o.first_seq
+        """
+        return [
+            {
+                "check_id": r[0],
+                "resource_id": r[1],
+                "controls": json.loads(r[2]),
+                "waiver": json.loads(r[3]) if r[3] else {},
+                "from_seq": r[4],
+                "to_seq": r[5],
+            }
+            for r in self.db.execute(sql, {"a": first_seq, "b": last_seq})
+        ]
+
+    def add_manual_evidence(
+        self,
+        framework: str,
+        control_id: str,
+        filename: str,
+        content: bytes,
+        owner: str,
+        note: str,
+        added_at: datetime,
+        expires_at: datetime | None,
+    ) -> dict[str, Any]:
+        """Store one manual evidence file with its SHA-256; returns its row (without content)."""
+        digest = hashlib.sha256(content).hexdigest()
+        with self.write_transaction():
+            cur = self.db.conn.execute(
+                """INSERT INTO manual_evidence (framework, control_id, filename, sha256, size, content, owner, note,
+                                                added_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    framework,
+                    control_id,
+                    filename,
+                    digest,
+                    len(content),
+                    content,
+                    owner,
+                    note,
+                    iso_z(added_at),
+                    iso_z(expires_at) if expires_at else None,
+                ],
+            )
+            new_id = cur.lastrowid
+        return self.list_manual_evidence(evidence_id=new_id)[0]
+
+    def list_manual_evidence(
+        self, framework: str | None = None, evidence_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Manual evidence rows (no file content), by framework and control."""
+        sql = """SELECT id, framework, control_id, filename, sha256, size, owner, note, added_at, expires_at
+                   FROM manual_evidence
+                  WHERE (:fw IS NULL OR framework = :fw) AND (:id IS NULL OR id = :id)
+                  ORDER BY framework, control_id, id"""
+        return list(self.db.query(sql, {"fw": framework, "id": evidence_id}))
+
+    def manual_evidence_content(self, evidence_id: int) -> bytes:
+        row = self.db.execute("SELECT content FROM manual_evidence WHERE id = ?", [evidence_id]).fetchone()
+        if row is None:
+            raise StoreError(f"no manual evidence #{evidence_id}")
+        return bytes(row[0])
+
+    def report_digest(self, run_ids: Sequence[str], framework: str) -> str:
+        """SHA-256 over the stored rows a report is built from (runs, control results, findings, evidence)."""
+        h = hashlib.sha256()
+
+        def feed(rows: Iterable[Sequence[Any]]) -> None:
+            for row in rows:
+                h.update(_dumps(list(row)).encode("utf-8"))
+                h.update(b"\n")
+
+        for rid in sorted(run_ids):
+            feed(
+                self.db.execute(
+                    "SELECT id, started_at, finished_at, status, scanner_version, summary, obs_seq FROM runs "
+                    "WHERE id = ?",
+                    [rid],
+                )
+            )
+            feed(
+                self.db.execute(
+                    "SELECT control_id, status, pass, fail, error, skipped, waived FROM control_results "
+                    "WHERE run_id = ? AND framework = ? ORDER BY control_id",
+                    [rid, framework],
+                )
+            )
+            feed(
+                self.db.execute(
+                    "SELECT fingerprint, status, severity, details_hash FROM run_findings WHERE run_id = ? "
+                    "ORDER BY fingerprint",
+                    [rid],
+                )
+            )
+        feed(
+            self.db.execute(
+                "SELECT id, control_id, sha256, added_at, expires_at FROM manual_evidence WHERE framework = ? "
+                "ORDER BY id",
+                [framework],
+            )
+        )
+        return h.hexdigest()
+
+    # Waivers (issue 7) ----------------------------------------------------------------------
+
+    def add_waiver(
+        self,
+        check_pattern: str,
+        resource_pattern: str,
+        reason: str,
+        approver: str,
+        created_at: datetime,
+        expires_at: datetime,
+    ) -> dict[str, Any]:
+        """Store one risk-acceptance waiver; returns its row."""
+        with self.write_transaction():
+            cur = self.db.conn.execute(
+                "INSERT INTO waivers (check_pattern, resource_pattern, reason, approver, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [check_pattern, resource_pattern, reason, approver, iso_z(created_at), iso_z(expires_at)],
+            )
+            new_id = cur.lastrowid
+        return self.list_waivers(waiver_id=new_id)[0]
+
+    def list_waivers(self, waiver_id: int | None = None) -> list[dict[str, Any]]:
+        """Waiver rows, oldest first."""
+        sql = """SELECT id, check_pattern, resource_pattern, reason, approver, created_at, expires_at
+                   FROM waivers WHERE (:id IS NULL OR id = :id) ORDER BY id"""
+        return list(self.db.query(sql, {"id": waiver_id}))
+
+    def remove_waiver(self, waiver_id: int) -> bool:
+        """Delete one waiver; False when there was none with that id."""
+        with self.write_transaction():
+            cur = self.db.conn.execute("DELETE FROM waivers WHERE id = ?", [waiver_id])
+            removed = cur.rowcount > 0
+        return removed
 
 
 def _status_weight(status: Status) -> int:

@@ -7,11 +7,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from auditor.config import resolve_db_path
 from auditor.errors import UsageError
-from auditor.store import Store
+
+if TYPE_CHECKING:
+    from auditor.store import Store
 
 
 def add_db_flag(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -19,6 +21,8 @@ def add_db_flag(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> No
 
 
 def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
+    from auditor.store import Store  # sqlite-utils pulls in numpy: load it only when needed
+
     return Store.open(resolve_db_path(getattr(args, "db", None)), create=create)
 
 

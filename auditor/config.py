@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from auditor.errors import UsageError
 from auditor.models import Severity
 
 FRAMEWORKS = ("soc2", "gdpr")
@@ -31,6 +33,49 @@ class AwsTargets:
     allowed_regions: tuple[str, ...] = ()
 
 
+WEBHOOK_FORMATS = ("json", "slack")
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """POST a JSON summary here. The URL often is a secret itself (Slack): never shown."""
+
+    url: str = field(repr=False)
+    format: str = "json"  # json | slack
+    timeout_seconds: float = 10.0
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class EmailTarget:
+    """Send the summary over SMTP (STARTTLS + AUTH unless switched off)."""
+
+    host: str
+    sender: str
+    recipients: tuple[str, ...]
+    port: int = 587
+    starttls: bool = True
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout_seconds: float = 30.0
+    ca_file: Path | None = None  # trust this CA bundle (a private relay's certificate)
+    tls_verify: bool = True
+    subject_prefix: str = "[auditor]"
+
+
+@dataclass(frozen=True)
+class Notifications:
+    """Who hears about new or regressed FAIL findings at or above `min_severity`."""
+
+    min_severity: Severity = Severity.HIGH
+    webhook: WebhookTarget | None = None
+    email: EmailTarget | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.webhook is not None or self.email is not None
+
+
 @dataclass(frozen=True)
 class AuditConfig:
     organisation: str = "Example Organisation"
@@ -49,6 +94,12 @@ class AuditConfig:
     waivers_file: Path | None = None
     baseline_file: Path | None = None
     max_workers: int = 4
+    notifications: Notifications = field(default_factory=Notifications)
+    retention_days: int | None = None  # retention.keep_days: `auditor prune` default
+    config_file: Path | None = None  # the audit.yaml this came from, if any
+    # --shard I/N: this process scans only the AWS accounts in shard I of N (1-based);
+    # every other target is scanned by shard 1 alone, so merged shards cover everything once.
+    shard: tuple[int, int] | None = None
 
 
 def resolve_db_path(flag: str | None) -> Path:
@@ -63,3 +114,24 @@ def resolve_db_path(flag: str | None) -> Path:
 
 def parse_fail_on(value: str) -> Severity | None:
     return None if value == "none" else Severity(value)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`I/N` with 1 <= I <= N (one-based, like a CI matrix; a Kubernetes index + 1)."""
+    try:
+        i_text, n_text = text.split("/", 1)
+        index, count = int(i_text), int(n_text)
+    except ValueError:
+        raise UsageError(f"--shard {text!r}: expected I/N, for example 2/8") from None
+    if count < 1 or not 1 <= index <= count:
+        raise UsageError(f"--shard {text!r}: I must be between 1 and N")
+    return index, count
+
+
+def in_shard(key: str, shard: tuple[int, int] | None) -> bool:
+    """Whether `key` (an AWS account id) belongs to this shard: the same answer on every machine."""
+    if shard is None:
+        return True
+    index, count = shard
+    bucket = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % count
+    return bucket == index - 1

@@ -34,6 +34,9 @@ class Provider(ABC):
     """Subclass, set `name`, implement `checks`, `selected` and `run`."""
 
     name: ClassVar[str]
+    # Providers whose targets are AWS accounts split them across `--shard I/N` themselves
+    # (with `auditor.config.in_shard`); every other provider runs in shard 1 only.
+    shardable: ClassVar[bool] = False
 
     @abstractmethod
     def checks(self) -> list[CheckInfo]:

@@ -1,0 +1,181 @@
+"""Retention, backups, integrity checks, sharding and merging shard databases."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from auditor.config import AuditConfig, in_shard, parse_shard
+from auditor.engine import run_scan, select_providers
+from auditor.errors import UsageError
+from auditor.maintenance import backup, check_database, merge, prune
+from auditor.models import CheckInfo, Finding, Resource, Severity, Status
+from auditor.providers.base import Provider, ScanContext
+from auditor.store import Store
+from tests.conftest import NOW
+from tests.test_store import finding, save
+
+ACCOUNTS = [f"1000000000{i:02d}" for i in range(12)]
+KEY_CHECK = CheckInfo(
+    "secrets.inventory.rotation_age", "rotation", Severity.HIGH, "accounts", "d", "r", "rotate", "account"
+)
+
+
+class AccountsProvider(Provider):
+    """Stands in for an account-based provider: one finding per account, split by shard."""
+
+    name = "accounts"
+    shardable = True
+
+    def checks(self) -> list[CheckInfo]:
+        return [KEY_CHECK]
+
+    def selected(self, config: AuditConfig) -> bool:
+        return True
+
+    def targets(self, config: AuditConfig) -> list[str]:
+        return [f"aws:{a}" for a in ACCOUNTS if in_shard(a, config.shard)]
+
+    def run(self, ctx: ScanContext) -> Iterator[Finding]:
+        for account in ACCOUNTS:
+            if in_shard(account, ctx.config.shard):
+                status = Status.FAIL if int(account) % 3 == 0 else Status.PASS
+                yield self.finding(
+                    KEY_CHECK, status, Resource(f"arn:aws:iam::{account}:root", "account", account=account),
+                    "observed", {"account": account},
+                )
+
+
+class LocalProvider(AccountsProvider):
+    name = "local"
+    shardable = False
+
+    def targets(self, config: AuditConfig) -> list[str]:
+        return ["local:inventory"]
+
+    def run(self, ctx: ScanContext) -> Iterator[Finding]:
+        yield self.finding(KEY_CHECK, Status.FAIL, Resource("secret:local", "secret"), "old", {"age": 400})
+
+
+def test_shard_parsing_and_split_is_a_partition() -> None:
+    assert parse_shard("2/3") == (2, 3)
+    for bad in ("0/3", "4/3", "x", "1/0", "1-3"):
+        with pytest.raises(UsageError):
+            parse_shard(bad)
+    shards = [{a for a in ACCOUNTS if in_shard(a, (i, 3))} for i in (1, 2, 3)]
+    assert set().union(*shards) == set(ACCOUNTS)
+    assert sum(len(s) for s in shards) == len(ACCOUNTS)
+    assert all(shards), "12 accounts over 3 shards: none empty with this hash"
+
+
+def test_only_shard_one_runs_non_account_providers() -> None:
+    registry = {"accounts": AccountsProvider, "local": LocalProvider}
+    names = lambda shard: [p.name for p in select_providers(replace(AuditConfig(), shard=shard), registry)]  # noqa: E731
+    assert names((1, 2)) == ["accounts", "local"]
+    assert names((2, 2)) == ["accounts"]
+
+
+def test_merged_shards_equal_one_unsharded_scan(tmp_path: Path) -> None:
+    providers = lambda: [AccountsProvider(), LocalProvider()]  # noqa: E731
+    whole = Store.open(tmp_path / "whole.db")
+    reference = run_scan(AuditConfig(), whole, providers=providers(), now=NOW)
+    shard_paths = []
+    for i in (1, 2, 3):
+        path = tmp_path / f"shard{i}.db"
+        shard_store = Store.open(path)
+        config = replace(AuditConfig(), shard=(i, 3))
+        run_scan(config, shard_store, providers=select_providers(config, {"a": AccountsProvider, "l": LocalProvider}),
+                 now=NOW)
+        shard_store.close()
+        shard_paths.append(path)
+    central = Store.open(tmp_path / "central.db")
+    result = merge(central, shard_paths, NOW)
+    merged = {f.fingerprint: (f.status, f.severity, f.controls) for f in central.findings_for_run(result.run.id)}
+    expected = {f.fingerprint: (f.status, f.severity, f.controls) for f in reference.findings}
+    assert merged == expected
+    assert len(merged) == len(ACCOUNTS) + 1
+    ref_controls = {(c.framework, c.control_id): c.status.value for c in reference.controls}
+    got_controls = {(r["framework"], r["control_id"]): r["status"] for r in central.control_results(result.run.id)}
+    assert got_controls == ref_controls
+    assert sorted(central.get_run(result.run.id).targets) == sorted(reference.run.targets)
+    # Merging the same shards again stores no new evidence.
+    before = central.db["evidence"].count
+    merge(central, shard_paths, NOW + timedelta(days=1))
+    assert central.db["evidence"].count == before
+    assert check_database(central).ok
+
+
+def test_prune_keeps_referenced_evidence_and_open_findings(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "a.db")
+    old, older = NOW - timedelta(days=35), NOW - timedelta(days=40)
+    save(store, [finding("A"), finding("B"), finding("C", Status.PASS)], older)
+    save(store, [finding("E")], older + timedelta(hours=1), targets=("elsewhere",))
+    save(store, [finding("A", Status.PASS), finding("B"), finding("C", Status.PASS)], old)
+    recent = save(store, [finding("B"), finding("C", Status.PASS), finding("D")], NOW - timedelta(days=1))
+    before = {f.fingerprint: f for f in store.findings_for_run(recent.id)}
+    result = prune(store, 30, NOW)
+    assert result.runs == 3
+    assert [r.id for r, _ in store.list_runs()] == [recent.id]
+    after = {f.fingerprint: f for f in store.findings_for_run(recent.id)}
+    assert after == before
+    lifecycle = {r[0] for r in store.db.execute("SELECT resource_id FROM findings")}
+    assert lifecycle == {"B", "C", "D", "E"}  # A was resolved and is gone; E is still open
+    life_b, _ = store.history(finding("B").fingerprint)
+    assert life_b["first_seen_at"].startswith(older.date().isoformat())  # history start survives
+    referenced = store.db.execute("SELECT COUNT(DISTINCT details_hash) FROM observations").fetchone()[0]
+    assert store.db["details"].count == referenced
+    assert check_database(store).ok
+    assert prune(store, 30, NOW).runs == 0
+
+
+def test_backup_is_consistent_while_a_writer_is_mid_transaction(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    store = Store.open(path)
+    save(store, [finding("A"), finding("B")])
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute(
+        "INSERT INTO runs (id, started_at, status, scanner_version) VALUES ('uncommitted', 'x', 'running', 't')"
+    )
+    try:
+        size = backup(store, tmp_path / "copy.db")
+    finally:
+        writer.execute("ROLLBACK")
+    assert size > 0
+    copy = Store.open(tmp_path / "copy.db", create=False)
+    assert [r.id for r, _ in copy.list_runs()] == [r.id for r, _ in store.list_runs()]
+    assert check_database(copy).ok
+    with pytest.raises(UsageError, match="exists"):
+        backup(store, tmp_path / "copy.db")
+
+
+def test_db_check_finds_tampering(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "a.db")
+    save(store, [finding("A")])
+    assert check_database(store).ok
+    store.db.execute("UPDATE evidence SET body = '{\"observed\":\"forged\"}'")
+    report = check_database(store)
+    assert not report.ok and "does not match its content hash" in report.problems[0]
+
+
+def test_maintenance_commands_end_to_end(cli: object, tmp_path: Path) -> None:
+    from tests.conftest import run_auditor, write_inventory
+
+    db = tmp_path / "a.db"
+    inv = write_inventory(tmp_path, "secrets:\n  - name: x\n    last_rotated: 2026-01-01\n")
+    assert run_auditor("scan", "--secrets-inventory", str(inv), "--db", str(db)).code == 0
+    res = run_auditor("db", "check", "--db", str(db))
+    assert res.code == 0 and "ok" in res.out
+    res = run_auditor("backup", str(tmp_path / "b.db"), "--db", str(db))
+    assert res.code == 0 and (tmp_path / "b.db").exists()
+    res = run_auditor("prune", "--keep-days", "365", "--db", str(db))
+    assert res.code == 0 and "pruned 0 runs" in res.out
+    res = run_auditor("merge", str(tmp_path / "b.db"), "--db", str(tmp_path / "central.db"), "--format", "json")
+    assert res.code == 0, res.err
+    res = run_auditor("prune", "--keep-days", "0", "--db", str(db))
+    assert res.code == 2 and "at least 1" in res.err

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from auditor.outputs import json_output, table
+from auditor.outputs import csv_output, json_output, junit, ocsf, sarif, table
 
 if TYPE_CHECKING:
     from auditor.engine import ScanResult
@@ -19,4 +19,8 @@ Writer = Callable[["ScanResult", TextIO], None]
 FORMATS: dict[str, Writer] = {
     "table": table.write,
     "json": json_output.write,
+    "sarif": sarif.write,
+    "junit": junit.write,
+    "ocsf": ocsf.write,
+    "csv": csv_output.write,
 }

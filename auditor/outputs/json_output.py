@@ -12,13 +12,19 @@ SCHEMA = "auditor.scan/1"
 
 
 def to_document(result: ScanResult) -> dict[str, Any]:
-    return {
+    doc: dict[str, Any] = {
         "schema": SCHEMA,
         "run": result.run.to_dict(),
         "summary": result.summary,
         "findings": [f.to_dict() for f in result.findings],
         "controls": [c.to_dict() for c in result.controls],
     }
+    # Extra keys, present only when used: applied, expired and stale waivers; baseline counts.
+    if result.waivers is not None:
+        doc["waivers"] = result.waivers.to_dict()
+    if result.baseline is not None:
+        doc["baseline"] = result.baseline.summary(result.findings)
+    return doc
 
 
 def write(result: ScanResult, stream: TextIO) -> None:

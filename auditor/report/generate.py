@@ -1,0 +1,138 @@
+"""Write reports: HTML, PDF (with the finding list attached) and the evidence pack."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from auditor.clock import utcnow
+from auditor.errors import InputError
+from auditor.models import iso_z
+from auditor.report.exports import FindingExports
+from auditor.report.model import ReportModel, build_report_model, resolve_run
+from auditor.report.pack import PackEntry, load_private_key, write_pack
+from auditor.report.period import Period
+from auditor.report.render import PdfAttachment, render_html, render_pdf
+from auditor.store import Store
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    html: Path | None
+    pdf: Path | None
+    pack: Path | None
+    model: ReportModel
+    manifest: dict[str, Any] | None
+
+
+def _sha_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1024 * 1024):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    if target.is_dir():
+        raise InputError(f"{target} is a directory")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def write_report(
+    store: Store,
+    framework: str,
+    *,
+    run_ref: str | None = None,
+    period: Period | None = None,
+    html_path: Path | None = None,
+    pdf_path: Path | None = None,
+    pack_path: Path | None = None,
+    sign_key_path: Path | None = None,
+    now: datetime | None = None,
+) -> ReportPaths:
+    """Build the model once and write whichever of HTML, PDF and pack were asked for."""
+    if not (html_path or pdf_path or pack_path):
+        raise InputError("nothing to write: give --html, --pdf and/or --pack")
+    sign_key = load_private_key(sign_key_path) if sign_key_path else None
+    if sign_key_path and not pack_path:
+        raise InputError("--sign-key signs an evidence pack: give --pack as well")
+    now = now or utcnow()
+    run = resolve_run(store, run_ref, period, framework)
+    with tempfile.TemporaryDirectory(prefix="auditor-report-") as tmpdir:
+        work = Path(tmpdir)
+        with FindingExports(work, run, framework) as exports:
+            model = build_report_model(store, framework, run_ref=run.id, period=period, now=now, sinks=[exports])
+        controls_path = work / "controls.json"
+        controls_path.write_text(json.dumps(model.controls_document(), indent=1, default=str), encoding="utf-8")
+        attach = [
+            PdfAttachment(
+                exports.csv_path, "findings.csv", f"All {exports.count} {framework} findings of the run (CSV)"
+            ),
+            PdfAttachment(exports.json_path, "findings.json", f"All {exports.count} {framework} findings (JSON)"),
+            PdfAttachment(controls_path, "controls.json", "Per-control results, checks, waivers and evidence (JSON)"),
+        ]
+        if model.period_analysis:
+            period_path = work / "period.json"
+            period_path.write_text(json.dumps(model.period_analysis.to_dict(), indent=1), encoding="utf-8")
+            attach.append(PdfAttachment(period_path, "period.json", "Period analysis per control (JSON)"))
+        model.attachments = [
+            {"name": a.name, "description": a.description, "sha256": _sha_file(a.path), "size": a.path.stat().st_size}
+            for a in attach
+        ]
+        html = render_html(model)
+        html_bytes = html.encode("utf-8")
+        pdf_bytes = render_pdf(html, attach, when=now.replace(tzinfo=None)) if (pdf_path or pack_path) else None
+        if html_path:
+            _write_atomic(html_path, html_bytes)
+        if pdf_path and pdf_bytes is not None:
+            _write_atomic(pdf_path, pdf_bytes)
+        manifest = None
+        if pack_path:
+            assert pdf_bytes is not None
+            entries = [
+                PackEntry("report.pdf", data=pdf_bytes),
+                PackEntry("report.html", data=html_bytes),
+                *(PackEntry(a.name, path=a.path) for a in attach),
+            ]
+            for item in model.evidence_items:
+                entries.append(PackEntry(item.pack_path, data=store.manual_evidence_content(item.id)))
+            header = {
+                "framework": framework,
+                "organisation": model.organisation,
+                "generated_at": iso_z(now),
+                "scanner_version": model.scanner_version,
+                "report_run": model.run.id,
+                "period": ({"start": period.start.isoformat(), "end": period.end.isoformat()} if period else None),
+                "run_ids": model.run_ids,
+                "database": {
+                    "sha256": store.report_digest(model.run_ids, framework),
+                    "covers": "runs, control results and findings of run_ids; manual evidence of the framework",
+                },
+            }
+            manifest = write_pack(pack_path, entries, header, now, sign_key)
+    return ReportPaths(html=html_path, pdf=pdf_path, pack=pack_path, model=model, manifest=manifest)
+
+
+def write_framework_pack(store: Store, framework: str, out_dir: Path) -> dict[str, Path]:
+    """For the demo: HTML, PDF and evidence pack of the latest run, named after the framework."""
+    out_dir = Path(out_dir)
+    paths = {
+        "html": out_dir / f"{framework}-report.html",
+        "pdf": out_dir / f"{framework}-report.pdf",
+        "pack": out_dir / f"{framework}-evidence-pack.zip",
+    }
+    write_report(store, framework, html_path=paths["html"], pdf_path=paths["pdf"], pack_path=paths["pack"])
+    return paths

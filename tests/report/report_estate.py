@@ -1,0 +1,141 @@
+"""Test estates for report tests: real engine runs over a generated secrets inventory."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from auditor.catalog import ControlMapper, frameworks_for
+from auditor.config import AuditConfig
+from auditor.engine import ScanResult, roll_up_all, run_scan, summarise
+from auditor.models import Finding, Resource, Run, RunStatus, Severity, Status
+from auditor.store import Store
+
+PLANTED_SECRET = "hunter2-Sup3rS3cretValue"
+PLANTED_KEY = "AKIAIOSFODNN7EXAMPLQ"
+DAY0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def make_certificate(path: Path, cn: str, not_before: datetime, not_after: datetime) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .sign(key, hashes.SHA256())
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def write_inventory(folder: Path, now: datetime, *, rotated: bool, hostile: bool = True) -> Path:
+    """Named resources: db-password (FAIL until rotated), api-tls (PASS), legacy-vpn (expired: FAIL critical).
+
+    The inventory also carries a secret planted in a description and a credential-shaped name: neither may
+    reach any report.
+    """
+    make_certificate(
+        folder / "certs" / "api.pem", "api.example.com", now - timedelta(days=100), now + timedelta(days=200)
+    )
+    make_certificate(
+        folder / "certs" / "vpn.pem", "vpn.example.com", now - timedelta(days=400), now - timedelta(days=2)
+    )
+    last = (now - timedelta(days=3 if rotated else 200)).date().isoformat()
+    hostile_entries = ""
+    if hostile:
+        hostile_entries = f"""
+  - name: "<script>alert(1)</script>"
+    owner: "<img src=x onerror=alert(1)>"
+    last_rotated: {(now - timedelta(days=1)).date().isoformat()}
+  - name: "{PLANTED_KEY}"
+    owner: ops
+    description: "password={PLANTED_SECRET}"
+    last_rotated: {(now - timedelta(days=1)).date().isoformat()}
+"""
+    text = f"""secrets:
+  - name: db-password
+    owner: platform-team
+    system: postgres
+    last_rotated: {last}
+    max_age_days: 90
+  - name: api-tls
+    owner: web-team
+    certificate: certs/api.pem
+  - name: legacy-vpn
+    owner: network-team
+    certificate: certs/vpn.pem
+{hostile_entries}"""
+    path = folder / "inventory.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def scan_day(store: Store, folder: Path, when: datetime, *, rotated: bool, hostile: bool = True) -> ScanResult:
+    inv = write_inventory(folder, when, rotated=rotated, hostile=hostile)
+    config = AuditConfig(organisation="Acme Test GmbH", secrets_inventory=inv, frameworks=("soc2", "gdpr"))
+    return run_scan(config, store, now=when)
+
+
+def save_synthetic_run(
+    store: Store, when: datetime, findings: list[Finding], organisation: str = "Acme Test GmbH"
+) -> Run:
+    """Store a run directly (large or hand-made finding sets), with controls rolled up as the engine does."""
+    frameworks = frameworks_for(("soc2", "gdpr"))
+    mapper = ControlMapper(frameworks)
+    findings = [replace(f, controls=mapper(f.check_id)) for f in findings]
+    run = Run(
+        id=when.strftime("%Y%m%dT%H%M%SZ-") + "synthx",
+        started_at=when,
+        finished_at=None,
+        status=RunStatus.RUNNING,
+        scanner_version="0.1.0",
+        targets=("secrets-inventory:synthetic.yaml",),
+        frameworks=("soc2", "gdpr"),
+    )
+    store.begin_run(run, ["secrets"], organisation)
+    controls = roll_up_all(store, frameworks, findings, when)
+    return store.save_run(run.id, findings, controls, RunStatus.COMPLETE, when, summarise(findings))
+
+
+def synthetic_findings(n: int, *, fail_every: int = 7, waived_every: int = 50) -> list[Finding]:
+    out = []
+    for i in range(n):
+        if i % waived_every == 1:
+            status, waiver = (
+                Status.WAIVED,
+                {
+                    "reason": "legacy system scheduled for decommission",
+                    "approver": "ciso@example.com",
+                    "expires": "2026-12-31",
+                },
+            )
+        elif i % fail_every == 0:
+            status, waiver = Status.FAIL, None
+        else:
+            status, waiver = Status.PASS, None
+        check = "secrets.inventory.rotation_age" if i % 2 else "secrets.certificate.expiry"
+        out.append(
+            Finding(
+                check_id=check,
+                status=status,
+                severity=Severity.HIGH if status is not Status.PASS else Severity.INFO,
+                resource=Resource(id=f"secret:svc-{i:06d}", type="secret", path="synthetic.yaml", line=i + 1),
+                message=f"secret svc-{i:06d} evaluated ({status.value.lower()})",
+                title="Secrets are rotated within their maximum age",
+                provider="secrets",
+                evidence={"name": f"svc-{i:06d}", "age_days": i % 300, "max_age_days": 90, "owner": "team-a"},
+                waiver=waiver,
+            )
+        )
+    return out

@@ -1,0 +1,139 @@
+"""Secret detectors for image metadata and files, as data: a name and a pattern each.
+
+Results name the detector, the place and the key, never the value. Values that only
+point at a secret (a file path, a variable reference, an empty value) are not secrets.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+# Key names that hold a credential when they carry a literal value.
+SECRET_KEY_NAME = re.compile(
+    r"(?i)(^|[_\-.])(password|passwd|pwd|secret|secret[_-]?key|token|api[_-]?key|apikey|access[_-]?key|"
+    r"private[_-]?key|client[_-]?secret|credentials?|auth[_-]?token|db[_-]?pass|pass)($|[_\-.])"
+)
+# Key names that name where a secret is, not the secret (DB_PASSWORD_FILE=/run/secrets/db).
+REFERENCE_KEY_SUFFIX = re.compile(r"(?i)[_\-.](file|path|dir|env|name|id|url|uri|endpoint|region)$")
+NOT_A_VALUE = re.compile(r"^(|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|/\S*|<[^>]*>|none|null|true|false)$", re.I)
+
+VALUE_DETECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("private_key", re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")),
+    ("aws_access_key_id", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])")),
+    ("github_token", re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}")),
+    ("slack_token", re.compile(r"xox[abprs]-[A-Za-z0-9-]{10,}")),
+    ("jwt", re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("stripe_key", re.compile(r"(?:sk|rk)_live_[A-Za-z0-9]{20,}")),
+    ("google_api_key", re.compile(r"AIza[0-9A-Za-z_-]{35}")),
+    ("url_with_password", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]{3,}@[^\s/]+", re.I)),
+)
+# KEY=value assignments inside build history (`ENV A=b`, `ARG`s passed to RUN as `|2 A=b /bin/sh`).
+ASSIGNMENT = re.compile(r"(?:^|[\s|;&])([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|[^\s;&|]*)")
+
+
+@dataclass(frozen=True)
+class SecretHit:
+    detector: str  # which rule matched
+    key: str | None  # the variable/label name, when there is one
+
+
+def is_secret_key(name: str) -> bool:
+    return bool(SECRET_KEY_NAME.search(name)) and not REFERENCE_KEY_SUFFIX.search(name)
+
+
+def literal(value: str) -> bool:
+    return not NOT_A_VALUE.match(value.strip().strip("'\""))
+
+
+def value_detectors(value: str) -> list[str]:
+    return [name for name, pattern in VALUE_DETECTORS if pattern.search(value)]
+
+
+def scan_key_value(key: str, value: str) -> list[SecretHit]:
+    """A KEY=value pair (an ENV entry or a label)."""
+    hits = [SecretHit(d, key) for d in value_detectors(value)]
+    if not hits and is_secret_key(key) and literal(value):
+        hits.append(SecretHit("secret_key_name", key))
+    return hits
+
+
+def scan_command(text: str) -> list[SecretHit]:
+    """A build-history command line: value patterns anywhere, plus secret-named assignments."""
+    hits = [SecretHit(d, None) for d in value_detectors(text)]
+    seen = {h.detector for h in hits}
+    for m in ASSIGNMENT.finditer(text):
+        key, value = m.group(1), m.group(2)
+        if is_secret_key(key) and literal(value) and "secret_key_name" not in seen:
+            hits.append(SecretHit("secret_key_name", key))
+            seen.add("secret_key_name")
+    return hits
+
+
+# Secret files --------------------------------------------------------------------------
+
+PRIVATE_KEY_NAMES = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"}
+KEY_SUFFIXES = (".pem", ".key", ".p8", ".ppk")
+CREDENTIAL_FILES = {
+    ".aws/credentials": "aws_credentials",
+    ".git-credentials": "git_credentials",
+    ".netrc": "netrc",
+    ".pgpass": "pgpass",
+    ".npmrc": "npmrc",
+    ".pypirc": "pypirc",
+    ".docker/config.json": "docker_config",
+}
+ENV_FILE = re.compile(r"(^|/)(\.env(\.[A-Za-z0-9_-]+)?|[A-Za-z0-9_-]+\.env)$")
+# Paths where keys are expected test fixtures or public material, never flagged.
+IGNORED_PREFIXES = ("usr/share/doc/", "usr/share/man/", "usr/share/ca-certificates/", "etc/ssl/certs/")
+
+
+def secret_file_candidate(path: str) -> bool:
+    """Whether a file's name makes it worth reading to look for a secret (cheap: runs on every file)."""
+    base = posixpath.basename(path)
+    if base in PRIVATE_KEY_NAMES or base.endswith(KEY_SUFFIXES):
+        return not path.startswith(IGNORED_PREFIXES)
+    if base in (".git-credentials", ".netrc", ".pgpass", ".npmrc", ".pypirc", "credentials", "config.json"):
+        return any(path.endswith(suffix) for suffix in CREDENTIAL_FILES)
+    return bool(ENV_FILE.search(path))
+
+
+def classify_secret_file(path: str, content: bytes) -> str | None:
+    """The kind of secret the file holds, or None. Reads content; never returns any of it."""
+    text = content.decode("utf-8", "replace")
+    base = posixpath.basename(path)
+    if base in PRIVATE_KEY_NAMES or base.endswith(KEY_SUFFIXES):
+        if path.startswith(IGNORED_PREFIXES):
+            return None
+        return "private_key" if VALUE_DETECTORS[0][1].search(text) else None
+    for suffix, kind in CREDENTIAL_FILES.items():
+        if path == suffix or path.endswith("/" + suffix):
+            return kind if _credential_file_has_secret(kind, text) else None
+    if ENV_FILE.search(path):
+        for line in text.splitlines():
+            line = line.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            key, _, value = line.removeprefix("export ").partition("=")
+            if scan_key_value(key.strip(), value.strip()):
+                return "env_file"
+    return None
+
+
+def _credential_file_has_secret(kind: str, text: str) -> bool:
+    if kind == "aws_credentials":
+        return bool(re.search(r"(?im)^\s*aws_secret_access_key\s*=\s*\S+", text))
+    if kind == "git_credentials":
+        return bool(VALUE_DETECTORS[-1][1].search(text))
+    if kind == "netrc":
+        return bool(re.search(r"(?m)\bpassword\s+\S+", text))
+    if kind == "pgpass":
+        return any(line.count(":") >= 4 and not line.startswith("#") for line in text.splitlines())
+    if kind == "npmrc":
+        return bool(re.search(r"(?m)(_authToken|_auth|_password)\s*=\s*\S+", text))
+    if kind == "pypirc":
+        return bool(re.search(r"(?m)^\s*password\s*[=:]\s*\S+", text))
+    if kind == "docker_config":
+        return bool(re.search(r'"(auth|identitytoken)"\s*:\s*"[^"]+"', text))
+    return False

@@ -217,3 +217,22 @@ def test_two_concurrent_scans_serialise(tmp_path: Path) -> None:
         assert len(names) == 300 and all(name.startswith(f"secret:s{n}-") for name in names)
     # Each scan looked at a different inventory: neither resolves the other's findings.
     assert conn.execute("SELECT COUNT(*) FROM findings WHERE resolved_run IS NOT NULL").fetchone()[0] == 0
+
+
+def test_output_to_a_pipe_writes_into_it_and_never_replaces_it(cli: Cli, tmp_path: Path) -> None:
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    inv = write_inventory(tmp_path, "secrets:\n  - name: x\n    last_rotated: 2026-11-01\n")
+    res = cli("scan", "--secrets-inventory", str(inv), "--db", str(tmp_path / "a.db"), "--format", "json",
+              "--output", str(fifo))
+    reader.join(timeout=30)
+    assert res.code == 0
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert json.loads(received[0])["summary"]["total"] == 1

@@ -35,6 +35,14 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"--output {path} is a directory")
+    if target.exists() and not target.is_file():
+        # A device or pipe (/dev/null, /dev/stdout, a FIFO): write to it, never replace it.
+        try:
+            with target.open("w", encoding="utf-8", newline="") as fh:
+                yield fh
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")

@@ -1,0 +1,400 @@
+"""Python dependencies: known vulnerabilities in pinned requirements (pip-audit + OSV).
+
+One check, `deps.vulnerable_package`, on resources `pypi:<name>` (path = the dependency
+file that declares the package, line = its line there):
+
+- FAIL, one finding per (package, advisory): the fingerprint discriminator is the
+  advisory id, so each advisory is tracked on its own and an upgrade that is still
+  vulnerable keeps the fingerprint. Severity comes from the advisory: its CVSS v3 base
+  score (computed from the vector), else its database label (GHSA LOW/MODERATE/HIGH/
+  CRITICAL), else high (an unrated known vulnerability is not assumed harmless);
+- PASS for a package audited with no advisory, with the database it was checked against;
+- ERROR whenever a package could not be audited: not pinned and no resolver allowed
+  (`--offline`), a URL/path/VCS requirement, a version that is not PEP 440, a package
+  pip-audit skipped or did not report, the vulnerability service unreachable, an
+  unreadable dependency file (resource `file:<path>`), an empty local database.
+
+Vulnerability data: the local OSV database (`auditor vulndb import`) when it exists,
+always with `--offline`; otherwise pip-audit's OSV service (`$AUDITOR_OSV_URL`, default
+https://api.osv.dev/v1/query). See docs/providers/deps.md.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditor.config import AuditConfig
+from auditor.errors import InputError
+from auditor.models import CheckInfo, Finding, Resource, Severity, Status, iso_z
+from auditor.providers.base import Provider, ScanContext
+from auditor.providers.deps.online import AdvisoryFetcher
+from auditor.providers.deps.pip_audit import (
+    DEFAULT_OSV_URL,
+    AuditedPackage,
+    AuditedVuln,
+    PipAuditReport,
+    resolution_endpoint,
+    run_pip_audit,
+)
+from auditor.providers.deps.sources import (
+    PINNED,
+    UNPINNED,
+    UNVERSIONED,
+    Dependency,
+    DependencyFile,
+    discover,
+    read_dependency_file,
+    valid_version,
+)
+from auditor.tools import ToolError
+from auditor.vulndb import Advisory, UnorderableVersion, VulnDB, default_db_path
+from auditor.vulndb.osv import DEFAULT_SEVERITY, AdvisoryRecord, preferred_advisory_id
+
+ECOSYSTEM = "PyPI"
+
+VULNERABLE_PACKAGE = CheckInfo(
+    id="deps.vulnerable_package",
+    title="Python dependencies have no known vulnerabilities",
+    severity=Severity.HIGH,
+    provider="deps",
+    description=(
+        "Every pinned Python dependency is checked against OSV advisories (the local vulnerability "
+        "database, or an OSV service). One finding per package and advisory; a package that could not "
+        "be audited is an ERROR, never a PASS."
+    ),
+    risk="A dependency with a published vulnerability gives attackers a documented way in.",
+    remediation="Upgrade the package to a fixed version (see fixed_versions in the evidence) and re-lock.",
+    resource_type="python.package",
+)
+
+
+def osv_url() -> str:
+    return os.environ.get("AUDITOR_OSV_URL") or DEFAULT_OSV_URL
+
+
+@dataclass
+class _Source:
+    """Where vulnerability data comes from for this scan."""
+
+    osv_url: str
+    db: VulnDB | None = None
+    fetcher: AdvisoryFetcher | None = None
+    pypi_advisories: int = 0
+    db_evidence: dict[str, Any] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"vulndb:{self.db.path}" if self.db is not None else f"osv:{self.osv_url}"
+
+
+@dataclass
+class _Plan:
+    path: Path
+    errors: list[Finding] = field(default_factory=list)
+    pinned: dict[str, Dependency] = field(default_factory=dict)
+    unpinned: dict[str, Dependency] = field(default_factory=dict)
+    report: PipAuditReport | None = None
+
+
+class DepsProvider(Provider):
+    name = "deps"
+
+    def __init__(self) -> None:
+        self._files: dict[Path, list[Path]] = {}
+        self._db_path: Path | None = None
+
+    def checks(self) -> list[CheckInfo]:
+        return [VULNERABLE_PACKAGE]
+
+    def selected(self, config: AuditConfig) -> bool:
+        return bool(config.deps_paths)
+
+    def targets(self, config: AuditConfig) -> list[str]:
+        return [f"deps:{p}" for p in config.deps_paths]
+
+    def prepare(self, ctx: ScanContext) -> None:
+        self._files = {target: discover(target) for target in ctx.config.deps_paths}
+        db_path = default_db_path()
+        if db_path.is_file():
+            VulnDB.open(db_path).close()  # a damaged or foreign file: exit 2 before anything runs
+            self._db_path = db_path
+        elif ctx.config.offline:
+            raise InputError(
+                f"--offline needs the local vulnerability database ({db_path} does not exist): "
+                "run `auditor vulndb import PATH` or set AUDITOR_VULNDB"
+            )
+
+    # Running -------------------------------------------------------------------------
+
+    def run(self, ctx: ScanContext) -> Iterator[Finding]:
+        if not self._files:
+            self.prepare(ctx)
+        with ExitStack() as stack:
+            source = self._open_source(stack)
+            plans: list[_Plan] = []
+            for target, files in self._files.items():
+                if not files:
+                    yield self.finding(
+                        VULNERABLE_PACKAGE,
+                        Status.SKIPPED,
+                        Resource(id=f"file:{target}", type="python.dependency_file", path=str(target)),
+                        f"no Python dependency files under {target} (requirements*.txt, pyproject.toml)",
+                        evidence={"target": str(target)},
+                    )
+                for path in files:
+                    plans.append(self.plan_file(read_dependency_file(path), ctx.config.offline))
+            for plan in plans:
+                yield from plan.errors
+                if plan.unpinned:
+                    ctx.progress(self.name, f"resolving {plan.path} with pip")
+                    yield from self._resolve_with_pip(plan, source, ctx.cancelled)
+            pairs = sorted(
+                {(n, d.version or "") for plan in plans if plan.report is None for n, d in plan.pinned.items()}
+            )
+            ctx.progress(self.name, f"auditing {len(pairs)} pinned packages")
+            audited = self.audit_pinned(pairs, source, ctx.cancelled)
+            if source.db is not None:
+                source.db.prefetch(ECOSYSTEM, (n for n, _ in pairs))
+            for plan in plans:
+                if plan.report is not None:
+                    yield from self._reconcile(plan.path, {**plan.pinned, **plan.unpinned}, plan.report, source)
+                    continue
+                for name, dep in plan.pinned.items():
+                    result = audited[(name, dep.version or "")]
+                    if isinstance(result, str):
+                        yield self._error(plan.path, dep, result)
+                    elif result.skip_reason is not None or result.version is None:
+                        yield self._error(plan.path, dep, f"pip-audit could not audit {name}: "
+                                          f"{result.skip_reason or 'no version'}")
+                    else:
+                        yield from self._judge(plan.path, dep, result, source)
+
+    def _open_source(self, stack: ExitStack) -> _Source:
+        if self._db_path is None:
+            url = osv_url()
+            return _Source(osv_url=url, fetcher=AdvisoryFetcher(url))
+        db = stack.enter_context(VulnDB.open(self._db_path))
+        status = db.status()
+        endpoint = stack.enter_context(resolution_endpoint())
+        count = db.advisory_count(ECOSYSTEM)
+        return _Source(
+            osv_url=endpoint,
+            db=db,
+            pypi_advisories=count,
+            db_evidence={
+                "path": str(db.path),
+                "pypi_advisories": count,
+                "last_import_at": iso_z(status.last_import_at) if status.last_import_at else None,
+            },
+        )
+
+    def plan_file(self, df: DependencyFile, offline: bool) -> _Plan:
+        """Classify a file's requirements: what to audit, what is an ERROR already."""
+        plan = _Plan(path=df.path)
+        for line, message in df.errors:
+            plan.errors.append(self._file_error(df.path, line, message))
+        for dep in df.dependencies:
+            known = plan.pinned.get(dep.canonical)
+            if dep.kind == UNVERSIONED:
+                plan.errors.append(
+                    self._error(df.path, dep, f"{dep.spec}: a URL, path or VCS requirement has no version to audit")
+                )
+            elif dep.kind == UNPINNED and offline:
+                plan.errors.append(self._error(
+                    df.path, dep, f"{dep.spec} is not pinned to an exact version and cannot be resolved offline "
+                    "(audit a lock file with == pins, e.g. pip-compile output)"
+                ))
+            elif dep.kind == PINNED and not valid_version(dep.version or ""):
+                plan.errors.append(self._error(df.path, dep, f"{dep.spec}: {dep.version!r} is not a PEP 440 version"))
+            elif dep.kind == PINNED and known is not None and known.version != dep.version:
+                plan.errors.append(self._error(
+                    df.path, dep, f"{dep.canonical} is pinned twice with different versions "
+                    f"({known.version} at {known.declared_in}, {dep.version} at {dep.declared_in})"
+                ))
+            elif dep.kind == PINNED:
+                plan.pinned.setdefault(dep.canonical, dep)
+            elif dep.kind == UNPINNED:
+                plan.unpinned.setdefault(dep.canonical, dep)
+        return plan
+
+    def _resolve_with_pip(self, plan: _Plan, source: _Source, cancel: threading.Event) -> Iterator[Finding]:
+        """Online only: pip resolves the whole file (needs an index); on failure the pins still count."""
+        specs = [d.spec for d in (*plan.pinned.values(), *plan.unpinned.values())]
+        try:
+            plan.report = run_pip_audit(specs, source.osv_url, resolve_with_pip=True, cancel=cancel)
+        except ToolError as exc:
+            for dep in plan.unpinned.values():
+                yield self._error(plan.path, dep, f"{dep.spec} is not pinned and could not be resolved: {exc}")
+            plan.unpinned = {}
+
+    def audit_pinned(
+        self, pairs: list[tuple[str, str]], source: _Source, cancel: threading.Event | None = None
+    ) -> dict[tuple[str, str], AuditedPackage | str]:
+        """Each (name, version) through pip-audit, in as few runs as distinct versions per name allow."""
+        versions: dict[str, list[str]] = {}
+        for name, version in pairs:
+            versions.setdefault(name, []).append(version)
+        out: dict[tuple[str, str], AuditedPackage | str] = {}
+        depth = max((len(v) for v in versions.values()), default=0)
+        for layer in range(depth):
+            batch = [(n, vs[layer]) for n, vs in versions.items() if len(vs) > layer]
+            try:
+                report = run_pip_audit([f"{n}=={v}" for n, v in batch], source.osv_url, cancel=cancel)
+            except ToolError as exc:
+                for n, v in batch:
+                    out[(n, v)] = f"{n} {v} could not be audited: {exc}"
+                continue
+            for n, v in batch:
+                pkg = report.packages.get(n)
+                out[(n, v)] = pkg if pkg is not None else f"pip-audit did not report {n}; it was not audited"
+        return out
+
+    def _reconcile(
+        self, path: Path, expected: dict[str, Dependency], report: PipAuditReport, source: _Source
+    ) -> Iterator[Finding]:
+        for name, dep in expected.items():
+            pkg = report.packages.get(name)
+            if pkg is None:
+                yield self._error(path, dep, f"pip-audit did not report {name}; it was not audited")
+            elif pkg.skip_reason is not None or pkg.version is None:
+                yield self._error(path, dep, f"pip-audit could not audit {name}: {pkg.skip_reason or 'no version'}")
+            else:
+                yield from self._judge(path, dep, pkg, source)
+        for name, pkg in report.packages.items():
+            if name in expected:
+                continue
+            transitive = Dependency(name=name, canonical=name, kind=PINNED, version=pkg.version, spec=name,
+                                    line=None, declared_in=f"{path} (resolved by pip)")
+            if pkg.skip_reason is not None or pkg.version is None:
+                yield self._error(path, transitive, f"pip-audit could not audit {name}: {pkg.skip_reason}")
+            else:
+                yield from self._judge(path, transitive, pkg, source)
+
+    def _judge(self, path: Path, dep: Dependency, pkg: AuditedPackage, source: _Source) -> Iterator[Finding]:
+        version = pkg.version or ""
+        base = {"package": pkg.name, "version": version, "requirement": dep.spec, "declared_in": dep.declared_in,
+                "source": source.label}
+        if source.db is not None:
+            if source.pypi_advisories == 0:
+                yield self._error(path, dep, f"the vulnerability database {source.db.path} holds no PyPI advisories")
+                return
+            try:
+                advisories = source.db.match(ECOSYSTEM, pkg.name, version)
+            except UnorderableVersion as exc:
+                yield self._error(path, dep, str(exc))
+                return
+            findings = [self._vulnerable(path, dep, version, _local_evidence(a), base) for a in advisories]
+        else:
+            findings = [self._vulnerable(path, dep, version, self._online_evidence(v, source), base)
+                        for v in pkg.vulns]
+        if findings:
+            yield from findings
+            return
+        evidence = {**base, "advisories": 0}
+        if source.db_evidence is not None:
+            evidence["database"] = source.db_evidence
+        yield self.finding(
+            VULNERABLE_PACKAGE,
+            Status.PASS,
+            self._resource(path, dep),
+            f"{pkg.name} {version}: no known vulnerability ({source.label})",
+            evidence=evidence,
+        )
+
+    def _vulnerable(
+        self, path: Path, dep: Dependency, version: str, adv: dict[str, Any], base: dict[str, Any]
+    ) -> Finding:
+        fixed = adv["fixed_versions"]
+        aliases = f" ({', '.join(adv['aliases'])})" if adv["aliases"] else ""
+        fix_text = f"; fixed in {', '.join(fixed)}" if fixed else "; no fixed version published"
+        return self.finding(
+            VULNERABLE_PACKAGE,
+            Status.FAIL,
+            self._resource(path, dep),
+            f"{dep.canonical} {version} is affected by {adv['advisory_id']}{aliases}: {adv['summary']}{fix_text}",
+            evidence={**base, **adv},
+            severity=Severity(adv["severity"]),
+            discriminator=adv["advisory_id"],
+        )
+
+    def _online_evidence(self, vuln: AuditedVuln, source: _Source) -> dict[str, Any]:
+        assert source.fetcher is not None
+        ids = {vuln.id, *vuln.aliases}
+        advisory_id = preferred_advisory_id(ids)
+        record: AdvisoryRecord | str = "advisory details unavailable"
+        for candidate in sorted(ids, key=lambda i: i != advisory_id)[:3]:
+            record = source.fetcher.fetch(candidate)
+            if isinstance(record, AdvisoryRecord):
+                break
+        evidence: dict[str, Any] = {
+            "advisory_id": advisory_id,
+            "aliases": sorted(ids - {advisory_id}),
+            "fixed_versions": list(vuln.fix_versions),
+            "summary": vuln.description,
+        }
+        if isinstance(record, AdvisoryRecord):
+            sev = record.severity
+            evidence.update(
+                summary=record.summary or vuln.description,
+                severity=sev.severity.value,
+                severity_source=sev.source,
+                cvss_vector=sev.vector,
+                cvss_score=sev.score,
+                severity_label=sev.label,
+                url=record.url,
+                published=record.published,
+                modified=record.modified,
+            )
+        else:
+            evidence.update(severity=DEFAULT_SEVERITY.value, severity_source=f"default: {record}",
+                            cvss_vector=None, cvss_score=None, severity_label=None, url=None,
+                            published=None, modified=None)
+        return evidence
+
+    # Finding helpers -------------------------------------------------------------------
+
+    def _resource(self, path: Path, dep: Dependency) -> Resource:
+        return Resource(id=dep.resource_id, type="python.package", path=str(path), line=dep.line)
+
+    def _error(self, path: Path, dep: Dependency, message: str) -> Finding:
+        return self.finding(
+            VULNERABLE_PACKAGE,
+            Status.ERROR,
+            self._resource(path, dep),
+            message,
+            evidence={"package": dep.canonical, "version": dep.version, "requirement": dep.spec,
+                      "declared_in": dep.declared_in, "error": message},
+        )
+
+    def _file_error(self, path: Path, line: int | None, message: str) -> Finding:
+        return self.finding(
+            VULNERABLE_PACKAGE,
+            Status.ERROR,
+            Resource(id=f"file:{path}", type="python.dependency_file", path=str(path), line=line),
+            message,
+            evidence={"file": str(path), "line": line, "error": message},
+            discriminator=f"line:{line}" if line else "file",
+        )
+
+
+def _local_evidence(adv: Advisory) -> dict[str, Any]:
+    return {
+        "advisory_id": adv.id,
+        "aliases": list(adv.aliases),
+        "fixed_versions": list(adv.fixed_versions),
+        "summary": adv.summary,
+        "severity": adv.severity.value,
+        "severity_source": adv.severity_source,
+        "cvss_vector": adv.severity_vector,
+        "cvss_score": adv.severity_score,
+        "severity_label": adv.severity_label,
+        "url": adv.url,
+        "published": adv.published,
+        "modified": adv.modified,
+    }

@@ -1,0 +1,438 @@
+"""Logging and detection: CloudTrail, CloudWatch metric filters and alarms, Config, GuardDuty, Security Hub."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from auditor.models import Severity
+from auditor.providers.aws.checks.s3 import public_statements
+from auditor.providers.aws.model import (
+    AwsCheck,
+    CheckInput,
+    CollectError,
+    Outcome,
+    Scope,
+    errored,
+    failed,
+    info,
+    passed,
+    skipped,
+    verdict,
+)
+
+TRAIL = "AWS::CloudTrail::Trail"
+
+
+def all_trails(inp: CheckInput) -> list[dict[str, Any]]:
+    """Every trail of the account once (shadow copies in other regions dropped)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for data in inp.by_region("cloudtrail").values():
+        if isinstance(data, CollectError):
+            continue
+        for t in data["trails"]:
+            seen.setdefault(t.get("TrailARN") or t["Name"], t)
+    return [seen[k] for k in sorted(seen)]
+
+
+def home_trails(inp: CheckInput) -> list[dict[str, Any]]:
+    return [t for t in inp.data("cloudtrail")["trails"] if (t.get("HomeRegion") or inp.region) == inp.region]
+
+
+def is_logging(t: dict[str, Any]) -> bool | None:
+    st = t.get("status")
+    if isinstance(st, CollectError) or st is None:
+        return None
+    return bool(st.get("IsLogging"))
+
+
+def check_multi_region(inp: CheckInput) -> Iterator[Outcome]:
+    trails = all_trails(inp)
+    good = [t["Name"] for t in trails if t.get("IsMultiRegionTrail") and is_logging(t)]
+    unknown = [t["Name"] for t in trails if t.get("IsMultiRegionTrail") and is_logging(t) is None]
+    rid = f"arn:aws:cloudtrail::{inp.account}:account"
+    ev = {"multi_region_logging_trails": good, "trails": [t["Name"] for t in trails]}
+    if good:
+        yield passed(rid, "AWS::CloudTrail::Account", f"multi-region trail(s) logging: {', '.join(good)}", ev)
+    elif unknown:
+        yield errored(rid, "AWS::CloudTrail::Account", f"trail status unreadable for {', '.join(unknown)}", ev)
+    else:
+        yield failed(
+            rid,
+            "AWS::CloudTrail::Account",
+            f"no multi-region trail is logging ({len(trails)} trails found; expected at least one)",
+            ev,
+        )
+
+
+def trail_check(
+    judge: Callable[[CheckInput, dict[str, Any]], Outcome], needs_status: bool = False
+) -> Callable[[CheckInput], Iterator[Outcome]]:
+    def check(inp: CheckInput) -> Iterator[Outcome]:
+        for t in home_trails(inp):
+            if needs_status and isinstance(t.get("status"), CollectError):
+                yield errored(
+                    t["TrailARN"],
+                    TRAIL,
+                    f"trail {t['Name']} status: {t['status'].code}",
+                    {"error_code": t["status"].code},
+                    inp.region,
+                )
+                continue
+            yield judge(inp, t)
+
+    return check
+
+
+def judge_logging(inp: CheckInput, t: dict[str, Any]) -> Outcome:
+    on = bool(is_logging(t))
+    return verdict(
+        on,
+        t["TrailARN"],
+        TRAIL,
+        f"trail {t['Name']} logging is {'on' if on else 'off (expected: on)'}",
+        {"IsLogging": on},
+        inp.region,
+    )
+
+
+def judge_validation(inp: CheckInput, t: dict[str, Any]) -> Outcome:
+    on = bool(t.get("LogFileValidationEnabled"))
+    return verdict(
+        on,
+        t["TrailARN"],
+        TRAIL,
+        f"trail {t['Name']} log file validation is {'on' if on else 'off (expected: on)'}",
+        {"LogFileValidationEnabled": on},
+        inp.region,
+    )
+
+
+def judge_kms(inp: CheckInput, t: dict[str, Any]) -> Outcome:
+    key = t.get("KmsKeyId")
+    return verdict(
+        bool(key),
+        t["TrailARN"],
+        TRAIL,
+        f"trail {t['Name']} " + ("encrypts logs with KMS" if key else "does not use a KMS key (expected: SSE-KMS)"),
+        {"KmsKeyId": key},
+        inp.region,
+    )
+
+
+def judge_cw(inp: CheckInput, t: dict[str, Any]) -> Outcome:
+    group = t.get("CloudWatchLogsLogGroupArn")
+    return verdict(
+        bool(group),
+        t["TrailARN"],
+        TRAIL,
+        f"trail {t['Name']} "
+        + ("delivers to CloudWatch Logs" if group else "does not deliver to CloudWatch Logs (expected: a log group)"),
+        {"CloudWatchLogsLogGroupArn": group},
+        inp.region,
+    )
+
+
+def check_trail_bucket(inp: CheckInput) -> Iterator[Outcome]:
+    buckets = {b["name"]: b for b in inp.data("s3")["buckets"]}
+    for t in home_trails(inp):
+        name = t.get("S3BucketName")
+        b = buckets.get(name or "")
+        ev: dict[str, Any] = {"bucket": name}
+        if b is None:
+            yield skipped(
+                t["TrailARN"], TRAIL, f"trail {t['Name']} logs to bucket {name} outside this account", ev, inp.region
+            )
+            continue
+        errs = {f: b[f].code for f in ("acl", "policy") if isinstance(b.get(f), CollectError)}
+        if errs:
+            yield errored(
+                t["TrailARN"], TRAIL, f"trail bucket {name} could not be read: {errs}", {"errors": errs}, inp.region
+            )
+            continue
+        public_acl = [
+            g
+            for g in b["acl"]
+            if "global/All" in str(g.get("Grantee", {}).get("URI", ""))
+            or "global/AuthenticatedUsers" in str(g.get("Grantee", {}).get("URI", ""))
+        ]
+        public_policy = public_statements(b["policy"]) if b["policy"] is not None else []
+        ev.update(public_acl_grants=len(public_acl), public_policy_statements=public_policy)
+        ok = not public_acl and not public_policy
+        yield verdict(
+            ok,
+            t["TrailARN"],
+            TRAIL,
+            f"trail bucket {name} is " + ("not public" if ok else "public (expected: private)"),
+            ev,
+            inp.region,
+        )
+
+
+# --- CloudWatch metric filters and alarms for security events (CIS 4.x) -------------
+
+ALARM_PATTERNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "unauthorized_api_calls": ("unauthorised API calls", ("UnauthorizedOperation", "AccessDenied")),
+    "root_usage": ("use of the root user", ("Root", "userIdentity.type", "AwsServiceEvent")),
+    "iam_policy_changes": ("IAM policy changes", ("PutUserPolicy", "AttachRolePolicy", "DeletePolicy")),
+    "console_login_no_mfa": ("console sign-in without MFA", ("ConsoleLogin", "MFAUsed")),
+    "security_group_changes": ("security group changes", ("AuthorizeSecurityGroupIngress", "CreateSecurityGroup")),
+    "nacl_changes": ("network ACL changes", ("CreateNetworkAclEntry", "DeleteNetworkAcl")),
+    "network_gateway_changes": ("network gateway changes", ("CreateCustomerGateway", "AttachInternetGateway")),
+    "route_table_changes": ("route table changes", ("CreateRoute", "ReplaceRouteTableAssociation")),
+    "vpc_changes": ("VPC changes", ("CreateVpc", "DeleteVpc", "ModifyVpcAttribute")),
+    "cloudtrail_changes": ("CloudTrail configuration changes", ("CreateTrail", "StopLogging", "DeleteTrail")),
+}
+
+
+def parse_log_group_arn(arn: str) -> tuple[str, str] | None:
+    """arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*] -> (region, name)."""
+    parts = arn.split(":")
+    if len(parts) < 7 or parts[2] != "logs" or parts[5] != "log-group":
+        return None
+    return parts[3], parts[6]
+
+
+def alarm_check(key: str) -> Callable[[CheckInput], Iterator[Outcome]]:
+    label, tokens = ALARM_PATTERNS[key]
+
+    def check(inp: CheckInput) -> Iterator[Outcome]:
+        rid = f"arn:aws:cloudwatch::{inp.account}:security-alarm/{key}"
+        rtype = "AWS::CloudWatch::Alarm"
+        groups = []
+        for t in all_trails(inp):
+            arn = t.get("CloudWatchLogsLogGroupArn")
+            if t.get("IsMultiRegionTrail") and is_logging(t) and arn and parse_log_group_arn(arn):
+                groups.append((t["Name"], parse_log_group_arn(arn)))
+        ev: dict[str, Any] = {"event": label, "pattern_terms": list(tokens)}
+        if not groups:
+            yield failed(
+                rid,
+                rtype,
+                f"no alarm for {label}: no logging multi-region trail sends to CloudWatch Logs "
+                "(expected: trail -> log group -> metric filter -> alarm)",
+                ev,
+            )
+            return
+        unscanned = []
+        for trail, parsed in groups:
+            assert parsed is not None
+            region, group = parsed
+            if region not in inp.snapshot.regions:
+                unscanned.append(region)
+                continue
+            filters = inp.snapshot.get("logs", region)["metric_filters"]
+            alarms = inp.snapshot.get("cloudwatch", region)["alarms"]
+            for mf in filters:
+                pattern = str(mf.get("filterPattern") or "")
+                if mf.get("logGroupName") != group or not all(tok in pattern for tok in tokens):
+                    continue
+                metrics = {
+                    (m.get("metricNamespace"), m.get("metricName")) for m in mf.get("metricTransformations") or []
+                }
+                for alarm in alarms:
+                    if (alarm.get("Namespace"), alarm.get("MetricName")) in metrics and alarm.get("AlarmActions"):
+                        ev.update(
+                            trail=trail,
+                            log_group=group,
+                            metric_filter=mf.get("filterName"),
+                            alarm=alarm.get("AlarmName"),
+                            alarm_actions=len(alarm["AlarmActions"]),
+                        )
+                        yield passed(rid, rtype, f"alarm {alarm.get('AlarmName')} fires on {label}", ev)
+                        return
+        if unscanned:
+            ev["unscanned_regions"] = sorted(set(unscanned))
+            yield errored(rid, rtype, f"log group region(s) {', '.join(sorted(set(unscanned)))} were not scanned", ev)
+            return
+        ev["log_groups"] = [g[1][1] for g in groups if g[1]]
+        yield failed(
+            rid,
+            rtype,
+            f"no metric filter with an alarm action watches for {label} "
+            "(expected: a filter on the trail's log group and an alarm with an action)",
+            ev,
+        )
+
+    return check
+
+
+def check_config_recorder(inp: CheckInput) -> Iterator[Outcome]:
+    data = inp.data("config")
+    recording = {s.get("name"): bool(s.get("recording")) for s in data["statuses"]}
+    names = [r.get("name") for r in data["recorders"]]
+    active = [n for n in names if recording.get(n)]
+    all_types = [r.get("name") for r in data["recorders"] if (r.get("recordingGroup") or {}).get("allSupported")]
+    ok = bool(active) and any(n in all_types for n in active)
+    rid = f"arn:aws:config:{inp.region}:{inp.account}:configuration-recorder"
+    msg = (
+        f"Config recorder {', '.join(active)} records all resource types in {inp.region}"
+        if ok
+        else f"no Config recorder records all resources in {inp.region} "
+        f"(recorders: {names or 'none'}, recording: {active or 'none'}; expected: one recording all types)"
+    )
+    yield verdict(
+        ok,
+        rid,
+        "AWS::Config::ConfigurationRecorder",
+        msg,
+        {"recorders": names, "recording": active, "all_supported": all_types},
+        inp.region,
+    )
+
+
+def check_guardduty(inp: CheckInput) -> Iterator[Outcome]:
+    detectors = inp.data("guardduty")["detectors"]
+    enabled = [d["id"] for d in detectors if d.get("Status") == "ENABLED"]
+    rid = f"arn:aws:guardduty:{inp.region}:{inp.account}:detector"
+    msg = (
+        f"GuardDuty detector {enabled[0]} is enabled in {inp.region}"
+        if enabled
+        else f"GuardDuty is not enabled in {inp.region} ({len(detectors)} detectors; expected: one enabled)"
+    )
+    yield verdict(
+        bool(enabled),
+        rid,
+        "AWS::GuardDuty::Detector",
+        msg,
+        {"detectors": [d["id"] for d in detectors], "enabled": enabled},
+        inp.region,
+    )
+
+
+def check_securityhub(inp: CheckInput) -> Iterator[Outcome]:
+    hub = inp.data("securityhub")["hub"]
+    rid = f"arn:aws:securityhub:{inp.region}:{inp.account}:hub/default"
+    ok = hub is not None
+    msg = f"Security Hub is {'enabled' if ok else 'not enabled (expected: enabled)'} in {inp.region}"
+    ev = {"enabled": ok, "subscribed_at": (hub or {}).get("SubscribedAt")}
+    yield verdict(ok, rid, "AWS::SecurityHub::Hub", msg, ev, inp.region)
+
+
+def _trail(name: str, title: str, sev: Severity, risk: str, fix: str, fn: Any, needs_status: bool = False) -> AwsCheck:
+    return AwsCheck(
+        info(f"aws.cloudtrail.{name}", title, sev, TRAIL, risk, fix),
+        ("cloudtrail",),
+        Scope.REGION,
+        trail_check(fn, needs_status),
+    )
+
+
+def _alarm(key: str) -> AwsCheck:
+    label = ALARM_PATTERNS[key][0]
+    return AwsCheck(
+        info(
+            f"aws.cloudwatch.alarm_{key}",
+            f"An alarm fires on {label}",
+            Severity.MEDIUM,
+            "AWS::CloudWatch::Alarm",
+            f"Without a metric filter and alarm, {label} go unnoticed until someone reads the logs.",
+            f"Create a metric filter for {label} on the CloudTrail log group and an alarm with an SNS action.",
+        ),
+        ("cloudtrail", "logs", "cloudwatch"),
+        Scope.ACCOUNT,
+        alarm_check(key),
+    )
+
+
+CHECKS: list[AwsCheck] = [
+    AwsCheck(
+        info(
+            "aws.cloudtrail.multi_region_trail",
+            "A multi-region CloudTrail trail is logging",
+            Severity.HIGH,
+            "AWS::CloudTrail::Account",
+            "API activity in regions without a trail leaves no audit record.",
+            "Create a multi-region trail (or an organization trail) and start logging.",
+        ),
+        ("cloudtrail",),
+        Scope.ACCOUNT,
+        check_multi_region,
+    ),
+    _trail(
+        "trail_logging",
+        "CloudTrail trails are logging",
+        Severity.HIGH,
+        "A stopped trail records nothing; stopping it is a classic attacker step.",
+        "Start logging on the trail and alarm on StopLogging.",
+        judge_logging,
+        needs_status=True,
+    ),
+    _trail(
+        "log_file_validation",
+        "CloudTrail log file validation is on",
+        Severity.MEDIUM,
+        "Without digest files nobody can prove the logs were not altered.",
+        "Enable log file validation on the trail.",
+        judge_validation,
+    ),
+    _trail(
+        "kms_encryption",
+        "CloudTrail logs are encrypted with KMS",
+        Severity.MEDIUM,
+        "Logs encrypted only with SSE-S3 are readable by anyone with S3 read on the bucket.",
+        "Configure the trail with a customer managed KMS key.",
+        judge_kms,
+    ),
+    _trail(
+        "cloudwatch_logs",
+        "CloudTrail delivers to CloudWatch Logs",
+        Severity.MEDIUM,
+        "Without CloudWatch delivery there are no real-time metric filters or alarms.",
+        "Configure a CloudWatch Logs log group and role on the trail.",
+        judge_cw,
+    ),
+    AwsCheck(
+        info(
+            "aws.cloudtrail.bucket_not_public",
+            "The CloudTrail bucket is not public",
+            Severity.CRITICAL,
+            TRAIL,
+            "A public log bucket exposes the whole account's activity to attackers.",
+            "Remove public ACL grants and public policy statements from the trail's bucket.",
+        ),
+        ("cloudtrail", "s3"),
+        Scope.REGION,
+        check_trail_bucket,
+    ),
+    *[_alarm(k) for k in ALARM_PATTERNS],
+    AwsCheck(
+        info(
+            "aws.config.recorder_enabled",
+            "AWS Config records all resources in every region",
+            Severity.MEDIUM,
+            "AWS::Config::ConfigurationRecorder",
+            "Without a configuration history, changes cannot be reconstructed.",
+            "Create and start a configuration recorder for all supported resource types in each region.",
+        ),
+        ("config",),
+        Scope.REGION,
+        check_config_recorder,
+    ),
+    AwsCheck(
+        info(
+            "aws.guardduty.detector_enabled",
+            "GuardDuty is enabled in every region",
+            Severity.MEDIUM,
+            "AWS::GuardDuty::Detector",
+            "Threats such as credential exfiltration go undetected.",
+            "Enable GuardDuty in every region (delegated administrator for organizations).",
+        ),
+        ("guardduty",),
+        Scope.REGION,
+        check_guardduty,
+    ),
+    AwsCheck(
+        info(
+            "aws.securityhub.enabled",
+            "Security Hub is enabled in every region",
+            Severity.MEDIUM,
+            "AWS::SecurityHub::Hub",
+            "Findings from AWS services are not aggregated or triaged.",
+            "Enable Security Hub with the foundational best-practices standard in each region.",
+        ),
+        ("securityhub",),
+        Scope.REGION,
+        check_securityhub,
+    ),
+]

@@ -1,0 +1,206 @@
+"""`AwsProvider`: accounts -> snapshot per account -> pure checks -> findings.
+
+Fault semantics: a dataset that could not be read (AccessDenied, throttling beyond the
+retries, an endpoint that does not answer) yields ERROR findings, naming the AWS error
+code, for exactly the checks that need it in exactly the affected region; every other
+check still runs. An account that cannot be reached at all yields ERROR for every check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+
+from auditor.config import AuditConfig, AwsTargets, Thresholds
+from auditor.errors import InputError
+from auditor.models import CheckInfo, Finding, Resource, Status
+from auditor.providers.aws.checks import ALL_CHECKS
+from auditor.providers.aws.collect import DATASETS, collect_account
+from auditor.providers.aws.model import AccountSnapshot, AwsCheck, CheckInput, CollectError, Outcome, Scope
+from auditor.providers.aws.session import (
+    AccountTarget,
+    base_session,
+    enabled_regions,
+    error_code_of,
+    error_message_of,
+    home_region,
+    resolve_targets,
+)
+from auditor.providers.base import Provider, ScanContext
+
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+ROLE_NAME_RE = re.compile(r"^[\w+=,.@/-]{1,64}$")
+
+
+class AwsProvider(Provider):
+    name = "aws"
+
+    def __init__(self, checks: list[AwsCheck] | None = None, workers: int = 8) -> None:
+        self._checks = list(checks if checks is not None else ALL_CHECKS)
+        self.workers = workers
+
+    def checks(self) -> list[CheckInfo]:
+        return [c.info for c in self._checks]
+
+    def aws_checks(self) -> list[AwsCheck]:
+        return list(self._checks)
+
+    def selected(self, config: AuditConfig) -> bool:
+        return config.aws.enabled
+
+    def targets(self, config: AuditConfig) -> list[str]:
+        aws = config.aws
+        where = ",".join(aws.regions) if aws.regions else "all-enabled-regions"
+        if aws.role_arns:
+            return [f"aws:{arn}@{where}" for arn in aws.role_arns]
+        if aws.organization_role:
+            return [f"aws:organization/{aws.organization_role}@{where}"]
+        return [f"aws:{aws.profile or 'default'}@{where}"]
+
+    def prepare(self, ctx: ScanContext) -> None:
+        validate_targets(ctx.config.aws)
+
+    def run(self, ctx: ScanContext) -> Iterator[Finding]:
+        aws = ctx.config.aws
+        ctx.progress(self.name, "resolving accounts")
+        targets = resolve_targets(aws.profile, aws.regions, aws.role_arns, aws.organization_role)
+        for target in targets:
+            if ctx.cancelled.is_set():
+                return
+            yield from self.scan_account(target, ctx)
+
+    def scan_account(self, target: AccountTarget, ctx: ScanContext) -> Iterator[Finding]:
+        aws = ctx.config.aws
+        if target.clients is None or target.account_id is None:
+            yield from self.account_errors(target.label, target.error_code or "Unknown", target.error_message or "")
+            return
+        session_region = home_region(target.clients.session, aws.regions)
+        regions = aws.regions
+        if not regions:
+            try:
+                regions = enabled_regions(target.clients, session_region)
+            except (ClientError, BotoCoreError) as exc:
+                yield from self.account_errors(target.account_id, error_code_of(exc), error_message_of(exc))
+                return
+        needed = sorted({n for c in self._checks for n in c.needs})
+        ctx.progress(self.name, f"collecting {target.account_id} in {len(regions)} region(s)")
+        snap = collect_account(
+            target.clients,
+            target.account_id,
+            tuple(regions),
+            regions[0] if aws.regions else session_region,
+            needed,
+            workers=self.workers,
+            progress=lambda msg: ctx.progress(self.name, msg),
+        )
+        yield from self.evaluate(snap, ctx.now, ctx.config.thresholds, aws.allowed_regions)
+
+    def account_errors(self, label: str, code: str, message: str) -> Iterator[Finding]:
+        resource = Resource(id=f"aws-account:{label}", type="AWS::Account", account=label if label.isdigit() else None)
+        for c in self._checks:
+            yield self.finding(
+                c.info,
+                Status.ERROR,
+                resource,
+                f"could not be evaluated: {code}: {message}".strip(),
+                evidence={"error_code": code},
+            )
+
+    def evaluate(
+        self,
+        snap: AccountSnapshot,
+        now: datetime,
+        thresholds: Thresholds,
+        allowed_regions: Iterable[str] = (),
+    ) -> Iterator[Finding]:
+        """Every check over one account's snapshot: pure, no AWS calls."""
+        allowed = tuple(allowed_regions)
+        for check in self._checks:
+            if check.scope is Scope.ACCOUNT:
+                errors = {}
+                for n in check.needs:
+                    if DATASETS[n].scope is Scope.ACCOUNT:
+                        got = snap.get(n)
+                        if isinstance(got, CollectError):
+                            errors[n] = got
+                    else:
+                        for r in snap.regions:
+                            got = snap.get(n, r)
+                            if isinstance(got, CollectError):
+                                errors[f"{n}@{r}"] = got
+                inp = CheckInput(snap, None, now, thresholds, allowed)
+                yield from self._run_check(check, inp, errors, None)
+            else:
+                for region in snap.regions:
+                    errors = {}
+                    for n in check.needs:
+                        got = snap.get(n) if DATASETS[n].scope is Scope.ACCOUNT else snap.get(n, region)
+                        if isinstance(got, CollectError):
+                            errors[n] = got
+                    inp = CheckInput(snap, region, now, thresholds, allowed)
+                    yield from self._run_check(check, inp, errors, region)
+
+    def _run_check(
+        self, check: AwsCheck, inp: CheckInput, errors: dict[str, CollectError], region: str | None
+    ) -> Iterator[Finding]:
+        account = inp.account
+        scope_resource = Resource(
+            id=f"arn:aws:::{account}:{region}" if region else f"arn:aws:::{account}",
+            type="AWS::Region" if region else "AWS::Account",
+            account=account,
+            region=region,
+        )
+        if errors:
+            codes = ", ".join(f"{n}: {e.code}" for n, e in sorted(errors.items()))
+            yield self.finding(
+                check.info,
+                Status.ERROR,
+                scope_resource,
+                f"could not be evaluated ({codes})",
+                evidence={
+                    "error_codes": {n: e.code for n, e in errors.items()},
+                    "errors": {n: e.message for n, e in errors.items()},
+                },
+            )
+            return
+        try:
+            outcomes = list(check.evaluate(inp))
+        except Exception as exc:  # noqa: BLE001 - a check bug or odd answer: ERROR for that check only
+            yield self.finding(
+                check.info,
+                Status.ERROR,
+                scope_resource,
+                f"could not be evaluated: {type(exc).__name__}: {exc}",
+                evidence={"error_code": type(exc).__name__},
+            )
+            return
+        for o in outcomes:
+            yield self.to_finding(check, o, account)
+
+    def to_finding(self, check: AwsCheck, o: Outcome, account: str) -> Finding:
+        kwargs: dict[str, Any] = {"discriminator": o.discriminator}
+        if o.severity is not None:
+            kwargs["severity"] = o.severity
+        resource = Resource(id=o.resource_id, type=o.resource_type, account=account, region=o.region)
+        return self.finding(check.info, o.status, resource, o.message, evidence=o.evidence, **kwargs)
+
+
+def validate_targets(aws: AwsTargets) -> None:
+    for r in (*aws.regions, *aws.allowed_regions):
+        if not REGION_RE.match(r):
+            raise InputError(f"not an AWS region name: {r!r} (for example eu-west-1)")
+    for arn in aws.role_arns:
+        if not ROLE_ARN_RE.match(arn):
+            raise InputError(f"not an IAM role ARN: {arn!r} (arn:aws:iam::<12-digit account>:role/<name>)")
+    if aws.organization_role and not ROLE_NAME_RE.match(aws.organization_role):
+        raise InputError(f"not an IAM role name: {aws.organization_role!r}")
+    if aws.profile:
+        try:
+            base_session(aws.profile)
+        except ProfileNotFound:
+            raise InputError(f"AWS profile {aws.profile!r} is not configured") from None

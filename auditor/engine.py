@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from auditor import __version__
+from auditor.baseline import Baseline, load_baseline
 from auditor.catalog import ControlMapper, Framework, frameworks_for, manual_states, roll_up
 from auditor.clock import utcnow
 from auditor.config import AuditConfig
@@ -34,6 +35,7 @@ from auditor.providers import discover_providers
 from auditor.providers.base import Provider, ScanContext
 from auditor.redact import redact, redact_text
 from auditor.store import Store
+from auditor.waivers import WaiverOutcome, apply_waivers, collect_waivers
 
 log = logging.getLogger("auditor.engine")
 
@@ -47,6 +49,8 @@ class ScanResult:
     controls: list[ControlResult]
     summary: dict[str, object]
     checks: dict[str, CheckInfo]
+    waivers: WaiverOutcome | None = None  # None: no waiver was loaded
+    baseline: Baseline | None = None  # --baseline: only findings not in it can breach the gate
 
 
 def new_run_id(now: datetime) -> str:
@@ -56,6 +60,9 @@ def new_run_id(now: datetime) -> str:
 def select_providers(config: AuditConfig, registry: dict[str, type[Provider]] | None = None) -> list[Provider]:
     registry = discover_providers() if registry is None else registry
     chosen = [p for p in (cls() for cls in registry.values()) if p.selected(config)]
+    if config.shard is not None and config.shard[0] != 1:
+        # Only account-based providers split across shards; the rest run in shard 1.
+        return [p for p in chosen if p.shardable]
     if not chosen:
         raise UsageError(
             "nothing to scan: give at least one target (--aws, --iac, --code, --deps, --image, "
@@ -142,6 +149,8 @@ def run_scan(
     frameworks = frameworks_for(config.frameworks)
     for p in providers:
         p.prepare(ctx)  # InputError here: exit 2, nothing written
+    waivers = collect_waivers(config, store)  # malformed waiver or baseline file: exit 2, nothing written
+    baseline = load_baseline(config.baseline_file) if config.baseline_file is not None else None
 
     checks: dict[str, CheckInfo] = {}
     for p in providers:
@@ -161,6 +170,8 @@ def run_scan(
     try:
         raw = _collect_all(providers, ctx, config.max_workers)
         findings = finalise_findings(raw, ControlMapper(frameworks))
+        waived = apply_waivers(findings, waivers, started.date(), [p.name for p in providers]) if waivers else None
+        findings = waived.findings if waived is not None else findings
         controls = roll_up_all(store, frameworks, findings, started)
         summary = summarise(findings)
         status = RunStatus.PARTIAL if any(f.status is Status.ERROR for f in findings) else RunStatus.COMPLETE
@@ -174,7 +185,15 @@ def run_scan(
         except Exception:
             log.exception("could not mark run %s failed", run.id)
         raise
-    return ScanResult(run=stored, findings=findings, controls=controls, summary=summary, checks=checks)
+    return ScanResult(
+        run=stored,
+        findings=findings,
+        controls=controls,
+        summary=summary,
+        checks=checks,
+        waivers=waived,
+        baseline=baseline,
+    )
 
 
 def roll_up_all(

@@ -184,6 +184,22 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "CREATE INDEX manual_evidence_control ON manual_evidence(framework, control_id)",
         ],
     ),
+    (
+        2,
+        [
+            # Issue 8: the outcome of each notification attempt after a run (sent or failed).
+            """CREATE TABLE notifications (
+                id INTEGER PRIMARY KEY,
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                channel TEXT NOT NULL,
+                status TEXT NOT NULL,
+                detail TEXT NOT NULL DEFAULT '',
+                findings INTEGER NOT NULL DEFAULT 0,
+                at TEXT NOT NULL
+            )""",
+            "CREATE INDEX notifications_run ON notifications(run_id)",
+        ],
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -608,41 +624,8 @@ class Store:
         return [self._run_from_row(r) for r in reversed(rows)]
 
     def findings_for_run(self, run_id: str) -> list[Finding]:
-        seq_row = self.db.execute("SELECT obs_seq FROM runs WHERE id=?", [run_id]).fetchone()
-        if not seq_row or seq_row[0] is None:
-            return []
-        sql = """
-            SELECT o.fingerprint, o.status, o.severity, f.check_id, f.provider, f.resource_id, f.resource_type,
-                   f.account, f.region, f.path, d.title, d.message, d.remediation, d.controls, d.waiver, d.line,
-                   d.end_line, e.body
-            FROM observations o
-            JOIN findings f ON f.fingerprint = o.fingerprint
-            JOIN details d ON d.hash = o.details_hash
-            JOIN evidence e ON e.hash = d.evidence_hash
-            WHERE o.first_seq <= :s AND o.last_seq >= :s
-            ORDER BY f.check_id, f.resource_id
-        """
-        out = []
-        for r in self.db.execute(sql, {"s": seq_row[0]}).fetchall():
-            out.append(
-                Finding(
-                    fingerprint=r[0],
-                    status=Status(r[1]),
-                    severity=Severity(r[2]),
-                    check_id=r[3],
-                    provider=r[4],
-                    resource=Resource(
-                        id=r[5], type=r[6], account=r[7], region=r[8], path=r[9], line=r[15], end_line=r[16]
-                    ),
-                    title=r[10],
-                    message=r[11],
-                    remediation=r[12],
-                    controls=tuple(json.loads(r[13])),
-                    waiver=json.loads(r[14]) if r[14] else None,
-                    evidence=json.loads(r[17]),
-                )
-            )
-        return out
+        """Every finding of one stored run, ordered by check and resource."""
+        return list(self.iter_findings_for_run(run_id))
 
     def control_results(self, run_id: str, framework: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM control_results WHERE run_id = ?"
@@ -959,6 +942,37 @@ class Store:
             cur = self.db.conn.execute("DELETE FROM waivers WHERE id = ?", [waiver_id])
             removed = cur.rowcount > 0
         return removed
+
+    # Notifications (issue 8) ---------------------------------------------------------------
+
+    def previous_comparable_run(self, run: Run) -> Run | None:
+        """The newest stored run before `run` that scanned the same targets (None: first of its kind)."""
+        row = self.db.execute("SELECT obs_seq, targets FROM runs WHERE id = ?", [run.id]).fetchone()
+        if row is None or row[0] is None:
+            return None
+        rows = list(
+            self.db.query(
+                "SELECT * FROM runs WHERE obs_seq IS NOT NULL AND obs_seq < ? AND targets = ? "
+                "ORDER BY obs_seq DESC LIMIT 1",
+                [row[0], row[1]],
+            )
+        )
+        return self._run_from_row(rows[0]) if rows else None
+
+    def record_notification(
+        self, run_id: str, channel: str, status: str, detail: str, findings: int, at: datetime
+    ) -> None:
+        """Record one notification attempt (channel: webhook|email; status: sent|failed) on a run."""
+        with self.write_transaction():
+            self.db.execute(
+                "INSERT INTO notifications (run_id, channel, status, detail, findings, at) VALUES (?, ?, ?, ?, ?, ?)",
+                [run_id, channel, status, detail[:1000], findings, iso_z(at)],
+            )
+
+    def notifications_for_run(self, run_id: str) -> list[dict[str, Any]]:
+        """Notification attempts recorded on a run, in order."""
+        sql = "SELECT channel, status, detail, findings, at FROM notifications WHERE run_id = ? ORDER BY id"
+        return list(self.db.query(sql, [run_id]))
 
 
 def _status_weight(status: Status) -> int:

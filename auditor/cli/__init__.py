@@ -15,10 +15,34 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from auditor import __version__
-from auditor.cli import catalog_cmds, demo_cmd, history_cmds, scan_cmd
+from auditor.cli import (
+    catalog_cmds,
+    db_cmds,
+    demo_cmd,
+    history_cmds,
+    init_cmd,
+    report_cmds,
+    sbom_cmd,
+    scan_cmd,
+    vulndb_cmd,
+    waive_cmds,
+)
 from auditor.errors import AuditorError
 
-COMMANDS: list[ModuleType] = [scan_cmd, history_cmds, catalog_cmds, demo_cmd]
+INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in auditor, never a verdict on what was scanned
+
+COMMANDS: list[ModuleType] = [
+    init_cmd,
+    scan_cmd,
+    history_cmds,
+    db_cmds,
+    catalog_cmds,
+    demo_cmd,
+    waive_cmds,
+    vulndb_cmd,
+    report_cmds,
+    sbom_cmd,
+]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,3 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, details with -v
+        if args.verbose:
+            import traceback
+
+            traceback.print_exc()
+        print(f"auditor: internal error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return INTERNAL_ERROR

@@ -9,7 +9,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from auditor.cli.common import add_db_flag, output_stream
-from auditor.config import FAIL_ON_CHOICES, FRAMEWORKS, AuditConfig, AwsTargets, parse_fail_on, resolve_db_path
+from auditor.config import (
+    FAIL_ON_CHOICES,
+    FRAMEWORKS,
+    AuditConfig,
+    AwsTargets,
+    parse_fail_on,
+    parse_shard,
+    resolve_db_path,
+)
 from auditor.engine import gate_exit_code, run_scan
 from auditor.errors import UsageError
 from auditor.outputs import FORMATS
@@ -35,19 +43,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t.add_argument("--image", metavar="REF_OR_TAR", action="append", default=[], help="container image")
     t.add_argument("--secrets-inventory", metavar="FILE", help="YAML inventory of secrets and certificates")
     o = p.add_argument_group("output and gate")
-    o.add_argument("--framework", default=",".join(FRAMEWORKS), help="comma-separated: soc2,gdpr (default: both)")
+    o.add_argument("--framework", help="comma-separated: soc2,gdpr (default: both)")
     add_db_flag(o)
     o.add_argument("--format", choices=sorted(FORMATS), default="table")
     o.add_argument("--output", metavar="FILE", help="write the output here instead of stdout")
-    o.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default="none", help="exit 1 on an unwaived FAIL at or above")
+    o.add_argument("--fail-on", choices=FAIL_ON_CHOICES, help="exit 1 on an unwaived FAIL at or above (default: none)")
     o.add_argument("--allow-errors", action="store_true", help="do not exit 3 when some checks could not run")
+    o.add_argument(
+        "--waivers", metavar="FILE", help="waiver YAML file (.auditor-waivers.yaml in scanned dirs is read too)"
+    )
+    o.add_argument("--baseline", metavar="FILE", help="gate only on FAIL findings not in this baseline")
     o.add_argument("--offline", action="store_true", help="forbid any network look-up (vulnerability data)")
+    o.add_argument(
+        "--shard", metavar="I/N", help="scan only shard I of N of the AWS accounts (merge with `auditor merge`)"
+    )
     o.add_argument("--organisation", metavar="NAME", help="organisation name for the run and its reports")
     p.set_defaults(func=cmd_scan)
 
 
 def config_from_args(args: argparse.Namespace) -> AuditConfig:
-    frameworks = tuple(f.strip() for f in args.framework.split(",") if f.strip())
+    frameworks = tuple(f.strip() for f in (args.framework or ",".join(FRAMEWORKS)).split(",") if f.strip())
     for fw in frameworks:
         if fw not in FRAMEWORKS:
             raise UsageError(f"unknown framework {fw!r} (choose from {', '.join(FRAMEWORKS)})")
@@ -72,25 +87,35 @@ def config_from_args(args: argparse.Namespace) -> AuditConfig:
         deps_paths=tuple(Path(p) for p in args.deps),
         images=tuple(args.image),
         secrets_inventory=Path(args.secrets_inventory) if args.secrets_inventory else None,
-        fail_on=parse_fail_on(args.fail_on),
+        fail_on=parse_fail_on(args.fail_on or "none"),
         allow_errors=args.allow_errors,
         offline=args.offline,
+        shard=parse_shard(args.shard) if args.shard else None,
+        waivers_file=Path(args.waivers) if args.waivers else None,
+        baseline_file=Path(args.baseline) if args.baseline else None,
     )
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    if args.config:
-        raise UsageError("--config files arrive with scheduled audits; pass targets as flags for now")
     config = config_from_args(args)
+    if args.config:
+        from auditor.config_file import load_config, overlay_flags
+
+        config = overlay_flags(load_config(args.config), config, args)
     store = Store.open(config.db_path, create=True)
     try:
         with progress_reporter() as progress:
             result = run_scan(config, store, progress=progress)
+        if config.notifications.enabled:
+            from auditor.notify import notify_after_run
+
+            notify_after_run(config, store, result.run, result.findings)  # never raises: outcomes are recorded
         with output_stream(args.output) as stream:
             FORMATS[args.format](result, stream)
     finally:
         store.close()
-    return gate_exit_code(result.findings, config.fail_on, config.allow_errors)
+    gated = result.baseline.is_new if result.baseline is not None else None
+    return gate_exit_code(result.findings, config.fail_on, config.allow_errors, gated=gated)
 
 
 @contextmanager

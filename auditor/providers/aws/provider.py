@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
-from auditor.config import AuditConfig, AwsTargets, Thresholds
+from auditor.config import AuditConfig, AwsTargets, Thresholds, in_shard
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Finding, Resource, Status
 from auditor.providers.aws.checks import ALL_CHECKS
@@ -39,6 +39,7 @@ ROLE_NAME_RE = re.compile(r"^[\w+=,.@/-]{1,64}$")
 
 class AwsProvider(Provider):
     name = "aws"
+    shardable = True  # --shard I/N: this process scans the accounts in_shard() assigns to it
 
     def __init__(self, checks: list[AwsCheck] | None = None, workers: int = 8) -> None:
         self._checks = list(checks if checks is not None else ALL_CHECKS)
@@ -57,7 +58,7 @@ class AwsProvider(Provider):
         aws = config.aws
         where = ",".join(aws.regions) if aws.regions else "all-enabled-regions"
         if aws.role_arns:
-            return [f"aws:{arn}@{where}" for arn in aws.role_arns]
+            return [f"aws:{arn}@{where}" for arn in shard_role_arns(aws.role_arns, config.shard)]
         if aws.organization_role:
             return [f"aws:organization/{aws.organization_role}@{where}"]
         return [f"aws:{aws.profile or 'default'}@{where}"]
@@ -68,10 +69,16 @@ class AwsProvider(Provider):
     def run(self, ctx: ScanContext) -> Iterator[Finding]:
         aws = ctx.config.aws
         ctx.progress(self.name, "resolving accounts")
-        targets = resolve_targets(aws.profile, aws.regions, aws.role_arns, aws.organization_role)
+        shard = ctx.config.shard
+        role_arns = shard_role_arns(aws.role_arns, shard)
+        if shard is not None and aws.role_arns and not role_arns:
+            return  # no account of this shard
+        targets = resolve_targets(aws.profile, aws.regions, role_arns, aws.organization_role)
         for target in targets:
             if ctx.cancelled.is_set():
                 return
+            if not in_shard(target.account_id or target.label, shard):
+                continue
             yield from self.scan_account(target, ctx)
 
     def scan_account(self, target: AccountTarget, ctx: ScanContext) -> Iterator[Finding]:
@@ -188,6 +195,11 @@ class AwsProvider(Provider):
             kwargs["severity"] = o.severity
         resource = Resource(id=o.resource_id, type=o.resource_type, account=account, region=o.region)
         return self.finding(check.info, o.status, resource, o.message, evidence=o.evidence, **kwargs)
+
+
+def shard_role_arns(role_arns: Iterable[str], shard: tuple[int, int] | None) -> tuple[str, ...]:
+    """The role ARNs whose account (the ARN's 5th field) belongs to this shard."""
+    return tuple(arn for arn in role_arns if in_shard(arn.split(":")[4] if arn.count(":") >= 5 else arn, shard))
 
 
 def validate_targets(aws: AwsTargets) -> None:

@@ -80,3 +80,31 @@ def test_selected_and_targets() -> None:
     assert not p.selected(AuditConfig())
     assert p.selected(AuditConfig(aws=AwsTargets(enabled=True)))
     assert p.targets(AuditConfig(aws=AwsTargets(enabled=True, regions=("eu-west-1",)))) == ["aws:default@eu-west-1"]
+
+
+def test_shards_split_accounts_and_merge_back_to_the_unsharded_scan(organization: list[str], tmp_path: Any) -> None:
+    from dataclasses import replace
+
+    from auditor.config import in_shard
+    from auditor.engine import run_scan
+    from auditor.maintenance import merge
+    from auditor.store import Store
+
+    accounts = (*organization, "123456789012")
+    base = AuditConfig(aws=AwsTargets(enabled=True, regions=("eu-west-1",), organization_role="Auditor"))
+    whole = {f.fingerprint: f.status for f in run(base)}
+    per_shard = []
+    paths = []
+    for i in (1, 2):
+        config = replace(base, shard=(i, 2))
+        found = run(config)
+        assert {f.resource.account for f in found} == {a for a in accounts if in_shard(a, (i, 2))}
+        per_shard.append({f.fingerprint for f in found})
+        store = Store.open(tmp_path / f"shard{i}.db")
+        run_scan(config, store, providers=[AwsProvider(checks=ONLY_ROOT_MFA)], now=NOW)
+        store.close()
+        paths.append(tmp_path / f"shard{i}.db")
+    assert per_shard[0].isdisjoint(per_shard[1]) and per_shard[0] | per_shard[1] == set(whole)
+    central = Store.open(tmp_path / "central.db")
+    merged = merge(central, paths, NOW)
+    assert {f.fingerprint: f.status for f in central.findings_for_run(merged.run.id)} == whole

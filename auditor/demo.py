@@ -1,16 +1,22 @@
 """`auditor demo`: the whole pipeline on an embedded sample estate.
 
-The demo builds its sample estate under the output folder (a secrets inventory with
-generated certificates; later providers add theirs), scans it on three simulated days
-with changes in between (so history, diff and trend have content), and writes the
-database and outputs under `./auditor-demo/`.
+The demo builds a sample estate under the output folder — a secrets inventory with
+generated certificates, a sample repository (Terraform, Kubernetes, Dockerfile, Python
+code, requirements), a container image archive, an offline vulnerability database — and
+seeds an AWS estate into a moto_server it starts on an ephemeral loopback port. It scans
+everything on three simulated days with fixes in between (so history, diff, trend and the
+period report have content), writes the database, JSON, SARIF and the SOC 2 and GDPR
+evidence packs under `./auditor-demo/`, prints where they are, and stops its server.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,12 +28,13 @@ from cryptography.x509.oid import NameOID
 from rich.console import Console
 
 from auditor.clock import utcnow
-from auditor.config import AuditConfig
+from auditor.config import AuditConfig, AwsTargets
 from auditor.engine import ScanResult, run_scan
 from auditor.outputs import FORMATS
 from auditor.store import Store
 
 DEMO_ORGANISATION = "Example Payments Ltd (demo)"
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 
 
 def make_certificate(path: Path, common_name: str, not_before: datetime, not_after: datetime) -> None:
@@ -50,7 +57,9 @@ def make_certificate(path: Path, common_name: str, not_before: datetime, not_aft
 
 def write_sample_inventory(folder: Path, now: datetime, rotated: bool) -> Path:
     """The demo's secrets inventory. `rotated` models the fix made between scans."""
-    make_certificate(folder / "certs" / "api.pem", "api.example.com", now - timedelta(days=300), now + timedelta(days=65))
+    make_certificate(
+        folder / "certs" / "api.pem", "api.example.com", now - timedelta(days=300), now + timedelta(days=65)
+    )
     make_certificate(
         folder / "certs" / "payments-mtls.pem", "payments.internal", now - timedelta(days=360), now + timedelta(days=12)
     )
@@ -94,19 +103,109 @@ secrets:
 
 
 @dataclass
-class DemoRun:
-    label: str
-    result: ScanResult
-
-
-@dataclass
 class Demo:
     out: Path
     console: Console
-    runs: list[DemoRun] = field(default_factory=list)
+    runs: list[ScanResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def step(self, message: str) -> None:
         self.console.print(f"[bold cyan]==>[/] {message}")
+
+
+@contextlib.contextmanager
+def patched_environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def build_vulndb(path: Path, now: datetime) -> int:
+    """The bundled OSV advisories (Python packages, plus the sample image's OS packages)."""
+    import json
+
+    from auditor.providers.image.sample import sample_osv_records
+    from auditor.vulndb import VulnDB, import_path
+
+    staging = path.parent / "osv"
+    if staging.exists():
+        shutil.rmtree(staging)
+    shutil.copytree(DEMO_DATA / "osv", staging, ignore=shutil.ignore_patterns("*.md"))
+    for record in sample_osv_records():
+        (staging / f"{record['id']}.json").write_text(json.dumps(record), encoding="utf-8")
+    path.unlink(missing_ok=True)
+    with VulnDB.open(path, create=True) as db:
+        stats = import_path(db, staging, now)
+    return stats.advisories
+
+
+def build_estate(demo: Demo, now: datetime) -> dict[str, Path]:
+    from auditor.providers.image.sample import build_sample_image
+
+    estate = demo.out / "estate"
+    if estate.exists():
+        shutil.rmtree(estate)
+    repo = estate / "repo"
+    shutil.copytree(DEMO_DATA / "sample_repo", repo)
+    (estate / "image").mkdir(parents=True)
+    image = build_sample_image(estate / "image" / "payments-api.tar")
+    vulndb = estate / "vulndb.sqlite"
+    build_vulndb(vulndb, now)
+    return {"estate": estate, "repo": repo, "image": image, "vulndb": vulndb}
+
+
+@contextlib.contextmanager
+def aws_estate(demo: Demo, now: datetime) -> Iterator[dict[str, str] | None]:
+    """moto_server on an ephemeral loopback port, seeded; None when the AWS provider is absent."""
+    try:
+        from auditor.providers.aws import demo_estate
+    except ImportError:
+        demo.notes.append("AWS provider not installed: AWS part of the demo skipped")
+        yield None
+        return
+    with demo_estate.start_moto_server() as endpoint:
+        demo.step(f"moto_server on {endpoint}: seeding the sample AWS estate")
+        demo_estate.seed_estate(endpoint, now=now)
+        yield demo_estate.scan_env(endpoint)
+
+
+MANUAL_EVIDENCE = (
+    ("soc2:CC1.1", "code-of-conduct-acknowledgements.txt", "HR", "Code of conduct acknowledged by all 212 staff"),
+    ("soc2:CC1.4", "security-training-records.txt", "People Ops", "Annual security awareness training completion"),
+    ("soc2:CC2.2", "security-policy-communication.txt", "CISO office", "Policy portal announcement and read receipts"),
+    ("gdpr:Art.30", "records-of-processing.txt", "DPO", "Records of processing activities, reviewed this quarter"),
+    ("gdpr:Art.35", "dpia-payments-platform.txt", "DPO", "DPIA for the payments platform, signed off"),
+)
+
+
+def add_demo_manual_evidence(store: Store, folder: Path, now: datetime) -> None:
+    """Manual evidence for a few organisational controls (one of them already expired)."""
+    from auditor.report.manual_evidence import add_manual_evidence
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, (ref, name, owner, note) in enumerate(MANUAL_EVIDENCE):
+        path = folder / name
+        path.write_text(f"{note}\nOwner: {owner}\nCollected for the demo estate of {DEMO_ORGANISATION}.\n")
+        expires = (now - timedelta(days=5)) if index == 2 else (now + timedelta(days=180))
+        add_manual_evidence(
+            store, ref, path, owner=owner, note=note, expires=expires.date().isoformat(), now=now - timedelta(days=30)
+        )
+
+
+def fix_aws_between_scans(env: dict[str, str]) -> None:
+    """The platform team turns on versioning for the public site bucket."""
+    from auditor.providers.aws import demo_estate
+
+    with patched_environ(env):
+        s3 = demo_estate.Seeder(env["AWS_ENDPOINT_URL"]).client("s3")
+        s3.put_bucket_versioning(Bucket="acme-public-site-us", VersioningConfiguration={"Status": "Enabled"})
 
 
 def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> int:
@@ -119,50 +218,103 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
     db_path = out / "auditor.db"
     for stale in (db_path, db_path.with_name("auditor.db-wal"), db_path.with_name("auditor.db-shm")):
         stale.unlink(missing_ok=True)
-    estate = out / "estate"
-    if estate.exists():
-        shutil.rmtree(estate)
 
-    base = AuditConfig(organisation=DEMO_ORGANISATION, db_path=db_path)
+    demo.step("building the sample estate: repository, container image, vulnerability database, secrets")
+    paths = build_estate(demo, now)
+    base = AuditConfig(
+        organisation=DEMO_ORGANISATION,
+        db_path=db_path,
+        iac_paths=(paths["repo"],),
+        code_paths=(paths["repo"],),
+        deps_paths=(paths["repo"],),
+        images=(str(paths["image"]),),
+        offline=True,
+    )
     store = Store.open(db_path)
     try:
-        for label, day_offset, rotated in (("two weeks ago", 14, False), ("last week", 7, False), ("today", 0, True)):
-            when = now - timedelta(days=day_offset)
-            demo.step(f"scan {len(demo.runs) + 1}/3 ({label}): building the sample estate and scanning")
-            inventory = write_sample_inventory(estate / "secrets", when, rotated=rotated)
-            config = replace(base, secrets_inventory=inventory)
-            result = run_scan(config, store, now=when)
-            demo.runs.append(DemoRun(label, result))
-            by = result.summary["by_status"]
-            assert isinstance(by, dict)
-            console.print(
-                f"    run {result.run.id}: {result.summary['total']} findings "
-                f"({by['FAIL']} FAIL, {by['PASS']} PASS, {by['ERROR']} ERROR)"
-            )
-        latest = demo.runs[-1].result
-        outputs = {}
-        for fmt, name in (("json", "findings.json"), ("table", "findings.txt")):
+        store.add_waiver(
+            "secrets.inventory.rotation_age",
+            "secret:analytics-warehouse-token",
+            "Token is being replaced by workload identity (PLAT-412); rotation paused until cut-over.",
+            "CISO Jane Doe",
+            now - timedelta(days=20),
+            now + timedelta(days=40),
+        )
+        add_demo_manual_evidence(store, paths["estate"] / "evidence", now)
+        with aws_estate(demo, now) as aws_env, patched_environ({"AUDITOR_VULNDB": str(paths["vulndb"])}):
+            if aws_env is not None:
+                base = replace(
+                    base,
+                    aws=AwsTargets(enabled=True, regions=("eu-west-1", "us-east-1"), allowed_regions=("eu-west-1",)),
+                )
+            schedule = (("two weeks ago", 14, False), ("last week", 7, False), ("today", 0, True))
+            for index, (label, day_offset, fixed) in enumerate(schedule, start=1):
+                when = now - timedelta(days=day_offset)
+                if fixed and aws_env is not None:
+                    fix_aws_between_scans(aws_env)
+                demo.step(f"scan {index}/{len(schedule)} ({label}){': after fixes' if fixed else ''}")
+                inventory = write_sample_inventory(paths["estate"] / "secrets", when, rotated=fixed)
+                config = replace(base, secrets_inventory=inventory)
+                with patched_environ(aws_env or {}):
+                    result = run_scan(config, store, now=when)
+                demo.runs.append(result)
+                by = result.summary["by_status"]
+                assert isinstance(by, dict)
+                console.print(
+                    f"    run {result.run.id}: {result.summary['total']} findings "
+                    f"({by['FAIL']} FAIL, {by['PASS']} PASS, {by['WAIVED']} WAIVED, {by['ERROR']} ERROR)"
+                )
+        latest = demo.runs[-1]
+        outputs: dict[str, Path] = {}
+        for fmt, name in (("json", "findings.json"), ("sarif", "findings.sarif"), ("table", "findings.txt")):
             target = out / name
             with target.open("w", encoding="utf-8") as fh:
                 FORMATS[fmt](latest, fh)
             outputs[fmt] = target
-        diff = store.diff(demo.runs[-2].result.run, latest.run)
+        diff = store.diff(demo.runs[-2].run, latest.run)
+
+        from auditor.report import write_report
+        from auditor.report.period import Period
+
+        period = Period(start=(now - timedelta(days=14)).date(), end=now.date())
+        for framework in ("soc2", "gdpr"):
+            demo.step(f"writing the {framework.upper()} evidence pack (PDF, HTML, findings, manifest)")
+            report = write_report(
+                store,
+                framework,
+                period=period,
+                html_path=out / f"{framework}-report.html",
+                pdf_path=out / f"{framework}-report.pdf",
+                pack_path=out / f"{framework}-evidence-pack.zip",
+                now=now,
+            )
+            outputs[f"{framework} pack"] = report.pack or out / f"{framework}-evidence-pack.zip"
+            outputs[f"{framework} pdf"] = report.pdf or out / f"{framework}-report.pdf"
     finally:
         store.close()
 
     elapsed = time.monotonic() - started
     console.print()
     console.print(f"[bold]auditor demo finished in {elapsed:.1f} s[/]")
+    by = latest.summary["by_status"]
+    assert isinstance(by, dict)
     console.print(
-        f"  last run: {latest.summary['total']} findings; since the previous run: "
-        f"{len(diff.new)} new, {len(diff.resolved)} resolved, {len(diff.changed)} changed"
+        f"  last run: {latest.summary['total']} findings ({by['FAIL']} FAIL, {by['PASS']} PASS); since the previous "
+        f"run: {len(diff.new)} new, {len(diff.resolved)} resolved, {len(diff.changed)} changed"
     )
-    failing = [c.ref for c in latest.controls if c.status.value == "FAIL"]
-    console.print(f"  controls failing: {', '.join(failing) or 'none'}")
-    console.print(f"  database:  {db_path}")
-    for fmt, path in outputs.items():
-        console.print(f"  {fmt + ':':10} {path}")
-    console.print(f"  explore:   auditor runs --db {db_path}")
-    console.print(f"             auditor diff --db {db_path}")
-    console.print(f"             auditor trend --db {db_path} --framework soc2")
+    for fw in ("soc2", "gdpr"):
+        statuses = [c.status.value for c in latest.controls if c.framework == fw]
+        console.print(
+            f"  {fw}: {statuses.count('PASS')} controls pass, {statuses.count('FAIL')} fail, "
+            f"{statuses.count('ERROR')} error, {statuses.count('MANUAL')} need manual evidence"
+        )
+    for note in demo.notes:
+        console.print(f"  note: {note}")
+    console.print(f"  database:   {db_path}")
+    for name, path in outputs.items():
+        console.print(f"  {name + ':':11} {path}")
+    console.print(f"  explore:    auditor runs --db {db_path}")
+    console.print(f"              auditor diff --db {db_path}")
+    console.print(f"              auditor trend --db {db_path} --framework soc2")
+    console.print(f"              auditor verify {outputs['soc2 pack']}")
     return 0

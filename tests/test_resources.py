@@ -38,14 +38,29 @@ def test_missing_data_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_wheel_ships_controls_policies_and_reports(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     wheel = next(tmp_path.glob("auditor-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "auditor/_data/controls/soc2.yaml" in names
     assert "auditor/_data/controls/gdpr.yaml" in names
+    assert "auditor/demo_data/osv/GHSA-h5c8-rqwp-cp95.json" in names
+    assert "auditor/demo_data/sample_repo/terraform/main.tf" in names
     for folder in ("policies", "reports"):
         source_files = [p for p in (ROOT / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
         for p in source_files:

@@ -121,13 +121,13 @@ def test_not_an_auditor_database_exits_2(cli: Cli, tmp_path: Path) -> None:
 def test_rotation_shows_as_resolved_in_diff_and_history(cli: Cli, tmp_path: Path) -> None:
     db = str(tmp_path / "a.db")
     inv = write_inventory(
-        tmp_path / "i", "secrets:\n  - name: db-pass\n    last_rotated: 2026-01-01\n  - name: ok\n"
-        "    last_rotated: 2026-11-01\n"
+        tmp_path / "i",
+        "secrets:\n  - name: db-pass\n    last_rotated: 2026-01-01\n  - name: ok\n    last_rotated: 2026-11-01\n",
     )
     first = cli("scan", "--secrets-inventory", str(inv), "--db", db, "--format", "json").json()
     write_inventory(
-        tmp_path / "i", "secrets:\n  - name: db-pass\n    last_rotated: 2026-11-27\n  - name: ok\n"
-        "    last_rotated: 2026-11-01\n"
+        tmp_path / "i",
+        "secrets:\n  - name: db-pass\n    last_rotated: 2026-11-27\n  - name: ok\n    last_rotated: 2026-11-01\n",
     )
     cli("scan", "--secrets-inventory", str(inv), "--db", db, "--format", "json")
     diff = cli("diff", "--db", db, "--format", "json").json()
@@ -170,9 +170,23 @@ def test_output_file_and_python_dash_m(tmp_path: Path) -> None:
     inv = write_inventory(tmp_path, "secrets:\n  - name: x\n    last_rotated: 2026-11-01\n")
     out = tmp_path / "out" / "scan.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "auditor", "scan", "--secrets-inventory", str(inv), "--db", str(tmp_path / "a.db"),
-         "--format", "json", "--output", str(out)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "auditor",
+            "scan",
+            "--secrets-inventory",
+            str(inv),
+            "--db",
+            str(tmp_path / "a.db"),
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
@@ -188,15 +202,18 @@ def test_table_output_escapes_markup(cli: Cli, tmp_path: Path) -> None:
 def test_two_concurrent_scans_serialise(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     invs = [
-        write_inventory(tmp_path / f"i{n}", "secrets:\n" + "".join(
-            f"  - name: s{n}-{i}\n    last_rotated: 2026-0{1 + i % 9}-01\n" for i in range(300)
-        ))
+        write_inventory(
+            tmp_path / f"i{n}",
+            "secrets:\n" + "".join(f"  - name: s{n}-{i}\n    last_rotated: 2026-0{1 + i % 9}-01\n" for i in range(300)),
+        )
         for n in range(2)
     ]
     procs = [
         subprocess.Popen(
             [str(VENV_BIN / "auditor"), "scan", "--secrets-inventory", str(inv), "--db", str(db), "--format", "json"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for inv in invs
     ]
@@ -230,8 +247,17 @@ def test_output_to_a_pipe_writes_into_it_and_never_replaces_it(cli: Cli, tmp_pat
     reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
     reader.start()
     inv = write_inventory(tmp_path, "secrets:\n  - name: x\n    last_rotated: 2026-11-01\n")
-    res = cli("scan", "--secrets-inventory", str(inv), "--db", str(tmp_path / "a.db"), "--format", "json",
-              "--output", str(fifo))
+    res = cli(
+        "scan",
+        "--secrets-inventory",
+        str(inv),
+        "--db",
+        str(tmp_path / "a.db"),
+        "--format",
+        "json",
+        "--output",
+        str(fifo),
+    )
     reader.join(timeout=30)
     assert res.code == 0
     assert stat.S_ISFIFO(fifo.stat().st_mode)

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import VENV_BIN, run_auditor, write_inventory
 
-SLOW_PLUGIN = '''
+SLOW_PLUGIN = """
 import time
 from collections.abc import Iterator
 
@@ -39,7 +39,7 @@ class SlowProvider(Provider):
                 return
             time.sleep(0.1)
         yield self.finding(CHECK, Status.PASS, Resource("x", "thing"), "done")
-'''
+"""
 
 
 @pytest.fixture
@@ -61,7 +61,10 @@ def start_slow_scan(tmp_path: Path, db: Path, env: dict[str, str]) -> subprocess
     inv = write_inventory(tmp_path / "slow", "secrets:\n  - name: a\n    last_rotated: 2026-11-01\n")
     proc = subprocess.Popen(
         [str(VENV_BIN / "auditor"), "scan", "--secrets-inventory", str(inv), "--db", str(db)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     deadline = time.monotonic() + 60
     while not (inv.parent / "started").exists():

@@ -46,8 +46,11 @@ class AccountsProvider(Provider):
             if in_shard(account, ctx.config.shard):
                 status = Status.FAIL if int(account) % 3 == 0 else Status.PASS
                 yield self.finding(
-                    KEY_CHECK, status, Resource(f"arn:aws:iam::{account}:root", "account", account=account),
-                    "observed", {"account": account},
+                    KEY_CHECK,
+                    status,
+                    Resource(f"arn:aws:iam::{account}:root", "account", account=account),
+                    "observed",
+                    {"account": account},
                 )
 
 
@@ -89,8 +92,12 @@ def test_merged_shards_equal_one_unsharded_scan(tmp_path: Path) -> None:
         path = tmp_path / f"shard{i}.db"
         shard_store = Store.open(path)
         config = replace(AuditConfig(), shard=(i, 3))
-        run_scan(config, shard_store, providers=select_providers(config, {"a": AccountsProvider, "l": LocalProvider}),
-                 now=NOW)
+        run_scan(
+            config,
+            shard_store,
+            providers=select_providers(config, {"a": AccountsProvider, "l": LocalProvider}),
+            now=NOW,
+        )
         shard_store.close()
         shard_paths.append(path)
     central = Store.open(tmp_path / "central.db")
@@ -158,7 +165,7 @@ def test_db_check_finds_tampering(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "a.db")
     save(store, [finding("A")])
     assert check_database(store).ok
-    store.db.execute("UPDATE evidence SET body = '{\"observed\":\"forged\"}'")
+    store.db.execute('UPDATE evidence SET body = \'{"observed":"forged"}\'')
     report = check_database(store)
     assert not report.ok and "does not match its content hash" in report.problems[0]
 

@@ -13,7 +13,7 @@ from auditor.errors import AuditorError
 from auditor.providers import ENTRY_POINT_GROUP, discover_providers
 from tests.conftest import VENV_BIN, write_inventory
 
-PLUGIN = '''
+PLUGIN = """
 from collections.abc import Iterator
 
 from auditor.models import CheckInfo, Finding, Resource, Severity, Status
@@ -47,7 +47,7 @@ class ThirdPartyProvider(Provider):
 
 class NotAProvider:
     name = "broken"
-'''
+"""
 
 
 def install_plugin(site: Path, target: str = "ThirdPartyProvider") -> None:
@@ -70,15 +70,29 @@ def test_external_provider_is_discovered_and_runs(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(site)}
     checks = subprocess.run(
         [str(VENV_BIN / "auditor"), "checks", "--provider", "thirdparty", "--format", "json"],
-        capture_output=True, text=True, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert checks.returncode == 0, checks.stderr
     assert [c["id"] for c in json.loads(checks.stdout)] == ["secrets.thirdparty.vault_seal"]
     inv = write_inventory(tmp_path / "inv", "secrets: []\n")
     scan = subprocess.run(
-        [str(VENV_BIN / "auditor"), "scan", "--secrets-inventory", str(inv), "--db", str(tmp_path / "a.db"),
-         "--format", "json"],
-        capture_output=True, text=True, env=env, timeout=60,
+        [
+            str(VENV_BIN / "auditor"),
+            "scan",
+            "--secrets-inventory",
+            str(inv),
+            "--db",
+            str(tmp_path / "a.db"),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert scan.returncode == 0, scan.stderr
     findings = json.loads(scan.stdout)["findings"]

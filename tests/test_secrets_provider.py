@@ -95,7 +95,10 @@ def test_private_key_beside_certificate_never_reaches_evidence(tmp_path: Path, n
         ("- a\n- b\n", "expected a mapping with a 'secrets' list"),
         ("secrets: {}\n", "'secrets' must be a list"),
         ("secrets:\n  - owner: x\n", "inventory.yaml:2: every secret needs a non-empty 'name'"),
-        ("secrets:\n  - name: x\n    last_rotated: 2026-13-01\n", "inventory.yaml:2: secret 'x': last_rotated '2026-13-01'"),
+        (
+            "secrets:\n  - name: x\n    last_rotated: 2026-13-01\n",
+            "inventory.yaml:2: secret 'x': last_rotated '2026-13-01'",
+        ),
         ("secrets:\n  - name: x\n    last_rotated: soon\n", "is not a date"),
         ("secrets:\n  - name: x\n    max_age_days: -5\n", "max_age_days must be a positive"),
         ("secrets:\n  - name: x\n  - name: x\n", "inventory.yaml:3: duplicate secret name 'x'"),

@@ -50,9 +50,7 @@ def test_new_database_is_migrated_and_in_wal(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "a.db")
     assert store.schema_version() == SCHEMA_VERSION
     assert store.db.journal_mode == "wal"
-    assert {"runs", "findings", "observations", "details", "evidence", "control_results"} <= set(
-        store.db.table_names()
-    )
+    assert {"runs", "findings", "observations", "details", "evidence", "control_results"} <= set(store.db.table_names())
     store.close()
     assert Store.open(tmp_path / "a.db").schema_version() == SCHEMA_VERSION  # idempotent reopen
 

@@ -28,5 +28,20 @@ def to_document(result: ScanResult) -> dict[str, Any]:
 
 
 def write(result: ScanResult, stream: TextIO) -> None:
-    json.dump(to_document(result), stream, indent=2, sort_keys=False, default=str)
-    stream.write("\n")
+    """One finding and one control per line: valid JSON, easy to grep, and written by the
+    C encoder (`indent=` forces json's pure-Python path: about 10x slower on large runs)."""
+    doc = to_document(result)
+    encode = json.JSONEncoder(ensure_ascii=False, default=str, separators=(", ", ": ")).encode
+    stream.write("{\n")
+    keys = list(doc)
+    for i, key in enumerate(keys):
+        value = doc[key]
+        stream.write(f"{encode(key)}: ")
+        if key in ("findings", "controls") and value:
+            stream.write("[\n")
+            stream.write(",\n".join("  " + encode(item) for item in value))
+            stream.write("\n]")
+        else:
+            stream.write(encode(value))
+        stream.write(",\n" if i < len(keys) - 1 else "\n")
+    stream.write("}\n")

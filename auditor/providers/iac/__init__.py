@@ -26,7 +26,7 @@ from auditor.config import AuditConfig
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Finding, Resource, Severity, Status
 from auditor.providers.base import Provider, ScanContext
-from auditor.providers.iac.checkov import CheckovReport, CheckovResult, run_checkov
+from auditor.providers.iac.checkov import SKIP_DIRS, CheckovReport, CheckovResult, run_checkov
 from auditor.providers.iac.policies import (
     CATEGORY_TEXT,
     DEFAULT_CATEGORY_TEXT,
@@ -48,7 +48,6 @@ SCAN_CHECK = CheckInfo(
 )
 # Frameworks whose resources are named `<type>.<name>...`; the rest use the framework as type.
 ADDRESSED = {"terraform", "terraform_plan", "cloudformation", "kubernetes", "helm"}
-SKIP_DIRS = {".git", "node_modules", ".terraform", ".venv", "__pycache__"}
 
 
 class IacProvider(Provider):

@@ -15,6 +15,7 @@ checkov 3.3.30 mixes up results between directories when given several `-d`.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,11 @@ class CheckovReport:
     version: str | None = None
 
 
+# Folders that hold no infrastructure of the project: never descend (a virtualenv alone
+# makes checkov take minutes).
+SKIP_DIRS = frozenset({".git", "node_modules", ".terraform", ".venv", "__pycache__", ".tox", ".mypy_cache"})
+
+
 def checkov_args(
     target: Path, external_checks_dir: Path | None, frameworks: Sequence[str] = CHECKOV_FRAMEWORKS
 ) -> list[str]:
@@ -73,6 +79,8 @@ def checkov_args(
     args = ["-f" if target.is_file() else "-d", str(target)]
     args += ["--framework", *frameworks]
     args += ["--skip-download", "--enable-secret-scan-all-files", "--output", "json", "--compact"]
+    for name in sorted(SKIP_DIRS):
+        args += ["--skip-path", re.escape(name) + "/"]
     if external_checks_dir is not None:
         args += ["--external-checks-dir", str(external_checks_dir)]
     return args

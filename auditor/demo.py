@@ -210,7 +210,7 @@ def fix_aws_between_scans(env: dict[str, str]) -> None:
 
 def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> int:
     started = time.monotonic()
-    console = Console(file=sys.stderr, quiet=quiet, highlight=False)
+    console = Console(file=sys.stderr, quiet=quiet, highlight=False, soft_wrap=True)
     now = now or utcnow()
     out = out.resolve()
     demo = Demo(out=out, console=console)

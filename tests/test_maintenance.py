@@ -186,3 +186,9 @@ def test_maintenance_commands_end_to_end(cli: object, tmp_path: Path) -> None:
     assert res.code == 0, res.err
     res = run_auditor("prune", "--keep-days", "0", "--db", str(db))
     assert res.code == 2 and "at least 1" in res.err
+    res = run_auditor("prune", "--db", str(db))
+    assert res.code == 2 and "--keep-days" in res.err
+    config = tmp_path / "audit.yaml"
+    config.write_text(f"version: 1\ndatabase: {db}\nretention:\n  keep_days: 30\n")
+    res = run_auditor("prune", "--config", str(config), env={"AUDITOR_DB": ""})
+    assert res.code == 0 and "older than 30 days" in res.out, res.err

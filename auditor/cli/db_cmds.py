@@ -9,11 +9,13 @@ from pathlib import Path
 
 from auditor.cli.common import add_db_flag, open_store
 from auditor.clock import utcnow
+from auditor.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("prune", help="delete runs older than N days (keeps evidence in use and open findings)")
-    p.add_argument("--keep-days", type=int, required=True, metavar="N")
+    p.add_argument("--keep-days", type=int, metavar="N", help="default: retention.keep_days of --config")
+    p.add_argument("--config", metavar="FILE", help="audit.yaml: its retention and database settings")
     p.add_argument("--vacuum", action="store_true", help="also give the freed space back to the file system")
     add_db_flag(p)
     p.set_defaults(func=cmd_prune)
@@ -40,10 +42,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_prune(args: argparse.Namespace) -> int:
     from auditor.maintenance import prune
+    from auditor.store import Store
 
-    store = open_store(args)
+    keep_days = args.keep_days
+    if args.config:
+        from auditor.config_file import db_path_for, load_config
+
+        config = load_config(args.config)
+        keep_days = keep_days if keep_days is not None else config.retention_days
+        store = Store.open(db_path_for(args.db, config), create=False)
+    else:
+        store = open_store(args)
+    if keep_days is None:
+        store.close()
+        raise UsageError("give --keep-days N, or a --config whose retention sets keep_days")
+    args.keep_days = keep_days
     try:
-        result = prune(store, args.keep_days, utcnow())
+        result = prune(store, keep_days, utcnow())
         if args.vacuum:
             store.db.execute("VACUUM")
     finally:

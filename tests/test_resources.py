@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -37,6 +38,11 @@ def test_missing_data_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_wheel_ships_controls_policies_and_reports(tmp_path: Path) -> None:
+    # Build from a copy: setuptools leaves build/ and *.egg-info beside the sources.
+    src = tmp_path / "src"
+    shutil.copytree(
+        ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", "auditor-demo")
+    )
     proc = subprocess.run(
         [
             sys.executable,
@@ -48,7 +54,7 @@ def test_wheel_ships_controls_policies_and_reports(tmp_path: Path) -> None:
             "-q",
             "-w",
             str(tmp_path),
-            str(ROOT),
+            str(src),
         ],
         capture_output=True,
         text=True,

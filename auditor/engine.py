@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -142,10 +144,18 @@ def run_scan(
     providers: list[Provider] | None = None,
     progress: ProgressFn | None = None,
     now: datetime | None = None,
+    cancel: threading.Event | None = None,
 ) -> ScanResult:
+    """Scan, store and return one run. Setting `cancel` (the CLI's Ctrl-C/SIGTERM handler
+    does) stops the providers and records the run as failed, then raises KeyboardInterrupt."""
     providers = providers if providers is not None else select_providers(config)
     started = now or utcnow()
-    ctx = ScanContext(config=config, now=started, progress=progress or (lambda p, m: None))
+    ctx = ScanContext(
+        config=config,
+        now=started,
+        progress=progress or (lambda p, m: None),
+        cancelled=cancel if cancel is not None else threading.Event(),
+    )
     frameworks = frameworks_for(config.frameworks)
     for p in providers:
         p.prepare(ctx)  # InputError here: exit 2, nothing written
@@ -207,20 +217,29 @@ def roll_up_all(
 
 
 def _collect_all(providers: list[Provider], ctx: ScanContext, max_workers: int) -> list[Finding]:
-    if len(providers) == 1:
-        return collect_provider(providers[0], ctx)
+    """Run the providers concurrently; KeyboardInterrupt once `ctx.cancelled` is set."""
     pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(providers))), thread_name_prefix="provider")
     try:
         futures = [pool.submit(collect_provider, p, ctx) for p in providers]
         out: list[Finding] = []
         for fut in futures:
-            out.extend(fut.result())  # Ctrl-C interrupts the wait on the main thread
+            while True:
+                if ctx.cancelled.is_set():
+                    raise KeyboardInterrupt
+                try:
+                    out.extend(fut.result(timeout=0.2))
+                    break
+                except FutureTimeout:
+                    continue
+        if ctx.cancelled.is_set():
+            raise KeyboardInterrupt
         return out
     except BaseException:
         ctx.cancelled.set()
         raise
     finally:
-        pool.shutdown(wait=not ctx.cancelled.is_set(), cancel_futures=True)
+        # Providers watch ctx.cancelled (and tools.run_tool kills its process): wait for them.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def gate_exit_code(

@@ -79,11 +79,12 @@ def seed_one_run(tmp_path: Path, db: Path) -> None:
     assert run_auditor("scan", "--secrets-inventory", str(inv), "--db", str(db)).code == 0
 
 
-def test_ctrl_c_marks_the_run_failed(tmp_path: Path, plugin_env: dict[str, str]) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_marks_the_run_failed(tmp_path: Path, plugin_env: dict[str, str], signum: int) -> None:
     db = tmp_path / "a.db"
     seed_one_run(tmp_path, db)
     proc = start_slow_scan(tmp_path, db, plugin_env)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "interrupted" in err and "Traceback" not in err

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,8 +106,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         config = overlay_flags(load_config(args.config), config, args)
     store = Store.open(config.db_path, create=True)
     try:
-        with progress_reporter() as progress:
-            result = run_scan(config, store, progress=progress)
+        with progress_reporter() as progress, cancel_on_signals() as cancel:
+            result = run_scan(config, store, progress=progress, cancel=cancel)
         if config.notifications.enabled:
             from auditor.notify import notify_after_run
 
@@ -116,6 +118,28 @@ def cmd_scan(args: argparse.Namespace) -> int:
         store.close()
     gated = result.baseline.is_new if result.baseline is not None else None
     return gate_exit_code(result.findings, config.fail_on, config.allow_errors, gated=gated)
+
+
+@contextmanager
+def cancel_on_signals() -> Iterator[threading.Event]:
+    """Ctrl-C or SIGTERM (a stopped CI job or pod) asks the scan to stop cleanly: providers
+    and tools stop, the run is recorded as failed. A second Ctrl-C interrupts at once."""
+    cancel = threading.Event()
+
+    def handle(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield cancel
+        return
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield cancel
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 @contextmanager

@@ -6,13 +6,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from auditor.catalog import ControlMapper, frameworks_for
 from auditor.config import AuditConfig
+from auditor.demo import make_certificate
 from auditor.engine import ScanResult, roll_up_all, run_scan, summarise
 from auditor.models import Finding, Resource, Run, RunStatus, Severity, Status
 from auditor.store import Store
@@ -20,23 +16,6 @@ from auditor.store import Store
 PLANTED_SECRET = "hunter2-Sup3rS3cretValue"
 PLANTED_KEY = "AKIAIOSFODNN7EXAMPLQ"
 DAY0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-
-def make_certificate(path: Path, cn: str, not_before: datetime, not_after: datetime) -> None:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .sign(key, hashes.SHA256())
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
 def write_inventory(folder: Path, now: datetime, *, rotated: bool, hostile: bool = True) -> Path:

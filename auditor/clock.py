@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime
 
-from auditor.errors import ConfigError
+from auditor.errors import ConfigError, InputError
 
 
 def parse_instant(text: str) -> datetime:
@@ -34,3 +34,17 @@ def as_utc_datetime(value: date | datetime) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def parse_date_value(value: object, label: str) -> date:
+    """A YAML date, datetime or ISO text as a date; InputError naming `label` otherwise."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InputError(f"{label} {str(value)[:40]!r} is not a date (use YYYY-MM-DD)")

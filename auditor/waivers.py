@@ -37,12 +37,13 @@ import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from auditor.clock import parse_date_value
 from auditor.errors import InputError
 from auditor.models import Finding, Resource, Status
 from auditor.redact import redact_text
@@ -145,16 +146,7 @@ def validate_waiver(
 
 
 def parse_date(value: Any, where: str, key: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise InputError(f"{where}: waiver '{key}' {str(value)[:40]!r} is not a date (use YYYY-MM-DD)")
+    return parse_date_value(value, f"{where}: waiver '{key}'")
 
 
 # Files --------------------------------------------------------------------------------

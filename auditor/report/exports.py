@@ -8,39 +8,15 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 from auditor.models import Finding, Run
+from auditor.outputs import csv_output
 from auditor.redact import redact, redact_text
 from auditor.report.model import redact_identity
-
-CSV_COLUMNS = (
-    "fingerprint",
-    "check_id",
-    "status",
-    "severity",
-    "resource_id",
-    "resource_type",
-    "account",
-    "region",
-    "path",
-    "line",
-    "controls",
-    "message",
-    "waiver_reason",
-    "waiver_approver",
-    "waiver_expires",
-)
-
-
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheet formula injection: a cell must not start with a formula character.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text
-    return text
 
 
 class FindingExports:
@@ -62,7 +38,7 @@ class FindingExports:
         self._json.write(json.dumps(head, sort_keys=False)[:-1] + ', "findings": [')
         self._csv_fh = self.csv_path.open("w", encoding="utf-8", newline="")
         self._csv = csv.writer(self._csv_fh)
-        self._csv.writerow(CSV_COLUMNS)
+        self._csv.writerow(csv_output.COLUMNS)
         return self
 
     def __call__(self, f: Finding) -> None:
@@ -76,30 +52,14 @@ class FindingExports:
             "path": redact_identity(resource["path"]) if resource["path"] else None,
         }
         self._json.write(("\n" if self.count == 0 else ",\n") + json.dumps(doc, sort_keys=False, default=str))
-        w = f.waiver or {}
+        # The same columns as `auditor scan --format csv`, identities redacted as in the report.
         r = f.resource
-        self._csv.writerow(
-            [
-                _csv_cell(v)
-                for v in (
-                    f.fingerprint,
-                    f.check_id,
-                    f.status.value,
-                    f.severity.value,
-                    redact_identity(r.id),
-                    r.type,
-                    r.account,
-                    r.region,
-                    redact_identity(r.path or ""),
-                    r.line,
-                    " ".join(f.controls),
-                    redact_text(f.message),
-                    redact_text(str(w.get("reason", ""))) if w else "",
-                    redact_text(str(w.get("approver", ""))) if w else "",
-                    str(w.get("expires") or w.get("expires_at") or "") if w else "",
-                )
-            ]
+        shown = replace(
+            f,
+            message=redact_text(f.message),
+            resource=replace(r, id=redact_identity(r.id), path=redact_identity(r.path) if r.path else None),
         )
+        self._csv.writerow(csv_output.row(self.run.id, shown))
         self.count += 1
 
     def __exit__(

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from auditor.clock import parse_date_value
 from auditor.errors import InputError
 
 MAX_INVENTORY_BYTES = 5 * 1024 * 1024
@@ -126,7 +127,7 @@ def _parse_entry(raw: Any, at: str, line: int, base: Path, default_max_age_days:
         raise InputError(f"{at}: every secret needs a non-empty 'name'")
     name = name.strip()
     last = raw.get("last_rotated")
-    last_rotated = _parse_date(last, f"{at}: secret {name!r}") if last is not None else None
+    last_rotated = parse_date_value(last, f"{at}: secret {name!r}: last_rotated") if last is not None else None
     max_age = raw.get("max_age_days", default_max_age_days)
     if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age <= 0:
         raise InputError(f"{at}: secret {name!r}: max_age_days must be a positive whole number of days")
@@ -148,16 +149,3 @@ def _parse_entry(raw: Any, at: str, line: int, base: Path, default_max_age_days:
         certificate=cert_path,
         line=line,
     )
-
-
-def _parse_date(value: Any, at: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise InputError(f"{at}: last_rotated {str(value)[:40]!r} is not a date (use YYYY-MM-DD)")

@@ -458,6 +458,19 @@ class Store:
             old = by_fp.get(f.fingerprint)
             if old is None or _status_weight(f.status) > _status_weight(old.status):
                 by_fp[f.fingerprint] = f
+        # Intervals still open after the previous stored run; their details are on file.
+        open_rows = (
+            {
+                fp: (oid, st, sev, dh)
+                for oid, fp, st, sev, dh in conn.execute(
+                    "SELECT id, fingerprint, status, severity, details_hash FROM observations WHERE last_seq = ?",
+                    [prev],
+                )
+            }
+            if prev
+            else {}
+        )
+        known_details = {row[3] for row in open_rows.values()}
         evidence_rows: dict[str, str] = {}
         details_rows: dict[str, tuple[Any, ...]] = {}
         obs: list[tuple[str, str, str, str]] = []
@@ -465,21 +478,21 @@ class Store:
         for fp, f in by_fp.items():
             ev = f.evidence_json()
             ev_hash = _sha(ev)
-            evidence_rows[ev_hash] = ev
             controls = controls_json.get(f.controls)
             if controls is None:
                 controls = controls_json[f.controls] = _dumps(list(f.controls))
             waiver = _dumps(f.waiver) if f.waiver is not None else None
             d = (f.title, f.message, f.remediation, controls, waiver, f.resource.line, f.resource.end_line, ev_hash)
             d_hash = _sha("\x1f".join(map(str, d)))
-            details_rows[d_hash] = d
+            if d_hash not in known_details:  # unchanged since the last run: nothing to write
+                details_rows[d_hash] = d
+                evidence_rows[ev_hash] = ev
             obs.append((fp, f.status, f.severity, d_hash))  # StrEnum members are str
-        # Rows go in key order: B-tree inserts then touch neighbouring pages (about 2x faster).
-        conn.executemany("INSERT OR IGNORE INTO evidence (hash, body) VALUES (?, ?)", sorted(evidence_rows.items()))
+        conn.executemany("INSERT OR IGNORE INTO evidence (hash, body) VALUES (?, ?)", evidence_rows.items())
         conn.executemany(
             "INSERT OR IGNORE INTO details (hash, title, message, remediation, controls, waiver, line, end_line, "
             "evidence_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(h, *d) for h, d in sorted(details_rows.items())],
+            [(h, *d) for h, d in details_rows.items()],
         )
         # Lifecycle: insert new fingerprints, move last-seen, resolve and reopen.
         conn.executemany(
@@ -519,7 +532,7 @@ class Store:
                     f.status,  # StrEnum members are str
                     f.severity,
                 )
-                for fp, f in sorted(by_fp.items())
+                for fp, f in by_fp.items()
             ],
         )
         # Failing findings that this run no longer reports are resolved, but only when this
@@ -538,17 +551,6 @@ class Store:
                 [run_id, when, run_id, *providers, targets],
             )
         # Observation intervals: extend the unchanged, open new ones for the rest.
-        open_rows = (
-            {
-                fp: (oid, st, sev, dh)
-                for oid, fp, st, sev, dh in conn.execute(
-                    "SELECT id, fingerprint, status, severity, details_hash FROM observations WHERE last_seq = ?",
-                    [prev],
-                )
-            }
-            if prev
-            else {}
-        )
         extend: list[tuple[int, int]] = []
         new_rows: list[tuple[str, int, int, str, str, str]] = []
         for fp, st, sev, dh in obs:
@@ -561,7 +563,7 @@ class Store:
         conn.executemany(
             "INSERT INTO observations (fingerprint, first_seq, last_seq, status, severity, details_hash) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            sorted(new_rows),
+            new_rows,
         )
 
     def _write_control_results(self, run_id: str, results: list[ControlResult]) -> None:

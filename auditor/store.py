@@ -633,10 +633,6 @@ class Store:
             raise StoreError(f"run id prefix {ref!r} is ambiguous")
         return self._run_from_row(rows[0])
 
-    def run_summary(self, run_id: str) -> dict[str, Any]:
-        row = self.db.execute("SELECT summary FROM runs WHERE id=?", [run_id]).fetchone()
-        return json.loads(row[0]) if row and row[0] else {}
-
     def stored_runs(self, count: int) -> list[Run]:
         """The newest `count` runs that hold findings, oldest first."""
         rows = list(

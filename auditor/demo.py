@@ -37,8 +37,8 @@ DEMO_ORGANISATION = "Example Payments Ltd (demo)"
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 
 
-def make_certificate(path: Path, common_name: str, not_before: datetime, not_after: datetime) -> None:
-    """A self-signed certificate with the given validity (public part only on disk)."""
+def self_signed_pem(common_name: str, not_before: datetime, not_after: datetime) -> tuple[bytes, bytes]:
+    """A self-signed certificate (CN and DNS name `common_name`) and its key, both PEM."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     cert = (
@@ -49,10 +49,19 @@ def make_certificate(path: Path, common_name: str, not_before: datetime, not_aft
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
         .sign(key, hashes.SHA256())
     )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def make_certificate(path: Path, common_name: str, not_before: datetime, not_after: datetime) -> None:
+    """A certificate file with the given validity (public part only on disk)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    path.write_bytes(self_signed_pem(common_name, not_before, not_after)[0])
 
 
 def write_sample_inventory(folder: Path, now: datetime, rotated: bool) -> Path:

@@ -28,6 +28,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from auditor.demo import self_signed_pem
 from auditor.providers.aws.session import strip_account_host_prefix
 
 ACCOUNT = "123456789012"
@@ -118,31 +119,6 @@ class Seeder:
         if self.endpoint and service == "s3control":
             client.meta.events.register("before-sign.s3-control", strip_account_host_prefix)
         return client
-
-
-def self_signed_pem(domain: str, not_before: dt.datetime, not_after: dt.datetime) -> tuple[bytes, bytes]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
 def tls_only_policy(bucket: str) -> str:

@@ -8,24 +8,44 @@ no scan can produce. The roll-up is exactly the one in design.md:
 - ERROR if none fail but some could not be evaluated;
 - PASS if all evaluated and passed;
 - NOT_TESTED if the control has automated checks but none of them ran;
-- MANUAL for controls with no automated check: PASS only with manual evidence that
-  has not expired, MANUAL (a gap) otherwise.
+- MANUAL for controls with no automated check: PASS only when every expected evidence
+  item it lists is covered by a stored file that has not expired, MANUAL (a gap) otherwise.
+
+A check reference may carry a rationale (`{check: ID, why: TEXT}`): the one line that says
+why this check is evidence for this control, shown in reports next to the test. Controls
+may also list `supporting` checks: detective signals shown beside a (manual) control but
+never its pass condition. Expected manual evidence items have ids (`{id: ..., title: ...}`)
+so that a stored file can say which item it covers (`auditor evidence add --item`).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from auditor.errors import ConfigError
 from auditor.models import ControlResult, ControlStatus, Finding, Status
 from auditor.resources import resource_dir
+
+
+@dataclass(frozen=True)
+class EvidenceRequirement:
+    """One item of manual evidence a control expects (a policy, a register, a sign-off)."""
+
+    id: str
+    title: str
+
+    def __str__(self) -> str:
+        return self.title
 
 
 @dataclass(frozen=True)
@@ -36,7 +56,9 @@ class Control:
     category: str
     description: str
     checks: tuple[str, ...]
-    manual_evidence: tuple[str, ...]
+    manual_evidence: tuple[EvidenceRequirement, ...]
+    supporting: tuple[str, ...] = ()
+    rationale: tuple[tuple[str, str], ...] = ()  # (check ref, why it is evidence for this control)
 
     @property
     def ref(self) -> str:
@@ -47,7 +69,36 @@ class Control:
         return bool(self.checks)
 
     def matches(self, check_id: str) -> bool:
+        """Whether `check_id` is one of this control's pass conditions."""
         return any(_ref_matches(ref, check_id) for ref in self.checks)
+
+    def supported_by(self, check_id: str) -> bool:
+        """Whether `check_id` is a supporting signal (shown, never the pass condition)."""
+        return any(_ref_matches(ref, check_id) for ref in self.supporting)
+
+    def touched_by(self, pattern: str) -> bool:
+        """Whether a check-id glob (an ERROR's `affects`) overlaps one of this control's checks."""
+        return any(_ref_overlaps(ref, pattern) for ref in self.checks)
+
+    def why(self, check_ref: str) -> str:
+        """The recorded rationale for one of this control's check references ('' when none)."""
+        for ref, text in self.rationale:
+            if ref == check_ref:
+                return text
+        return ""
+
+    def why_for(self, check_id: str) -> str:
+        """The rationale of the reference (exact or glob) that maps `check_id` here."""
+        for ref, text in self.rationale:
+            if _ref_matches(ref, check_id):
+                return text
+        return ""
+
+    def evidence_item(self, item_id: str) -> EvidenceRequirement | None:
+        for item in self.manual_evidence:
+            if item.id == item_id:
+                return item
+        return None
 
 
 @dataclass(frozen=True)
@@ -64,13 +115,61 @@ class Framework:
         return None
 
 
+def _is_glob(text: str) -> bool:
+    return any(ch in text for ch in "*?[")
+
+
 def _ref_matches(ref: str, check_id: str) -> bool:
-    if any(ch in ref for ch in "*?["):
+    if _is_glob(ref):
         return fnmatch.fnmatchcase(check_id, ref)
     return ref == check_id
 
 
-_CONTROL_KEYS = {"id", "title", "category", "description", "checks", "manual_evidence"}
+def _ref_overlaps(ref: str, pattern: str) -> bool:
+    """A catalog reference (id or glob) and a check-id glob name some check in common.
+
+    Exact for the shapes we use: a glob pattern matched against the reference text
+    (`iac.*` covers `iac.CKV_AWS_*`), and a glob reference matched against a concrete id.
+    """
+    if fnmatch.fnmatchcase(ref, pattern):
+        return True
+    return _is_glob(ref) and not _is_glob(pattern) and fnmatch.fnmatchcase(pattern, ref)
+
+
+_CONTROL_KEYS = {"id", "title", "category", "description", "checks", "manual_evidence", "supporting"}
+_ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def _check_refs(raw: Any, where: str, key: str) -> list[tuple[str, str]]:
+    """`checks:`/`supporting:` entries: a check ref, or `{check: REF, why: TEXT}`."""
+    out: list[tuple[str, str]] = []
+    for item in raw or ():
+        if isinstance(item, str):
+            out.append((item, ""))
+        elif isinstance(item, dict) and isinstance(item.get("check"), str) and set(item) <= {"check", "why"}:
+            out.append((item["check"], " ".join(str(item.get("why") or "").split())))
+        else:
+            raise ConfigError(f"{where}: each '{key}' entry is a check id or {{check: ID, why: TEXT}}")
+    return out
+
+
+def _evidence_items(raw: Any, where: str) -> tuple[EvidenceRequirement, ...]:
+    """`manual_evidence:` entries: `{id: ITEM, title: TEXT}` (a bare text gets the id `item-N`)."""
+    out: list[EvidenceRequirement] = []
+    for n, item in enumerate(raw or (), start=1):
+        if isinstance(item, str):
+            out.append(EvidenceRequirement(f"item-{n}", " ".join(item.split())))
+        elif isinstance(item, dict) and set(item) <= {"id", "title"} and item.get("id") and item.get("title"):
+            iid = str(item["id"])
+            if not _ITEM_ID.match(iid):
+                raise ConfigError(f"{where}: evidence item id {iid!r} must be lower-case letters, digits and '-'")
+            out.append(EvidenceRequirement(iid, " ".join(str(item["title"]).split())))
+        else:
+            raise ConfigError(f"{where}: each 'manual_evidence' entry is a text or {{id: ITEM, title: TEXT}}")
+    ids = [i.id for i in out]
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"{where}: evidence item ids must be unique")
+    return tuple(out)
 
 
 def load_framework(path: Path) -> Framework:
@@ -95,9 +194,12 @@ def load_framework(path: Path) -> Framework:
         if not cid or cid in seen:
             raise ConfigError(f"{path}: control #{i + 1} has a missing or duplicate id {cid!r}")
         seen.add(cid)
-        checks = tuple(str(c) for c in raw.get("checks") or ())
-        if len(set(checks)) != len(checks):
-            raise ConfigError(f"{path}: control {cid} lists a check twice")
+        where = f"{path}: control {cid}"
+        checks = _check_refs(raw.get("checks"), where, "checks")
+        supporting = _check_refs(raw.get("supporting"), where, "supporting")
+        refs = [r for r, _ in checks] + [r for r, _ in supporting]
+        if len(set(refs)) != len(refs):
+            raise ConfigError(f"{where} lists a check twice")
         controls.append(
             Control(
                 framework=fw,
@@ -105,8 +207,10 @@ def load_framework(path: Path) -> Framework:
                 title=str(raw.get("title") or ""),
                 category=str(raw.get("category") or ""),
                 description=" ".join(str(raw.get("description") or "").split()),
-                checks=checks,
-                manual_evidence=tuple(str(m) for m in raw.get("manual_evidence") or ()),
+                checks=tuple(r for r, _ in checks),
+                manual_evidence=_evidence_items(raw.get("manual_evidence"), where),
+                supporting=tuple(r for r, _ in supporting),
+                rationale=tuple((r, why) for r, why in (*checks, *supporting) if why),
             )
         )
     return Framework(
@@ -126,6 +230,62 @@ def load_catalog() -> dict[str, Framework]:
     return frameworks
 
 
+def catalog_document(frameworks: Iterable[Framework]) -> str:
+    """The catalog in force, as canonical JSON text: stored with every run (once per content
+    hash) so a report can show the controls as they stood when the run was scanned."""
+    doc = {
+        "schema": "auditor.catalog/1",
+        "frameworks": [
+            {
+                "id": fw.id,
+                "name": fw.name,
+                "version": fw.version,
+                "controls": [
+                    {
+                        "id": c.id,
+                        "title": c.title,
+                        "category": c.category,
+                        "description": c.description,
+                        "checks": list(c.checks),
+                        "supporting": list(c.supporting),
+                        "rationale": {ref: why for ref, why in c.rationale},
+                        "manual_evidence": [{"id": i.id, "title": i.title} for i in c.manual_evidence],
+                    }
+                    for c in fw.controls
+                ],
+            }
+            for fw in frameworks
+        ],
+    }
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def frameworks_from_document(text: str) -> dict[str, Framework]:
+    """The frameworks of a stored catalog document (the inverse of `catalog_document`)."""
+    data = json.loads(text)
+    out: dict[str, Framework] = {}
+    for fw in data.get("frameworks") or ():
+        controls = tuple(
+            Control(
+                framework=fw["id"],
+                id=c["id"],
+                title=c.get("title", ""),
+                category=c.get("category", ""),
+                description=c.get("description", ""),
+                checks=tuple(c.get("checks") or ()),
+                manual_evidence=tuple(
+                    EvidenceRequirement(i["id"], i["title"]) for i in c.get("manual_evidence") or ()
+                ),
+                supporting=tuple(c.get("supporting") or ()),
+                rationale=tuple(sorted((c.get("rationale") or {}).items())),
+            )
+            for c in fw.get("controls") or ()
+        )
+        out[fw["id"]] = Framework(id=fw["id"], name=fw.get("name", fw["id"]), version=fw.get("version", ""),
+                                  controls=controls)
+    return out
+
+
 def frameworks_for(ids: Iterable[str]) -> list[Framework]:
     catalog = load_catalog()
     out = []
@@ -141,27 +301,52 @@ def controls_for_check(check_id: str, frameworks: Iterable[Framework]) -> tuple[
     return tuple(c.ref for fw in frameworks for c in fw.controls if c.matches(check_id))
 
 
+def controls_touched(pattern: str, frameworks: Iterable[Framework]) -> tuple[str, ...]:
+    """Control refs with a check that a check-id glob (an ERROR's `affects`) overlaps."""
+    return tuple(c.ref for fw in frameworks for c in fw.controls if c.touched_by(pattern))
+
+
 class ControlMapper:
     """Caches check id -> control refs for one scan (checks repeat thousands of times)."""
 
     def __init__(self, frameworks: Iterable[Framework]) -> None:
         self.frameworks = list(frameworks)
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._touched: dict[str, tuple[str, ...]] = {}
 
-    def __call__(self, check_id: str) -> tuple[str, ...]:
+    def __call__(self, check_id: str, affects: Iterable[str] = ()) -> tuple[str, ...]:
         hit = self._cache.get(check_id)
         if hit is None:
             hit = controls_for_check(check_id, self.frameworks)
             self._cache[check_id] = hit
-        return hit
+        extra: list[str] = []
+        for pattern in affects:
+            touched = self._touched.get(pattern)
+            if touched is None:
+                touched = self._touched[pattern] = controls_touched(pattern, self.frameworks)
+            extra.extend(touched)
+        if not extra:
+            return hit
+        return tuple(dict.fromkeys((*hit, *extra)))
 
 
 @dataclass(frozen=True)
 class ManualEvidenceState:
-    """Manual evidence on file for a control: whether any item is still valid."""
+    """Manual evidence on file for one control: which expected items unexpired files cover."""
 
-    valid: bool
-    items: int = 0
+    valid_items: frozenset[str] = frozenset()  # item ids covered by at least one unexpired file
+    files: int = 0
+    any_valid: bool = False
+
+    def covers(self, control: Control) -> bool:
+        """Every expected item is covered (a control that lists none needs one valid file)."""
+        required = {i.id for i in control.manual_evidence}
+        if not required:
+            return self.any_valid
+        return required <= self.valid_items
+
+    def missing(self, control: Control) -> list[EvidenceRequirement]:
+        return [i for i in control.manual_evidence if i.id not in self.valid_items]
 
 
 def roll_up(
@@ -190,7 +375,7 @@ def roll_up(
         n = counts[c.id]
         state = manual.get(c.ref)
         if not c.automated:
-            status = ControlStatus.PASS if state and state.valid else ControlStatus.MANUAL
+            status = ControlStatus.PASS if state is not None and state.covers(c) else ControlStatus.MANUAL
         elif n["FAIL"]:
             status = ControlStatus.FAIL
         elif n["ERROR"]:
@@ -214,11 +399,21 @@ def roll_up(
     return results
 
 
-def manual_states(entries: Iterable[tuple[str, datetime | None]], now: datetime) -> dict[str, ManualEvidenceState]:
-    """(control ref, expires_at) pairs -> per-control state for one framework or all."""
-    out: dict[str, ManualEvidenceState] = {}
-    for ref, expires in entries:
+def manual_states(
+    entries: Iterable[tuple[str, str | None, datetime | None]], now: datetime
+) -> dict[str, ManualEvidenceState]:
+    """(control ref, item id, expires_at) of each stored file -> per-control state."""
+    items: dict[str, set[str]] = {}
+    files: dict[str, int] = {}
+    any_valid: dict[str, bool] = {}
+    for ref, item, expires in entries:
         valid = expires is None or expires > now
-        prev = out.get(ref)
-        out[ref] = ManualEvidenceState(valid=valid or bool(prev and prev.valid), items=(prev.items if prev else 0) + 1)
-    return out
+        files[ref] = files.get(ref, 0) + 1
+        any_valid[ref] = any_valid.get(ref, False) or valid
+        items.setdefault(ref, set())
+        if valid and item:
+            items[ref].add(item)
+    return {
+        ref: ManualEvidenceState(valid_items=frozenset(items[ref]), files=files[ref], any_valid=any_valid[ref])
+        for ref in files
+    }

@@ -92,6 +92,12 @@ class AuditConfig:
     allow_errors: bool = False
     offline: bool = False
     waivers_file: Path | None = None
+    # `.auditor-waivers.yaml` inside scanned targets applies only when allowed (a pull
+    # request writes that file): --allow-repo-waivers / allow_repository_waivers: true.
+    allow_repository_waivers: bool = False
+    # An inline suppression (`checkov:skip`, `nosemgrep`) with no approver and expiry fails
+    # every roll-up and report; the CI gate honours it unless this is set.
+    strict_suppressions: bool = False
     baseline_file: Path | None = None
     max_workers: int = 4
     notifications: Notifications = field(default_factory=Notifications)

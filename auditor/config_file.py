@@ -39,8 +39,9 @@ from auditor.config import (
     WebhookTarget,
     parse_fail_on,
 )
-from auditor.errors import ConfigError
+from auditor.errors import ConfigError, InputError
 from auditor.models import Severity
+from auditor.safeio import read_text_bounded, show_path
 
 CONFIG_VERSION = 1
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -109,6 +110,9 @@ class _Reader:
             return constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             raise self.error(node, key, f"cannot read value: {getattr(exc, 'problem', exc)}") from None
+        except (ValueError, TypeError, OverflowError) as exc:
+            # An impossible date (2026-13-10) or number: the YAML library raises plain errors.
+            raise self.error(node, key, f"cannot read value {node.value!r}: {exc}") from None
 
     # Scalars -----------------------------------------------------------------------------
 
@@ -201,6 +205,8 @@ TOP_KEYS = (
     "targets",
     "thresholds",
     "waivers",
+    "allow_repository_waivers",
+    "strict_suppressions",
     "baseline",
     "fail_on",
     "allow_errors",
@@ -240,20 +246,13 @@ SEVERITY_CHOICES = tuple(s.value for s in Severity)
 def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> AuditConfig:
     """Read and validate an audit.yaml; raises ConfigError naming file, line and key."""
     path = Path(path)
-    source = str(path)
+    source = show_path(path)
+    if not path.exists() and not path.is_symlink():
+        raise ConfigError(f"{source}: no such configuration file (create one with `auditor init`)")
     try:
-        if path.is_dir():
-            raise ConfigError(f"{source}: is a directory, expected an audit.yaml file")
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{source}: too large for a configuration file ({size} bytes)")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{source}: no such configuration file (create one with `auditor init`)") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{source}: not a UTF-8 text file") from None
-    except OSError as exc:
-        raise ConfigError(f"{source}: cannot read: {exc.strerror or exc}") from None
+        text = read_text_bounded(path, MAX_CONFIG_BYTES, "configuration file")
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
     return parse_config(text, source, path.resolve().parent, os.environ if env is None else env, path)
 
 
@@ -345,6 +344,16 @@ def parse_config(
         allow_errors=r.boolean(top["allow_errors"], "allow_errors") if "allow_errors" in top else base.allow_errors,
         offline=r.boolean(top["offline"], "offline") if "offline" in top else base.offline,
         waivers_file=r.path(top["waivers"], "waivers", "file") if "waivers" in top else None,
+        strict_suppressions=(
+            r.boolean(top["strict_suppressions"], "strict_suppressions")
+            if "strict_suppressions" in top
+            else base.strict_suppressions
+        ),
+        allow_repository_waivers=(
+            r.boolean(top["allow_repository_waivers"], "allow_repository_waivers")
+            if "allow_repository_waivers" in top
+            else base.allow_repository_waivers
+        ),
         baseline_file=r.path(top["baseline"], "baseline", "file") if "baseline" in top else None,
         max_workers=r.integer(top["max_workers"], "max_workers", 1, 64) if "max_workers" in top else base.max_workers,
         notifications=_read_notifications(r, top["notifications"]) if "notifications" in top else Notifications(),

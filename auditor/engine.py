@@ -3,29 +3,40 @@
 Any exception that escapes a provider becomes ERROR findings (with the error text, and
 a log line) for every one of its checks that had produced nothing yet: a check that
 could not look is never a PASS, and one provider's crash never stops the others.
+
+Before anything is stored the engine also makes sure that:
+- every finding has a target, and every target the providers were asked to scan has a
+  coverage record (what was examined, what was skipped, which checks ended in ERROR);
+- an ERROR that stopped other checks (`Finding.affects`) is mapped to every control those
+  checks map to, so a missing tool turns its controls ERROR, never leaves them green;
+- every text of every finding is redacted (`auditor.redact`).
+
+`prepare_scan` validates everything the user gave (targets, waiver and baseline files,
+frameworks) without touching the database, so unusable input exits 2 before a database
+file is even created.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import secrets
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from auditor import __version__
 from auditor.baseline import Baseline, load_baseline
-from auditor.catalog import ControlMapper, Framework, frameworks_for, manual_states, roll_up
+from auditor.catalog import ControlMapper, Framework, catalog_document, frameworks_for, manual_states, roll_up
 from auditor.clock import utcnow
 from auditor.config import AuditConfig
 from auditor.errors import UsageError
 from auditor.models import (
     CheckInfo,
     ControlResult,
+    Coverage,
     Finding,
     Resource,
     Run,
@@ -35,9 +46,9 @@ from auditor.models import (
 )
 from auditor.providers import discover_providers
 from auditor.providers.base import Provider, ScanContext
-from auditor.redact import redact, redact_text
+from auditor.redact import redact, redact_formats, redact_text
 from auditor.store import Store
-from auditor.waivers import WaiverOutcome, apply_waivers, collect_waivers
+from auditor.waivers import Waiver, WaiverOutcome, apply_waivers, database_waivers, load_file_waivers
 
 log = logging.getLogger("auditor.engine")
 
@@ -53,6 +64,24 @@ class ScanResult:
     checks: dict[str, CheckInfo]
     waivers: WaiverOutcome | None = None  # None: no waiver was loaded
     baseline: Baseline | None = None  # --baseline: only findings not in it can breach the gate
+    seen: dict[str, tuple[str, str]] = field(default_factory=dict)  # fingerprint -> (first seen, last seen)
+
+    @property
+    def coverage(self) -> tuple[Coverage, ...]:
+        return self.run.coverage
+
+
+@dataclass
+class PreparedScan:
+    """A scan whose inputs were all validated; nothing has been written yet."""
+
+    config: AuditConfig
+    providers: list[Provider]
+    ctx: ScanContext
+    frameworks: list[Framework]
+    file_waivers: list[Waiver]
+    baseline: Baseline | None
+    checks: dict[str, CheckInfo] = field(default_factory=dict)
 
 
 def new_run_id(now: datetime) -> str:
@@ -73,7 +102,37 @@ def select_providers(config: AuditConfig, registry: dict[str, type[Provider]] | 
     return chosen
 
 
-def error_findings(provider: Provider, checks: Iterable[CheckInfo], error: str) -> list[Finding]:
+def prepare_scan(
+    config: AuditConfig,
+    *,
+    providers: list[Provider] | None = None,
+    progress: ProgressFn | None = None,
+    now: datetime | None = None,
+    cancel: threading.Event | None = None,
+) -> PreparedScan:
+    """Validate every input (InputError/ConfigError/UsageError: exit 2, nothing written)."""
+    providers = providers if providers is not None else select_providers(config)
+    ctx = ScanContext(
+        config=config,
+        now=now or utcnow(),
+        progress=progress or (lambda p, m: None),
+        cancelled=cancel if cancel is not None else threading.Event(),
+    )
+    frameworks = frameworks_for(config.frameworks)
+    for p in providers:
+        p.prepare(ctx)
+    file_waivers = load_file_waivers(config)
+    baseline = load_baseline(config.baseline_file) if config.baseline_file is not None else None
+    checks: dict[str, CheckInfo] = {}
+    for p in providers:
+        for c in p.checks():
+            checks[c.id] = c
+    return PreparedScan(config, providers, ctx, frameworks, file_waivers, baseline, checks)
+
+
+def error_findings(
+    provider: Provider, checks: Iterable[CheckInfo], error: str, affects: tuple[str, ...] = ()
+) -> list[Finding]:
     """ERROR findings for checks that could not be evaluated because the provider failed."""
     resource = Resource(id=f"provider:{provider.name}", type="auditor.provider")
     return [
@@ -83,6 +142,7 @@ def error_findings(provider: Provider, checks: Iterable[CheckInfo], error: str) 
             resource,
             f"could not be evaluated: {error}",
             evidence={"error": error},
+            affects=affects,
         )
         for check in checks
     ]
@@ -107,34 +167,83 @@ def collect_provider(provider: Provider, ctx: ScanContext) -> list[Finding]:
             # Every check produced something but the provider still failed midway: the
             # results may be incomplete, so say so on each check it reported.
             missing = provider.checks()
-        findings.extend(error_findings(provider, missing, redact_text(error)))
+        # The crash may have hidden results of any of its checks, tool ids included.
+        findings.extend(error_findings(provider, missing, redact_text(error), affects=provider.check_globs()))
     return findings
 
 
 def summarise(findings: Iterable[Finding]) -> dict[str, object]:
+    findings = list(findings)
     by_status = Counter(f.status for f in findings)
     failed = Counter(f.severity for f in findings if f.status is Status.FAIL)
     return {
         "total": sum(by_status.values()),
         "by_status": {s.value: by_status.get(s, 0) for s in Status},
         "failed_by_severity": {s.value: failed.get(s, 0) for s in Severity},
+        # FAILs an inline comment suppresses without approval (counted in FAIL above).
+        "unapproved_suppressions": sum(1 for f in findings if f.suppressed_without_approval),
     }
 
 
+def redact_finding(f: Finding) -> Finding:
+    """Every text of a finding through the one redaction (identities keep their names)."""
+    r = f.resource
+    resource = replace(
+        r,
+        id=redact_formats(r.id),
+        path=redact_formats(r.path) if r.path else r.path,
+    )
+    return replace(
+        f,
+        message=redact_text(f.message),
+        evidence=redact(f.evidence),
+        resource=resource,
+        waiver=redact(f.waiver) if f.waiver is not None else None,
+        target=redact_formats(f.target),
+    )
+
+
 def finalise_findings(findings: Iterable[Finding], mapper: ControlMapper) -> list[Finding]:
-    """Redact, attach controls; sorted for stable output."""
+    """Redact, attach controls (an ERROR's `affects` included); sorted for stable output."""
     out = []
     for f in findings:
-        out.append(
-            replace(
-                f,
-                message=redact_text(f.message),
-                evidence=redact(f.evidence),
-                controls=mapper(f.check_id),
-            )
-        )
+        f = redact_finding(f)
+        out.append(replace(f, controls=mapper(f.check_id, f.affects if f.status is Status.ERROR else ())))
     out.sort(key=lambda f: (f.provider, f.check_id, f.resource.id, f.fingerprint))
     return out
+
+
+def assign_targets(
+    providers: list[Provider], by_provider: dict[str, list[Finding]], coverage: list[Coverage]
+) -> tuple[list[Finding], list[Coverage]]:
+    """Every finding gets a target, every target a coverage record with its ERROR checks.
+
+    A provider that records no coverage (a third-party plugin written before coverage
+    existed) is one target, `provider:<name>`; a finding without a target belongs to its
+    provider's only target, or to that provider-wide one.
+    """
+    findings: list[Finding] = []
+    coverage = list(coverage)
+    for p in providers:
+        own = [c for c in coverage if c.provider == p.name]
+        fallback = own[0].target if len(own) == 1 else f"provider:{p.name}"
+        for f in by_provider.get(p.name, []):
+            findings.append(f if f.target else replace(f, target=fallback))
+        if any(not f.target for f in by_provider.get(p.name, [])) and not any(c.target == fallback for c in own):
+            coverage.append(Coverage(provider=p.name, target=fallback, details={"recorded_by": "engine"}))
+    errored: dict[str, set[str]] = {}
+    for f in findings:
+        if f.status is Status.ERROR:
+            errored.setdefault(f.target, set()).update((f.check_id, *f.affects))
+    out: list[Coverage] = []
+    seen: set[str] = set()
+    for c in coverage:
+        if c.target in seen:
+            continue  # one record per target: the first one a provider made
+        seen.add(c.target)
+        errs = tuple(sorted(errored.get(c.target, set()) | set(c.errored_checks)))
+        out.append(replace(c, target=redact_formats(c.target), errored_checks=errs, complete=c.complete and not errs))
+    return findings, out
 
 
 def run_scan(
@@ -145,27 +254,17 @@ def run_scan(
     progress: ProgressFn | None = None,
     now: datetime | None = None,
     cancel: threading.Event | None = None,
+    prepared: PreparedScan | None = None,
 ) -> ScanResult:
     """Scan, store and return one run. Setting `cancel` (the CLI's Ctrl-C/SIGTERM handler
     does) stops the providers and records the run as failed, then raises KeyboardInterrupt."""
-    providers = providers if providers is not None else select_providers(config)
-    started = now or utcnow()
-    ctx = ScanContext(
-        config=config,
-        now=started,
-        progress=progress or (lambda p, m: None),
-        cancelled=cancel if cancel is not None else threading.Event(),
-    )
-    frameworks = frameworks_for(config.frameworks)
-    for p in providers:
-        p.prepare(ctx)  # InputError here: exit 2, nothing written
-    waivers = collect_waivers(config, store)  # malformed waiver or baseline file: exit 2, nothing written
-    baseline = load_baseline(config.baseline_file) if config.baseline_file is not None else None
-
-    checks: dict[str, CheckInfo] = {}
-    for p in providers:
-        for c in p.checks():
-            checks[c.id] = c
+    if prepared is None:
+        prepared = prepare_scan(config, providers=providers, progress=progress, now=now, cancel=cancel)
+    providers = prepared.providers
+    ctx = prepared.ctx
+    started = ctx.now
+    waivers = [*prepared.file_waivers, *database_waivers(store)]
+    checks = prepared.checks
     targets = [t for p in providers for t in p.targets(config)]
     run = Run(
         id=new_run_id(started),
@@ -178,15 +277,26 @@ def run_scan(
     )
     store.begin_run(run, [p.name for p in providers], config.organisation)
     try:
-        raw = _collect_all(providers, ctx, config.max_workers)
-        findings = finalise_findings(raw, ControlMapper(frameworks))
+        by_provider = _collect_all(providers, ctx, config.max_workers)
+        raw, coverage = assign_targets(providers, by_provider, ctx.coverage)
+        findings = finalise_findings(raw, ControlMapper(prepared.frameworks))
         waived = apply_waivers(findings, waivers, started.date(), [p.name for p in providers]) if waivers else None
         findings = waived.findings if waived is not None else findings
-        controls = roll_up_all(store, frameworks, findings, started)
+        controls = roll_up_all(store, prepared.frameworks, findings, started)
         summary = summarise(findings)
         status = RunStatus.PARTIAL if any(f.status is Status.ERROR for f in findings) else RunStatus.COMPLETE
         finished = utcnow() if now is None else now
-        stored = store.save_run(run.id, findings, controls, status, finished, summary, checks.values())
+        stored = store.save_run(
+            run.id,
+            findings,
+            controls,
+            status,
+            finished,
+            summary,
+            checks.values(),
+            coverage=coverage,
+            catalog=catalog_document(prepared.frameworks),
+        )
     except BaseException as exc:
         ctx.cancelled.set()
         reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
@@ -202,7 +312,8 @@ def run_scan(
         summary=summary,
         checks=checks,
         waivers=waived,
-        baseline=baseline,
+        baseline=prepared.baseline,
+        seen=store.seen_times(f.fingerprint for f in findings),
     )
 
 
@@ -216,30 +327,51 @@ def roll_up_all(
     return results
 
 
-def _collect_all(providers: list[Provider], ctx: ScanContext, max_workers: int) -> list[Finding]:
-    """Run the providers concurrently; KeyboardInterrupt once `ctx.cancelled` is set."""
-    pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(providers))), thread_name_prefix="provider")
-    try:
-        futures = [pool.submit(collect_provider, p, ctx) for p in providers]
-        out: list[Finding] = []
-        for fut in futures:
-            while True:
-                if ctx.cancelled.is_set():
-                    raise KeyboardInterrupt
-                try:
-                    out.extend(fut.result(timeout=0.2))
-                    break
-                except FutureTimeout:
-                    continue
+def _collect_all(providers: list[Provider], ctx: ScanContext, max_workers: int) -> dict[str, list[Finding]]:
+    """Run the providers concurrently, in daemon threads; KeyboardInterrupt once `ctx.cancelled` is set.
+
+    The threads are daemons on purpose: a provider blocked where cancellation cannot
+    reach it (a stuck network read) must not keep a stopped scan, or the process, alive.
+    The run is recorded as failed at once; the thread dies with the process.
+    """
+    jobs: queue.SimpleQueue[Provider] = queue.SimpleQueue()
+    for p in providers:
+        jobs.put(p)
+    results: dict[str, list[Finding]] = {}
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+    done = threading.Semaphore(0)
+
+    def worker() -> None:
+        while True:
+            try:
+                provider = jobs.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                found = collect_provider(provider, ctx)
+                with lock:
+                    results[provider.name] = found
+            except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt from a provider: stop the scan
+                with lock:
+                    failures.append(exc)
+                ctx.cancelled.set()
+            finally:
+                done.release()
+
+    workers = max(1, min(max_workers, len(providers)))
+    for i in range(workers):
+        threading.Thread(target=worker, name=f"provider-{i}", daemon=True).start()
+    finished = 0
+    while finished < len(providers):
         if ctx.cancelled.is_set():
             raise KeyboardInterrupt
-        return out
-    except BaseException:
+        if done.acquire(timeout=0.2):
+            finished += 1
+    if failures or ctx.cancelled.is_set():
         ctx.cancelled.set()
-        raise
-    finally:
-        # Providers watch ctx.cancelled (and tools.run_tool kills its process): wait for them.
-        pool.shutdown(wait=True, cancel_futures=True)
+        raise KeyboardInterrupt
+    return {p.name: results.get(p.name, []) for p in providers}
 
 
 def gate_exit_code(
@@ -247,17 +379,25 @@ def gate_exit_code(
     fail_on: Severity | None,
     allow_errors: bool,
     gated: Callable[[Finding], bool] | None = None,
+    strict_suppressions: bool = False,
 ) -> int:
     """0 ok; 1 an unwaived FAIL at or above `fail_on`; 3 incomplete (ERROR) without --allow-errors.
 
     A breached gate (1) wins over an incomplete scan (3): both fail a build, and 1 names
     the more specific cause. `gated` narrows which findings can breach the gate (baselines).
+    An inline suppression without approval does not breach the gate (as checkov and semgrep
+    themselves honour it) unless `strict_suppressions`; it still fails every control roll-up.
     """
     findings = list(findings)
     if fail_on is not None:
         for f in findings:
-            if f.status is Status.FAIL and f.severity.at_least(fail_on) and (gated is None or gated(f)):
+            if f.status is not Status.FAIL or not f.severity.at_least(fail_on):
+                continue
+            if f.suppressed_without_approval and not strict_suppressions:
+                continue
+            if gated is None or gated(f):
                 return 1
     if not allow_errors and any(f.status is Status.ERROR for f in findings):
         return 3
     return 0
+

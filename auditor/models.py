@@ -6,6 +6,7 @@ compared, serialised and stored without surprises.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -155,11 +156,26 @@ class Finding:
     # resource (for example two semgrep matches in one file): never a line number.
     discriminator: str = ""
     fingerprint: str = ""
+    # The scan target this finding belongs to (`iac:/abs/path`, `aws:123456789012/eu-west-1`):
+    # a later run resolves the finding only if it covered this target again (store.py).
+    target: str = ""
+    # An ERROR that stops other checks from being evaluated (a tool that did not run, a
+    # file that could not be parsed) names them here, as check ids or globs (`iac.*`):
+    # every control those checks map to is ERROR for the run, never judged without them.
+    affects: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
             fp = compute_fingerprint(self.check_id, self.resource, self.discriminator)
             object.__setattr__(self, "fingerprint", fp)
+
+    @property
+    def suppressed_without_approval(self) -> bool:
+        """A FAIL that an inline comment (`checkov:skip`, `nosemgrep`) suppresses with no
+        approver and expiry: failing in every roll-up and report; honoured only by the CI
+        gate, unless `--strict-suppressions`."""
+        w = self.waiver
+        return self.status is Status.FAIL and w is not None and w.get("source") == "inline" and not w.get("approved")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract shape (design.md, `auditor.scan/1`)."""
@@ -176,6 +192,7 @@ class Finding:
             "controls": list(self.controls),
             "evidence": self.evidence,
             "waiver": self.waiver,
+            "target": self.target or None,
         }
 
     @classmethod
@@ -193,10 +210,73 @@ class Finding:
             controls=tuple(data.get("controls") or ()),
             waiver=data.get("waiver"),
             fingerprint=data["fingerprint"],
+            target=data.get("target") or "",
         )
 
     def evidence_json(self) -> str:
         return json.dumps(self.evidence, sort_keys=True, separators=(",", ":"), default=str)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedItem:
+    """Something in a target's scope that was not examined, and why (a file over the size
+    limit, a file a tool could not parse, a region that was not scanned)."""
+
+    item: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"item": self.item, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """What one provider examined in one target, and what it left out.
+
+    `examined` counts what was looked at (`{"files": 12}`, `{"resources": 340}`) so a
+    report can say how much a PASS rests on; `skipped` names what was in scope but not
+    examined; `complete` is False whenever anything in scope was not examined or a tool
+    did not run (the provider then also reports ERROR findings). `errored_checks` is
+    filled by the engine: check ids and globs that ended in ERROR for this target, so a
+    later run knows which findings it may call resolved.
+    """
+
+    provider: str
+    target: str
+    examined: dict[str, int] = field(default_factory=dict)
+    skipped: tuple[SkippedItem, ...] = ()
+    complete: bool = True
+    details: dict[str, Any] = field(default_factory=dict)
+    errored_checks: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "target": self.target,
+            "complete": self.complete,
+            "examined": dict(self.examined),
+            "skipped": [s.to_dict() for s in self.skipped],
+            "details": self.details,
+            "errored_checks": list(self.errored_checks),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Coverage:
+        return cls(
+            provider=str(data.get("provider") or ""),
+            target=str(data.get("target") or ""),
+            examined={str(k): int(v) for k, v in (data.get("examined") or {}).items()},
+            skipped=tuple(
+                SkippedItem(str(s.get("item", "")), str(s.get("reason", ""))) for s in data.get("skipped") or ()
+            ),
+            complete=bool(data.get("complete", True)),
+            details=dict(data.get("details") or {}),
+            errored_checks=tuple(str(c) for c in data.get("errored_checks") or ()),
+        )
+
+    def covers(self, check_id: str) -> bool:
+        """Whether this target's scan evaluated `check_id` (it did not end in ERROR here)."""
+        return not any(fnmatch.fnmatchcase(check_id, pattern) for pattern in self.errored_checks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +290,7 @@ class Run:
     frameworks: tuple[str, ...] = ()
     seq: int | None = None
     error: str | None = None
+    coverage: tuple[Coverage, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -219,7 +300,14 @@ class Run:
             "status": str(self.status),
             "scanner_version": self.scanner_version,
             "targets": list(self.targets),
+            "coverage": [c.to_dict() for c in self.coverage],
         }
+
+    def coverage_for(self, target: str) -> Coverage | None:
+        for c in self.coverage:
+            if c.target == target:
+                return c
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,10 +31,11 @@ import socket
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlite_utils
 
@@ -43,6 +44,7 @@ from auditor.errors import StoreError
 from auditor.models import (
     CheckInfo,
     ControlResult,
+    Coverage,
     Finding,
     Resource,
     Run,
@@ -51,6 +53,7 @@ from auditor.models import (
     Status,
     iso_z,
 )
+from auditor.redact import redact_text
 
 APP_ID = "auditor"
 BUSY_TIMEOUT_S = float(os.environ.get("AUDITOR_DB_TIMEOUT", "60"))
@@ -200,6 +203,25 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "CREATE INDEX notifications_run ON notifications(run_id)",
         ],
     ),
+    (
+        3,
+        [
+            # Issue 11: what each run examined per target (JSON list of Coverage), and the
+            # target each finding belongs to: a finding is resolved only by a run that
+            # covered its target with its check again.
+            "ALTER TABLE runs ADD COLUMN coverage TEXT",
+            "ALTER TABLE findings ADD COLUMN target TEXT",
+            # Issue 12: the catalog in force at scan time, stored once per content hash.
+            "ALTER TABLE runs ADD COLUMN catalog_hash TEXT",
+            """CREATE TABLE catalogs (
+                hash TEXT PRIMARY KEY,
+                body TEXT NOT NULL
+            ) WITHOUT ROWID""",
+            # Issue 12: which expected evidence item a manual evidence file covers, and who approved it.
+            "ALTER TABLE manual_evidence ADD COLUMN item TEXT",
+            "ALTER TABLE manual_evidence ADD COLUMN approver TEXT",
+        ],
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -231,6 +253,7 @@ class FindingChange:
     severity: str
     before: str | None  # status in run A (None: absent)
     after: str | None  # status in run B (None: absent)
+    target: str | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +263,9 @@ class RunDiff:
     new: list[FindingChange]
     resolved: list[FindingChange]
     changed: list[FindingChange]
+    # Failing in A, and B did not look again: its target was not scanned, or the check
+    # ended in ERROR there (a tool missing, data denied). Never counted as resolved.
+    not_rechecked: list[FindingChange] = field(default_factory=list)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -259,24 +285,43 @@ class Store:
         self.db = db
         self.path = path
         self.timeout = timeout
+        self.readonly = False
 
     # Opening and migrating ------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, create: bool = True, timeout: float | None = None) -> Store:
+    def open(
+        cls, path: Path, *, create: bool = True, timeout: float | None = None, readonly: bool = False
+    ) -> Store:
+        """Open (and migrate) an auditor database.
+
+        `readonly=True` is for commands that only read (`runs`, `diff`, `report`, `verify
+        --db`, `db check`): the file is opened read-only, so a database on read-only media,
+        or one the user may only read, still answers; nothing is created or migrated.
+        """
         path = Path(path)
         timeout = BUSY_TIMEOUT_S if timeout is None else timeout
         if path.exists():
             if path.is_dir():
                 raise StoreError(f"{path} is a directory, not an auditor database")
-            with path.open("rb") as fh:
-                head = fh.read(16)
+            if not path.is_file():
+                raise StoreError(f"{path} is not a regular file, not an auditor database")
+            try:
+                with path.open("rb") as fh:
+                    head = fh.read(16)
+            except OSError as exc:
+                raise StoreError(f"{path}: cannot read the database: {exc.strerror or exc}") from None
             if head and head != b"SQLite format 3\x00":
                 raise StoreError(f"{path} is not an auditor database (not an SQLite file)")
-        elif not create:
+        elif not create or readonly:
             raise StoreError(f"no auditor database at {path}: run `auditor scan` first or pass --db")
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the database folder {path.parent}: {exc.strerror or exc}") from None
+        if readonly:
+            return cls._open_readonly(path, timeout)
         try:
             conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
             db = sqlite_utils.Database(conn)
@@ -288,7 +333,41 @@ class Store:
             if db.journal_mode != "wal":
                 db.enable_wal()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path}: cannot use database: {exc}") from None
+            raise StoreError(f"{path}: cannot use database: {_db_error(exc)}") from None
+        return store
+
+    @classmethod
+    def _open_readonly(cls, path: Path, timeout: float) -> Store:
+        uri = "file:" + quote(str(path.resolve())) + "?mode=ro"
+        store: Store | None = None
+        for suffix in ("", "&immutable=1"):
+            # A WAL database on read-only media has no -shm file to share: SQLite then
+            # reads it as immutable (no other writer can exist on such a file anyway).
+            try:
+                conn = sqlite3.connect(uri + suffix, uri=True, timeout=timeout, isolation_level=None,
+                                       check_same_thread=False)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.DatabaseError as exc:
+                last = exc
+                continue
+            store = cls(sqlite_utils.Database(conn), path, timeout)
+            store.readonly = True
+            break
+        if store is None:
+            raise StoreError(f"{path}: cannot open the database read-only: {_db_error(last)}")
+        try:
+            store._check_app()
+            version = store.schema_version()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot use database: {_db_error(exc)}") from None
+        if version < SCHEMA_VERSION:
+            store.close()
+            if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+                return cls.open(path, create=False, timeout=timeout)  # upgrade it once, then read
+            raise StoreError(
+                f"{path} was written by an older auditor (schema {version}, this version reads {SCHEMA_VERSION}) "
+                "and is read-only here: open it once where it is writable to upgrade it"
+            )
         return store
 
     @classmethod
@@ -307,10 +386,10 @@ class Store:
         row = self.db.execute("SELECT value FROM auditor_meta WHERE key='schema_version'").fetchone()
         return int(row[0]) if row else 0
 
-    def _migrate(self) -> None:
+    def _check_app(self) -> None:
         tables = set(self.db.table_names())
         if "auditor_meta" not in tables:
-            if tables:
+            if tables or self.readonly:
                 raise StoreError(f"{self.path} is an SQLite database but not an auditor database")
         else:
             app = self.db.execute("SELECT value FROM auditor_meta WHERE key='app'").fetchone()
@@ -322,7 +401,10 @@ class Store:
                 f"{self.path} was written by a newer auditor (schema {current}; this version knows "
                 f"{SCHEMA_VERSION}): upgrade auditor to read it"
             )
-        if current == SCHEMA_VERSION:
+
+    def _migrate(self) -> None:
+        self._check_app()
+        if self.schema_version() == SCHEMA_VERSION:
             return
         with self.write_transaction():
             # Re-read inside the lock: another process may have migrated meanwhile.
@@ -339,7 +421,13 @@ class Store:
 
     @contextmanager
     def write_transaction(self) -> Iterator[None]:
-        """`BEGIN IMMEDIATE` ... `COMMIT`: one writer at a time, all or nothing."""
+        """`BEGIN IMMEDIATE` ... `COMMIT`: one writer at a time, all or nothing.
+
+        A full disk or a read-only file ends the transaction with nothing written and one
+        clear StoreError (exit 2), never a traceback; earlier runs are untouched.
+        """
+        if self.readonly:
+            raise StoreError(f"{self.path}: the database was opened read-only")
         conn = self.db.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -349,14 +437,21 @@ class Store:
                     f"{self.path}: the database is locked by another auditor process "
                     f"(waited {self.timeout:.0f} s); try again when it has finished"
                 ) from None
-            raise
+            raise StoreError(f"{self.path}: cannot write to the database: {_db_error(exc)}") from None
         try:
             yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
             conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            if isinstance(exc, sqlite3.OperationalError | sqlite3.IntegrityError) and _is_storage_error(exc):
+                raise StoreError(
+                    f"{self.path}: cannot write to the database: {_db_error(exc)}; nothing of this change was written"
+                ) from None
+            raise
 
     # Writing runs ---------------------------------------------------------------------
 
@@ -373,7 +468,7 @@ class Store:
                     RunStatus.RUNNING.value,
                     run.scanner_version,
                     organisation,
-                    _dumps(list(run.targets)),
+                    _dumps([redact_text(t) for t in run.targets]),
                     _dumps(list(run.frameworks)),
                     _dumps(list(providers)),
                     os.getpid(),
@@ -396,7 +491,7 @@ class Store:
         with self.write_transaction():
             self.db.execute(
                 "UPDATE runs SET status='failed', error=?, finished_at=? WHERE id=? AND status='running'",
-                [error[:2000], iso_z(finished_at), run_id],
+                [redact_text(error)[:2000], iso_z(finished_at), run_id],
             )
 
     def save_run(
@@ -408,17 +503,26 @@ class Store:
         finished_at: datetime,
         summary: dict[str, Any],
         checks: Iterable[CheckInfo] = (),
+        coverage: Iterable[Coverage] = (),
+        catalog: str | None = None,
     ) -> Run:
-        """Write a finished run's findings, control results and status atomically."""
+        """Write a finished run's findings, control results, coverage and status atomically.
+
+        `catalog` is the catalog in force (JSON text, see `catalog.catalog_document`): it is
+        stored once per content hash and the run points at it.
+        """
         findings = list(findings)
         control_results = list(control_results)
         checks = list(checks)
+        cov = list(coverage)
         # This write inserts content rows before the rows that refer to them, so the
         # per-row foreign-key lookups only cost time (about a third of the ingest);
         # `auditor db check` verifies the references with PRAGMA foreign_key_check.
         self.db.execute("PRAGMA foreign_keys=OFF")
         try:
-            return self._save_run(run_id, findings, control_results, status, finished_at, summary, checks)
+            return self._save_run(
+                run_id, findings, control_results, status, finished_at, summary, checks, cov, catalog
+            )
         finally:
             self.db.execute("PRAGMA foreign_keys=ON")
 
@@ -431,6 +535,8 @@ class Store:
         finished_at: datetime,
         summary: dict[str, Any],
         checks: list[CheckInfo],
+        coverage: list[Coverage],
+        catalog: str | None,
     ) -> Run:
         with self.write_transaction():
             row = self.db.execute("SELECT seq, started_at, status FROM runs WHERE id=?", [run_id]).fetchone()
@@ -440,17 +546,54 @@ class Store:
                 raise StoreError(f"run {run_id} is already {row[2]}")
             prev = self.db.execute("SELECT MAX(obs_seq) FROM runs").fetchone()[0] or 0
             seq = prev + 1
-            self._write_observations(run_id, seq, prev, findings, iso_z(finished_at))
+            self._write_observations(run_id, seq, prev, findings, iso_z(finished_at), coverage)
             self._write_control_results(run_id, control_results)
             if checks:
                 self._write_checks(checks)
+            catalog_hash = None
+            if catalog is not None:
+                catalog_hash = _sha(catalog)
+                self.db.execute("INSERT OR IGNORE INTO catalogs (hash, body) VALUES (?, ?)", [catalog_hash, catalog])
             self.db.execute(
-                "UPDATE runs SET status=?, finished_at=?, summary=?, obs_seq=? WHERE id=?",
-                [status.value, iso_z(finished_at), _dumps(summary), seq, run_id],
+                "UPDATE runs SET status=?, finished_at=?, summary=?, obs_seq=?, coverage=?, catalog_hash=? WHERE id=?",
+                [
+                    status.value,
+                    iso_z(finished_at),
+                    _dumps(summary),
+                    seq,
+                    _dumps([c.to_dict() for c in coverage]),
+                    catalog_hash,
+                    run_id,
+                ],
             )
         return self.get_run(run_id)
 
-    def _write_observations(self, run_id: str, seq: int, prev: int, findings: list[Finding], when: str) -> None:
+    def seen_times(self, fingerprints: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
+        """fingerprint -> (first seen, last seen), from the lifecycle table (all when None)."""
+        if fingerprints is None:
+            rows = self.db.execute("SELECT fingerprint, first_seen_at, last_seen_at FROM findings")
+            return {fp: (first, last) for fp, first, last in rows}
+        wanted = list(fingerprints)
+        out: dict[str, tuple[str, str]] = {}
+        for i in range(0, len(wanted), 900):
+            chunk = wanted[i : i + 900]
+            marks = ",".join("?" for _ in chunk)
+            for fp, first, last in self.db.execute(
+                f"SELECT fingerprint, first_seen_at, last_seen_at FROM findings WHERE fingerprint IN ({marks})", chunk
+            ):
+                out[fp] = (first, last)
+        return out
+
+    def catalog_for_run(self, run_id: str) -> str | None:
+        """The catalog in force when the run was scanned (JSON text), None for older runs."""
+        row = self.db.execute(
+            "SELECT c.body FROM runs r JOIN catalogs c ON c.hash = r.catalog_hash WHERE r.id = ?", [run_id]
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def _write_observations(
+        self, run_id: str, seq: int, prev: int, findings: list[Finding], when: str, coverage: Sequence[Coverage] = ()
+    ) -> None:
         conn = self.db.conn
         # One finding per fingerprint: a duplicate keeps the worse status.
         by_fp: dict[str, Finding] = {}
@@ -498,12 +641,13 @@ class Store:
         conn.executemany(
             """INSERT INTO findings (fingerprint, check_id, provider, resource_id, resource_type, account, region,
                                      path, first_seen_run, first_seen_at, last_seen_run, last_seen_at, status,
-                                     severity, resolved_run, resolved_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+                                     severity, resolved_run, resolved_at, target)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)
                ON CONFLICT(fingerprint) DO UPDATE SET
                  last_seen_run = excluded.last_seen_run,
                  last_seen_at = excluded.last_seen_at,
                  severity = excluded.severity,
+                 target = excluded.target,
                  resolved_run = CASE
                    WHEN excluded.status IN ('FAIL', 'WAIVED') THEN NULL
                    WHEN findings.status IN ('FAIL', 'WAIVED') AND findings.resolved_run IS NULL
@@ -531,24 +675,42 @@ class Store:
                     when,
                     f.status,  # StrEnum members are str
                     f.severity,
+                    f.target or None,
                 )
                 for fp, f in by_fp.items()
             ],
         )
-        # Failing findings that this run no longer reports are resolved, but only when this
-        # run looked where they were last seen: same provider, same targets.
-        providers_json, targets = self.db.execute(
-            "SELECT providers, targets FROM runs WHERE id=?", [run_id]
-        ).fetchone()
+        # Failing findings that this run no longer reports are resolved, but only where this
+        # run looked again: it covered the finding's target and the check did not end in
+        # ERROR there. Anything else stays open ("not re-checked").
+        by_target = {c.target: c for c in coverage}
+        providers_json, targets = self.db.execute("SELECT providers, targets FROM runs WHERE id=?", [run_id]).fetchone()
         providers = json.loads(providers_json or "[]")
         if providers:
+            # Findings stored without a target (older runs, providers that name none): the
+            # same provider scanning exactly the same targets again.
             marks = ",".join("?" for _ in providers)
             conn.execute(
                 f"""UPDATE findings SET resolved_run = ?, resolved_at = ?
                     WHERE status IN ('FAIL', 'WAIVED') AND resolved_run IS NULL AND last_seen_run != ?
-                      AND provider IN ({marks})
+                      AND target IS NULL AND provider IN ({marks})
                       AND last_seen_run IN (SELECT id FROM runs WHERE targets = ?)""",
                 [run_id, when, run_id, *providers, targets],
+            )
+        if by_target:
+            candidates = conn.execute(
+                """SELECT fingerprint, check_id, target FROM findings
+                    WHERE status IN ('FAIL', 'WAIVED') AND resolved_run IS NULL AND last_seen_run != ?
+                      AND target IS NOT NULL""",
+                [run_id],
+            ).fetchall()
+            resolved = [
+                (run_id, when, fp)
+                for fp, check_id, target in candidates
+                if (cov := by_target.get(target)) is not None and cov.covers(check_id)
+            ]
+            conn.executemany(
+                "UPDATE findings SET resolved_run = ?, resolved_at = ? WHERE fingerprint = ?", resolved
             )
         # Observation intervals: extend the unchanged, open new ones for the rest.
         extend: list[tuple[int, int]] = []
@@ -609,6 +771,7 @@ class Store:
             frameworks=tuple(json.loads(row["frameworks"] or "[]")),
             seq=row["seq"],
             error=row["error"],
+            coverage=tuple(Coverage.from_dict(c) for c in json.loads(row.get("coverage") or "[]")),
         )
 
     def list_runs(self, limit: int | None = None) -> list[tuple[Run, dict[str, Any]]]:
@@ -652,17 +815,23 @@ class Store:
             params.append(framework)
         return list(self.db.query(sql, params))
 
-    def manual_evidence_expiries(self) -> list[tuple[str, datetime | None]]:
-        """(control ref, expiry) for every manual evidence item on file."""
+    def manual_evidence_expiries(self) -> list[tuple[str, str | None, datetime | None]]:
+        """(control ref, evidence item id, expiry) for every manual evidence file on file."""
         return [
-            (f"{fw}:{cid}", parse_instant(exp) if exp else None)
-            for fw, cid, exp in self.db.execute("SELECT framework, control_id, expires_at FROM manual_evidence")
+            (f"{fw}:{cid}", item, parse_instant(exp) if exp else None)
+            for fw, cid, item, exp in self.db.execute(
+                "SELECT framework, control_id, item, expires_at FROM manual_evidence"
+            )
         ]
 
     # History queries ------------------------------------------------------------------
 
     def diff(self, a: Run, b: Run) -> RunDiff:
-        """New, resolved and changed findings between two stored runs (by fingerprint)."""
+        """New, resolved, changed and not re-checked findings between two stored runs.
+
+        A finding that failed in A is *resolved* in B only when B covered its target and its
+        check ran there (no ERROR); when B did not look again it is *not re-checked*.
+        """
         sql = """
             WITH ra AS (SELECT fingerprint, status, severity FROM observations
                         WHERE first_seq <= :sa AND last_seq >= :sa),
@@ -674,24 +843,41 @@ class Store:
                     UNION ALL
                     SELECT ra.fingerprint, ra.status, NULL, ra.severity
                       FROM ra WHERE ra.fingerprint NOT IN (SELECT fingerprint FROM rb))
-            SELECT p.fp, f.check_id, f.resource_id, p.sev, p.sa, p.sb
+            SELECT p.fp, f.check_id, f.resource_id, p.sev, p.sa, p.sb, f.target, f.provider
               FROM pairs p JOIN findings f ON f.fingerprint = p.fp
              WHERE p.sa IS NOT p.sb
              ORDER BY f.check_id, f.resource_id
         """
         sa = self._obs_seq(a)
         sb = self._obs_seq(b)
-        new, resolved, changed = [], [], []
-        for fp, check_id, resource_id, sev, before, after in self.db.execute(sql, {"sa": sa, "sb": sb}).fetchall():
-            change = FindingChange(fp, check_id, resource_id, sev, before, after)
+        new, resolved, changed, unchecked = [], [], [], []
+        legacy = not b.coverage
+        rows = self.db.execute(sql, {"sa": sa, "sb": sb}).fetchall()
+        for fp, check_id, resource_id, sev, before, after, target, _provider in rows:
+            change = FindingChange(fp, check_id, resource_id, sev, before, after, target)
             if after == "FAIL":
                 new.append(change)
-            elif before == "FAIL" and after in (None, "PASS"):
+            elif before in ("FAIL", "WAIVED") and after in (None, "ERROR"):
+                # Gone, or could not be evaluated: resolved only where B looked again.
+                if after is None and self._rechecked(b, target, check_id, a, legacy):
+                    if before == "FAIL":
+                        resolved.append(change)
+                else:
+                    unchecked.append(change)
+            elif before == "FAIL" and after == "PASS":
                 resolved.append(change)
             elif before is not None and after is not None:
                 changed.append(change)
             # A non-failing finding that appears or disappears is not a change worth showing.
-        return RunDiff(a, b, new, resolved, changed)
+        return RunDiff(a, b, new, resolved, changed, unchecked)
+
+    @staticmethod
+    def _rechecked(b: Run, target: str | None, check_id: str, a: Run, legacy: bool) -> bool:
+        if legacy or target is None:
+            # Runs written before coverage was recorded: the same targets scanned again.
+            return bool(b.targets) and b.targets == a.targets
+        cov = b.coverage_for(target)
+        return cov is not None and cov.covers(check_id)
 
     def _obs_seq(self, run: Run) -> int:
         row = self.db.execute("SELECT obs_seq FROM runs WHERE id=?", [run.id]).fetchone()
@@ -847,13 +1033,19 @@ class Store:
         note: str,
         added_at: datetime,
         expires_at: datetime | None,
+        item: str | None = None,
+        approver: str | None = None,
     ) -> dict[str, Any]:
-        """Store one manual evidence file with its SHA-256; returns its row (without content)."""
+        """Store one manual evidence file with its SHA-256; returns its row (without content).
+
+        `item` is the id of the expected evidence item (catalog) the file covers.
+        """
         digest = hashlib.sha256(content).hexdigest()
         with self.write_transaction():
             cur = self.db.conn.execute(
                 """INSERT INTO manual_evidence (framework, control_id, filename, sha256, size, content, owner, note,
-                                                added_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                                added_at, expires_at, item, approver)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [
                     framework,
                     control_id,
@@ -865,6 +1057,8 @@ class Store:
                     note,
                     iso_z(added_at),
                     iso_z(expires_at) if expires_at else None,
+                    item,
+                    approver,
                 ],
             )
             new_id = cur.lastrowid
@@ -874,7 +1068,8 @@ class Store:
         self, framework: str | None = None, evidence_id: int | None = None
     ) -> list[dict[str, Any]]:
         """Manual evidence rows (no file content), by framework and control."""
-        sql = """SELECT id, framework, control_id, filename, sha256, size, owner, note, added_at, expires_at
+        sql = """SELECT id, framework, control_id, filename, sha256, size, owner, note, added_at, expires_at,
+                        item, approver
                    FROM manual_evidence
                   WHERE (:fw IS NULL OR framework = :fw) AND (:id IS NULL OR id = :id)
                   ORDER BY framework, control_id, id"""
@@ -990,6 +1185,20 @@ class Store:
         """Notification attempts recorded on a run, in order."""
         sql = "SELECT channel, status, detail, findings, at FROM notifications WHERE run_id = ? ORDER BY id"
         return list(self.db.query(sql, [run_id]))
+
+
+def _db_error(exc: BaseException) -> str:
+    text = str(exc)
+    if "disk is full" in text or "database or disk is full" in text:
+        return "the disk is full (or the database reached its size limit)"
+    if "readonly" in text or "read-only" in text:
+        return "the database file or its folder is read-only"
+    return text
+
+
+def _is_storage_error(exc: BaseException) -> bool:
+    text = str(exc)
+    return any(k in text for k in ("disk is full", "readonly", "read-only", "disk I/O error", "unable to open"))
 
 
 def _status_weight(status: Status) -> int:

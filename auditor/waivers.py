@@ -8,7 +8,9 @@ accepted for a while, never for ever.
 Waivers come from three places, all applied the same way:
 
 - `.auditor-waivers.yaml` at the root of any scanned directory (`--iac`, `--code`,
-  `--deps`), with resource patterns also matched against paths relative to that root;
+  `--deps`), with resource patterns also matched against paths relative to that root —
+  only with `--allow-repo-waivers` (whoever can open a pull request writes that file),
+  and never with a wildcard check or resource;
 - `--waivers FILE` (same format);
 - the database (`auditor waive add|list|remove`).
 
@@ -47,6 +49,7 @@ from auditor.clock import parse_date_value
 from auditor.errors import InputError
 from auditor.models import Finding, Resource, Status
 from auditor.redact import redact_text
+from auditor.safeio import load_yaml, read_text_bounded, show_path
 
 if TYPE_CHECKING:
     from auditor.config import AuditConfig
@@ -152,26 +155,15 @@ def parse_date(value: Any, where: str, key: str) -> date:
 # Files --------------------------------------------------------------------------------
 
 
-def load_waiver_file(path: Path, root: Path | None = None) -> list[Waiver]:
-    """Waivers of one YAML file; InputError naming file and line when malformed."""
-    where = str(path)
-    if not path.is_file():
-        raise InputError(f"{where}: waiver file not found" if not path.exists() else f"{where}: not a file")
-    size = path.stat().st_size
-    if size > MAX_WAIVER_FILE_BYTES:
-        raise InputError(f"{where}: waiver file is {size} bytes; the limit is {MAX_WAIVER_FILE_BYTES}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{where}: cannot read waiver file: {exc}") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise InputError(f"{where}{line}: malformed YAML: {problem}") from None
+def load_waiver_file(path: Path, root: Path | None = None, *, repository: bool = False) -> list[Waiver]:
+    """Waivers of one YAML file; InputError naming file and line when malformed.
+
+    `repository=True` for a file found inside a scanned target: anyone who can open a pull
+    request wrote it, so a wildcard check or resource is refused there (exit 2).
+    """
+    where = show_path(path)
+    text = read_text_bounded(path, MAX_WAIVER_FILE_BYTES, "waiver file")
+    data, node = load_yaml(text, where)
     if data is None:
         return []
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
@@ -190,6 +182,14 @@ def load_waiver_file(path: Path, root: Path | None = None) -> list[Waiver]:
     seen: set[str] = set()
     for raw, item_node in zip(items, items_node.value, strict=True):
         waiver = _parse_file_waiver(raw, item_node, path, root)
+        if repository:
+            for key, pattern in (("check", waiver.check), ("resource", waiver.resource)):
+                if any(ch in pattern for ch in "*?["):
+                    raise InputError(
+                        f"{where}:{_key_line(item_node, key)}: a waiver file inside a scanned target may not use a "
+                        f"wildcard {key} ({pattern!r}): name one check and one resource, or move it to --waivers "
+                        "or `auditor waive add`"
+                    )
         if waiver.id in seen:
             raise InputError(f"{where}:{_line(item_node)}: duplicate waiver id {waiver.id!r}")
         seen.add(waiver.id)
@@ -293,20 +293,43 @@ def repository_waiver_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def collect_waivers(config: AuditConfig, store: Store | None) -> list[Waiver]:
-    """Every waiver a scan applies: --waivers FILE, repository files, then the database."""
+def load_file_waivers(config: AuditConfig) -> list[Waiver]:
+    """Waivers from files: `--waivers FILE`, and `.auditor-waivers.yaml` of scanned targets.
+
+    Files inside a scanned target are written by whoever can change that target (a pull
+    request): they apply only when `--allow-repo-waivers` (audit.yaml:
+    `allow_repository_waivers: true`) says so, and never with wildcards. Otherwise they are
+    ignored, with a warning, so a change under review cannot switch off the gate.
+    """
     waivers: list[Waiver] = []
-    files: list[Path] = []
+    explicit: set[Path] = set()
     if config.waivers_file is not None:
-        files.append(Path(config.waivers_file))
-    explicit = {f.resolve() for f in files}
+        waivers.extend(load_waiver_file(Path(config.waivers_file)))
+        explicit.add(Path(config.waivers_file).resolve())
     for f in repository_waiver_files((*config.iac_paths, *config.code_paths, *config.deps_paths)):
-        if f.resolve() not in explicit:
-            files.append(f)
-    for f in files:
-        waivers.extend(load_waiver_file(f))
+        if f.resolve() in explicit:
+            continue
+        if not config.allow_repository_waivers:
+            log.warning(
+                "%s: waiver file inside a scanned target ignored (pass --allow-repo-waivers, or set "
+                "allow_repository_waivers: true in audit.yaml, to apply it)",
+                show_path(f),
+            )
+            continue
+        waivers.extend(load_waiver_file(f, repository=True))
+    return waivers
+
+
+def database_waivers(store: Store) -> list[Waiver]:
+    """Waivers recorded with `auditor waive add`."""
+    return [waiver_from_row(r) for r in store.list_waivers()]
+
+
+def collect_waivers(config: AuditConfig, store: Store | None) -> list[Waiver]:
+    """Every waiver a scan applies: files (`load_file_waivers`), then the database."""
+    waivers = load_file_waivers(config)
     if store is not None:
-        waivers.extend(waiver_from_row(r) for r in store.list_waivers())
+        waivers.extend(database_waivers(store))
     return waivers
 
 

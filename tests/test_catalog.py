@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from auditor.catalog import Control, Framework, load_catalog, load_framework, manual_states, roll_up
+from auditor.catalog import (
+    Control,
+    EvidenceRequirement,
+    Framework,
+    load_catalog,
+    load_framework,
+    manual_states,
+    roll_up,
+)
 from auditor.errors import ConfigError
 from auditor.models import ControlStatus, Finding, Resource, Severity, Status
 from auditor.providers import discover_providers
@@ -113,7 +121,15 @@ FW = Framework(
     controls=(
         Control("t", "AUTO", "automated", "", "", ("x.check.one", "x.check.two"), ()),
         Control("t", "GLOB", "by pattern", "", "", ("iac.CKV_*",), ()),
-        Control("t", "MAN", "manual only", "", "", (), ("policy document",)),
+        Control(
+            "t",
+            "MAN",
+            "manual only",
+            "",
+            "",
+            (),
+            (EvidenceRequirement("policy", "policy document"), EvidenceRequirement("review", "review record")),
+        ),
     ),
 )
 
@@ -146,12 +162,19 @@ def test_manual_control_passes_only_with_unexpired_evidence(now: object) -> None
 
     from tests.conftest import NOW
 
-    expired = manual_states([("t:MAN", NOW - timedelta(days=1))], NOW)
-    valid = manual_states([("t:MAN", NOW - timedelta(days=1)), ("t:MAN", NOW + timedelta(days=30))], NOW)
-    forever = manual_states([("t:MAN", None)], NOW)
-    assert {r.control_id: r.status for r in roll_up(FW, [], expired)}["MAN"] is ControlStatus.MANUAL
-    assert {r.control_id: r.status for r in roll_up(FW, [], valid)}["MAN"] is ControlStatus.PASS
-    assert {r.control_id: r.status for r in roll_up(FW, [], forever)}["MAN"] is ControlStatus.PASS
+    later = NOW + timedelta(days=30)
+    expired = manual_states([("t:MAN", "policy", NOW - timedelta(days=1)), ("t:MAN", "review", later)], NOW)
+    valid = manual_states(
+        [("t:MAN", "policy", NOW - timedelta(days=1)), ("t:MAN", "policy", later), ("t:MAN", "review", None)], NOW
+    )
+    one_item = manual_states([("t:MAN", "policy", later), ("t:MAN", "policy", None)], NOW)
+    no_item = manual_states([("t:MAN", None, later)], NOW)  # a file that covers no expected item
+    status = lambda manual: {r.control_id: r.status for r in roll_up(FW, [], manual)}["MAN"]  # noqa: E731
+    assert status(expired) is ControlStatus.MANUAL
+    assert status(valid) is ControlStatus.PASS
+    assert status(one_item) is ControlStatus.MANUAL  # every expected item needs a valid file
+    assert status(no_item) is ControlStatus.MANUAL
+    assert [i.id for i in one_item["t:MAN"].missing(FW.controls[2])] == ["review"]
 
 
 def test_glob_references_match_tool_ids() -> None:

@@ -28,6 +28,9 @@ FINDING_KEYS = {
     "controls",
     "evidence",
     "waiver",
+    "target",
+    "first_seen",
+    "last_seen",
 }
 
 
@@ -45,13 +48,14 @@ def test_json_output_matches_the_contract(cli: Cli, golden_inventory: Path, tmp_
     assert isinstance(doc, dict)
     assert set(doc) == {"schema", "run", "summary", "findings", "controls"}
     assert doc["schema"] == "auditor.scan/1"
-    assert set(doc["run"]) == {"id", "started_at", "finished_at", "status", "scanner_version", "targets"}
+    assert set(doc["run"]) == {"id", "started_at", "finished_at", "status", "scanner_version", "targets", "coverage"}
     assert doc["run"]["status"] == "partial"
     assert doc["run"]["started_at"].endswith("Z")
     assert doc["summary"] == {
         "total": 13,
         "by_status": {"PASS": 4, "FAIL": 7, "ERROR": 2, "SKIPPED": 0, "WAIVED": 0},
         "failed_by_severity": {"critical": 1, "high": 4, "medium": 2, "low": 0, "info": 0},
+        "unapproved_suppressions": 0,
     }
     for finding in doc["findings"]:
         assert set(finding) == FINDING_KEYS

@@ -183,8 +183,8 @@ def test_paths_resolve_against_the_config_folder_and_env_references(
 ERRORS = [
     # unknown and duplicate keys
     ("organisation: A\nthresold: {}\n", "audit.yaml:2: thresold: unknown key (did you mean 'thresholds'? allowed here: "
-     "version, organisation, frameworks, database, targets, thresholds, waivers, baseline, fail_on, allow_errors, "
-     "offline, max_workers, notifications, retention)"),
+     "version, organisation, frameworks, database, targets, thresholds, waivers, allow_repository_waivers, "
+     "strict_suppressions, baseline, fail_on, allow_errors, offline, max_workers, notifications, retention)"),
     ("targets:\n  aws:\n    regoins: [eu-west-1]\n", "audit.yaml:3: targets.aws.regoins: unknown key (did you mean "
      "'regions'? allowed here: enabled, profile, regions, role_arns, organization_role, allowed_regions)"),
     ("targets:\n  kubernetes: [x]\n", "audit.yaml:2: targets.kubernetes: unknown key (allowed here: aws, iac, code, "
@@ -298,7 +298,7 @@ def test_missing_or_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is a directory"):
         load_config(tmp_path)
     (tmp_path / "bin.yaml").write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(ConfigError, match="not a UTF-8 text file"):
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
         load_config(tmp_path / "bin.yaml")
 
 

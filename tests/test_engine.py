@@ -138,6 +138,7 @@ def test_controls_are_attached_and_summary_counts(store: Store) -> None:
         "total": 2,
         "by_status": {"PASS": 1, "FAIL": 1, "ERROR": 0, "SKIPPED": 0, "WAIVED": 0},
         "failed_by_severity": {"critical": 0, "high": 0, "medium": 0, "low": 1, "info": 0},
+        "unapproved_suppressions": 0,
     }
     assert SecretsInventoryProvider().checks()[0].id == "secrets.inventory.rotation_age"
 

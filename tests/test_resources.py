@@ -74,4 +74,4 @@ def test_wheel_ships_controls_policies_and_reports(tmp_path: Path) -> None:
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[auditor.providers]" in text and "secrets = auditor.providers.secrets:SecretsInventoryProvider" in text
-    assert "auditor = auditor.cli:main" in text
+    assert "auditor = auditor.cli:run" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -205,23 +206,54 @@ def test_malformed_waiver_file_names_file_and_line(tmp_path: Path, text: str, li
     assert says in str(exc.value)
 
 
-def test_repository_waiver_files_are_found_in_scanned_directories(tmp_path: Path) -> None:
+EXACT = """\
+waivers:
+  - check: iac.CKV_AWS_18
+    resource: infra/logs.tf
+    reason: logs bucket
+    approver: alice
+    created: 2026-10-01
+    expires: 2027-09-30
+"""
+
+
+def test_repository_waiver_files_apply_only_when_allowed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
-    write(repo / ".auditor-waivers.yaml", GOOD)
+    write(repo / ".auditor-waivers.yaml", EXACT)
     other = tmp_path / "other"
     other.mkdir()  # no waiver file: fine
     explicit = write(tmp_path / "extra.yaml", GOOD.replace("id: named", "id: extra"))
     config = AuditConfig(
         iac_paths=(repo,), code_paths=(repo, other), deps_paths=(repo / "requirements.txt",), waivers_file=explicit
     )
+    # A pull request writes the in-repository file: by default it is ignored, with a warning.
     got = collect_waivers(config, None)
-    assert [(w.id, w.root) for w in got] == [
+    assert [(w.id, w.root) for w in got] == [("extra.yaml:2", tmp_path), ("extra", tmp_path)]
+    assert "waiver file inside a scanned target ignored" in caplog.text
+    allowed = collect_waivers(replace(config, allow_repository_waivers=True), None)
+    assert [(w.id, w.root) for w in allowed] == [
         ("extra.yaml:2", tmp_path),
         ("extra", tmp_path),
         (".auditor-waivers.yaml:2", repo),
-        ("named", repo),
     ]
+
+
+@pytest.mark.parametrize(
+    ("check", "resource", "key"),
+    [('"*"', "infra/logs.tf", "check"), ("iac.CKV_AWS_18", '"*"', "resource"), ('"iac.*"', "x", "check")],
+)
+def test_repository_waiver_files_refuse_wildcards(tmp_path: Path, check: str, resource: str, key: str) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    body = EXACT.replace("check: iac.CKV_AWS_18", f"check: {check}").replace(
+        "resource: infra/logs.tf", f"resource: {resource}"
+    )
+    path = write(repo / ".auditor-waivers.yaml", body)
+    with pytest.raises(InputError, match=f"may not use a wildcard {key}") as exc:
+        collect_waivers(AuditConfig(iac_paths=(repo,), allow_repository_waivers=True), None)
+    line = 2 if key == "check" else 3
+    assert str(exc.value).startswith(f"{path}:{line}: ")
 
 
 def test_missing_waiver_file_is_an_input_error(tmp_path: Path) -> None:
@@ -252,8 +284,7 @@ def test_cli_malformed_waiver_file_exits_2_naming_file_and_line(tmp_path: Path, 
     assert res.out == ""
     assert res.err.startswith(f"auditor: error: {bad}:7: waiver expires 2028-09-30")
     assert "Traceback" not in res.err
-    runs = cli("runs", "--db", str(db), "--format", "json")
-    assert runs.code == 0 and json.loads(runs.out) == []  # nothing was written
+    assert not db.exists()  # nothing was written: not even an empty database file
 
 
 def test_cli_waive_add_list_remove_and_scan(tmp_path: Path, cli: Callable[..., CliResult]) -> None:

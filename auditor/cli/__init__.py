@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
 from auditor import __version__
 from auditor.cli import (
@@ -28,6 +29,7 @@ from auditor.cli import (
     waive_cmds,
 )
 from auditor.errors import AuditorError
+from auditor.redact import one_line, redact_text
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in auditor, never a verdict on what was scanned
 
@@ -62,16 +64,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class RedactingFormatter(logging.Formatter):
+    """Every log line goes through the one redaction and stays one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return one_line(super().format(record))
+
+    def formatException(self, ei: Any) -> str:
+        return redact_text(super().formatException(ei))
+
+
+def configure_logging(verbose: int) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("auditor: %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_auditor", False):
+            root.removeHandler(old)
+    handler._auditor = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="auditor: %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_logging(args.verbose)
     try:
         code: int = args.func(args)
         return code
     except AuditorError as exc:
-        print(f"auditor: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
+        print(f"auditor: error: {one_line(str(exc)) if str(exc) else type(exc).__name__}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("auditor: interrupted", file=sys.stderr)
@@ -86,5 +110,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        print(f"auditor: internal error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        print(
+            f"auditor: internal error: {type(exc).__name__}: {one_line(str(exc))} (run with -v for details)",
+            file=sys.stderr,
+        )
         return INTERNAL_ERROR
+
+
+def run() -> None:
+    """The console script: `main`, then exit. After an interrupt the process ends at once,
+    even if a provider thread is still blocked somewhere cancellation cannot reach: the run
+    is already recorded as failed, and SIGTERM must be honoured within seconds."""
+    code = main()
+    if code == 130:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        logging.shutdown()
+        os._exit(130)
+    sys.exit(code)

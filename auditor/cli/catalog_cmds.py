@@ -36,7 +36,9 @@ def cmd_controls(args: argparse.Namespace) -> int:
             "category": c.category,
             "coverage": "automated" if c.automated else "manual",
             "checks": list(c.checks),
-            "manual_evidence": list(c.manual_evidence),
+            "supporting": list(c.supporting),
+            "rationale": dict(c.rationale),
+            "manual_evidence": [{"id": i.id, "title": i.title} for i in c.manual_evidence],
         }
         for fw in frameworks
         for c in fw.controls

@@ -73,7 +73,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     from auditor.maintenance import backup
 
-    store = open_store(args)
+    store = open_store(args, readonly=True)
     try:
         size = backup(store, Path(args.target), force=args.force)
     finally:
@@ -85,7 +85,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_db_check(args: argparse.Namespace) -> int:
     from auditor.maintenance import check_database
 
-    store = open_store(args)
+    store = open_store(args, readonly=True)
     try:
         report = check_database(store)
     finally:

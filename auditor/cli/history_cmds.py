@@ -54,7 +54,7 @@ def _dump(obj: Any) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    store = open_store(args)
+    store = open_store(args, readonly=True)
     runs = store.list_runs(args.limit)
     if args.format == "json":
         return _dump([{**run.to_dict(), "summary": summary, "error": run.error} for run, summary in runs])
@@ -77,7 +77,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    store = open_store(args)
+    store = open_store(args, readonly=True)
     if args.run_a and args.run_b:
         a, b = store.get_run(args.run_a), store.get_run(args.run_b)
     elif args.run_a:
@@ -121,7 +121,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    store = open_store(args)
+    store = open_store(args, readonly=True)
     life, intervals = store.history(args.fingerprint)
     if args.format == "json":
         return _dump({"finding": life, "intervals": intervals})
@@ -154,7 +154,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_trend(args: argparse.Namespace) -> int:
-    store = open_store(args)
+    store = open_store(args, readonly=True)
     since = parse_instant(args.since) if args.since else None
     rows = store.trend(args.framework, since)
     # Pass rate per control = share of runs in which the control passed.

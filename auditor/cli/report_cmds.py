@@ -66,7 +66,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         from auditor.errors import UsageError
 
         raise UsageError("give at least one of --html, --pdf, --pack")
-    store = open_store(args)
+    store = open_store(args, readonly=True)
     try:
         out = write_report(
             store,
@@ -94,7 +94,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     result = verify_pack(Path(args.pack), Path(args.public_key) if args.public_key else None)
     if args.db:
-        store = Store.open(resolve_db_path(args.db), create=False)
+        store = Store.open(resolve_db_path(args.db), create=False, readonly=True)
         try:
             db = result.manifest.get("database") or {}
             digest = store.report_digest(list(result.manifest.get("run_ids", [])), str(result.manifest["framework"]))
@@ -132,7 +132,7 @@ def cmd_evidence_add(args: argparse.Namespace) -> int:
 
 
 def cmd_evidence_list(args: argparse.Namespace) -> int:
-    store = open_store(args)
+    store = open_store(args, readonly=True)
     try:
         rows = evidence_rows(store, args.framework, utcnow())
     finally:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from auditor.cli.common import add_db_flag, output_stream
+from auditor.cli.common import add_db_flag, check_output_path, output_stream
 from auditor.config import (
     FAIL_ON_CHOICES,
     FRAMEWORKS,
@@ -20,7 +20,7 @@ from auditor.config import (
     parse_shard,
     resolve_db_path,
 )
-from auditor.engine import gate_exit_code, run_scan
+from auditor.engine import gate_exit_code, prepare_scan, run_scan
 from auditor.errors import UsageError
 from auditor.outputs import FORMATS
 from auditor.store import Store
@@ -51,8 +51,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     o.add_argument("--output", metavar="FILE", help="write the output here instead of stdout")
     o.add_argument("--fail-on", choices=FAIL_ON_CHOICES, help="exit 1 on an unwaived FAIL at or above (default: none)")
     o.add_argument("--allow-errors", action="store_true", help="do not exit 3 when some checks could not run")
+    o.add_argument("--waivers", metavar="FILE", help="waiver YAML file")
     o.add_argument(
-        "--waivers", metavar="FILE", help="waiver YAML file (.auditor-waivers.yaml in scanned dirs is read too)"
+        "--allow-repo-waivers",
+        action="store_true",
+        help="also apply .auditor-waivers.yaml found inside scanned targets (no wildcards allowed there)",
+    )
+    o.add_argument(
+        "--strict-suppressions",
+        action="store_true",
+        help="inline suppressions without approved-by/expires (checkov:skip, nosemgrep) also breach --fail-on",
     )
     o.add_argument("--baseline", metavar="FILE", help="gate only on FAIL findings not in this baseline")
     o.add_argument("--offline", action="store_true", help="forbid any network look-up (vulnerability data)")
@@ -94,6 +102,8 @@ def config_from_args(args: argparse.Namespace) -> AuditConfig:
         offline=args.offline,
         shard=parse_shard(args.shard) if args.shard else None,
         waivers_file=Path(args.waivers) if args.waivers else None,
+        allow_repository_waivers=args.allow_repo_waivers,
+        strict_suppressions=args.strict_suppressions,
         baseline_file=Path(args.baseline) if args.baseline else None,
     )
 
@@ -104,20 +114,30 @@ def cmd_scan(args: argparse.Namespace) -> int:
         from auditor.config_file import load_config, overlay_flags
 
         config = overlay_flags(load_config(args.config), config, args)
-    store = Store.open(config.db_path, create=True)
-    try:
-        with progress_reporter() as progress, cancel_on_signals() as cancel:
-            result = run_scan(config, store, progress=progress, cancel=cancel)
-        if config.notifications.enabled:
-            from auditor.notify import notify_after_run
+    check_output_path(args.output)  # before scanning: a bad --output must not cost a stored run
+    with progress_reporter() as progress, cancel_on_signals() as cancel:
+        # Every input is validated before the database is opened: bad input exits 2 and
+        # leaves no database file behind.
+        prepared = prepare_scan(config, progress=progress, cancel=cancel)
+        store = Store.open(config.db_path, create=True)
+        try:
+            result = run_scan(config, store, prepared=prepared)
+            if config.notifications.enabled:
+                from auditor.notify import notify_after_run
 
-            notify_after_run(config, store, result.run, result.findings)  # never raises: outcomes are recorded
-        with output_stream(args.output) as stream:
-            FORMATS[args.format](result, stream)
-    finally:
-        store.close()
+                notify_after_run(config, store, result.run, result.findings)  # never raises: outcomes are recorded
+        finally:
+            store.close()
+    with output_stream(args.output) as stream:
+        FORMATS[args.format](result, stream)
     gated = result.baseline.is_new if result.baseline is not None else None
-    return gate_exit_code(result.findings, config.fail_on, config.allow_errors, gated=gated)
+    return gate_exit_code(
+        result.findings,
+        config.fail_on,
+        config.allow_errors,
+        gated=gated,
+        strict_suppressions=config.strict_suppressions,
+    )
 
 
 @contextmanager

@@ -102,7 +102,7 @@ def cmd_waive_list(args: argparse.Namespace) -> int:
         waivers.extend(load_waiver_file(Path(f)))
     db_path_given = bool(getattr(args, "db", None))
     try:
-        store = open_store(args)
+        store = open_store(args, readonly=True)
     except StoreError:
         if db_path_given or not args.file:
             raise
@@ -157,7 +157,7 @@ def cmd_waive_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_baseline_create(args: argparse.Namespace) -> int:
-    store = open_store(args)
+    store = open_store(args, readonly=True)
     try:
         run = store.get_run(args.run)
         findings = store.findings_for_run(run.id)

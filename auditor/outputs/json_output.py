@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from auditor.engine import ScanResult
+    from auditor.models import Finding
 
 SCHEMA = "auditor.scan/1"
 
@@ -16,7 +17,7 @@ def to_document(result: ScanResult) -> dict[str, Any]:
         "schema": SCHEMA,
         "run": result.run.to_dict(),
         "summary": result.summary,
-        "findings": [f.to_dict() for f in result.findings],
+        "findings": [_finding(f, result.seen.get(f.fingerprint)) for f in result.findings],
         "controls": [c.to_dict() for c in result.controls],
     }
     # Extra keys, present only when used: applied, expired and stale waivers; baseline counts.
@@ -24,6 +25,12 @@ def to_document(result: ScanResult) -> dict[str, Any]:
         doc["waivers"] = result.waivers.to_dict()
     if result.baseline is not None:
         doc["baseline"] = result.baseline.summary(result.findings)
+    return doc
+
+
+def _finding(f: Finding, seen: tuple[str, str] | None) -> dict[str, Any]:
+    doc = f.to_dict()
+    doc["first_seen"], doc["last_seen"] = seen if seen is not None else (None, None)
     return doc
 
 

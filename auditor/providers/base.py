@@ -5,6 +5,11 @@ selects it (`selected()`), validates its inputs up front (`prepare()`, raising
 InputError for unusable input so that nothing is written), and yields findings
 (`run()`). Checks that could not look yield ERROR findings; the engine turns any
 exception that escapes into ERROR findings for every check that produced nothing.
+
+Coverage: for every target it was asked to scan, a provider records what it examined
+and what it skipped (`ctx.record_coverage`), and sets `target=` on its findings (the
+same target string). A target where a tool examined nothing, or skipped something in
+scope, is ERROR, never PASS: the ERROR finding names what it stops in `affects`.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from auditor.config import AuditConfig
-from auditor.models import CheckInfo, Finding, Resource, Status
+from auditor.models import CheckInfo, Coverage, Finding, Resource, Status
 
 
 @dataclass
@@ -28,6 +33,14 @@ class ScanContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("auditor.scan"))
     progress: Callable[[str, str], None] = field(default=lambda provider, msg: None)
     cancelled: threading.Event = field(default_factory=threading.Event)
+    coverage: list[Coverage] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record_coverage(self, coverage: Coverage) -> None:
+        """What a provider examined in one target (and skipped): every provider records one
+        per target it was asked to scan, complete or not. Safe from any thread."""
+        with self._lock:
+            self.coverage.append(coverage)
 
 
 class Provider(ABC):
@@ -53,6 +66,11 @@ class Provider(ABC):
     def targets(self, config: AuditConfig) -> list[str]:
         """Human-readable list of what this provider will scan (for the run record)."""
         return []
+
+    def check_globs(self) -> tuple[str, ...]:
+        """Globs covering every check this provider can report (`iac.*`): what an ERROR that
+        stops the whole provider for a target `affects`."""
+        return (f"{self.name}.*",)
 
     def prepare(self, ctx: ScanContext) -> None:  # noqa: B027 - optional hook
         """Validate inputs before anything is written; raise InputError when unusable."""

@@ -32,6 +32,7 @@ from auditor.providers.image.inventory import Inventory
 from auditor.providers.image.scan import ScannedImage
 from auditor.providers.image.secret_rules import classify_secret_file, scan_command, scan_key_value
 from auditor.resources import resource_path
+from auditor.secret_patterns import HIGH_VALUE_DETECTORS
 
 
 def _check(id_: str, title: str, severity: Severity, description: str, risk: str, remediation: str) -> CheckInfo:
@@ -295,9 +296,6 @@ def check_metadata_secrets(facts: ImageFacts) -> list[Result]:
             {"inspected": counts},
         )
     ]
-
-
-HIGH_VALUE_DETECTORS = {"private_key", "aws_access_key_id", "github_token", "stripe_key"}
 
 
 def _secret_result(

@@ -10,45 +10,23 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-# Key names that hold a credential when they carry a literal value.
-SECRET_KEY_NAME = re.compile(
-    r"(?i)(^|[_\-.])(password|passwd|pwd|secret|secret[_-]?key|token|api[_-]?key|apikey|access[_-]?key|"
-    r"private[_-]?key|client[_-]?secret|credentials?|auth[_-]?token|db[_-]?pass|pass)($|[_\-.])"
-)
-# Key names that name where a secret is, not the secret (DB_PASSWORD_FILE=/run/secrets/db).
-REFERENCE_KEY_SUFFIX = re.compile(r"(?i)[_\-.](file|path|dir|env|name|id|url|uri|endpoint|region)$")
-NOT_A_VALUE = re.compile(r"^(|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|/\S*|<[^>]*>|none|null|true|false)$", re.I)
+from auditor.secret_patterns import VALUE_DETECTORS, is_secret_key, literal, value_detectors
 
-VALUE_DETECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("private_key", re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")),
-    ("aws_access_key_id", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])")),
-    ("github_token", re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}")),
-    ("slack_token", re.compile(r"xox[abprs]-[A-Za-z0-9-]{10,}")),
-    ("jwt", re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("stripe_key", re.compile(r"(?:sk|rk)_live_[A-Za-z0-9]{20,}")),
-    ("google_api_key", re.compile(r"AIza[0-9A-Za-z_-]{35}")),
-    ("url_with_password", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]{3,}@[^\s/]+", re.I)),
-)
+# The detectors and key-name rules are shared with redaction (auditor.secret_patterns):
+# whatever is found here is also masked everywhere else.
 # KEY=value assignments inside build history (`ENV A=b`, `ARG`s passed to RUN as `|2 A=b /bin/sh`).
 ASSIGNMENT = re.compile(r"(?:^|[\s|;&])([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|[^\s;&|]*)")
+
+
+_DETECTORS = dict(VALUE_DETECTORS)
+_PRIVATE_KEY = _DETECTORS["private_key"]
+_URL_WITH_PASSWORD = _DETECTORS["url_with_password"]
 
 
 @dataclass(frozen=True)
 class SecretHit:
     detector: str  # which rule matched
     key: str | None  # the variable/label name, when there is one
-
-
-def is_secret_key(name: str) -> bool:
-    return bool(SECRET_KEY_NAME.search(name)) and not REFERENCE_KEY_SUFFIX.search(name)
-
-
-def literal(value: str) -> bool:
-    return not NOT_A_VALUE.match(value.strip().strip("'\""))
-
-
-def value_detectors(value: str) -> list[str]:
-    return [name for name, pattern in VALUE_DETECTORS if pattern.search(value)]
 
 
 def scan_key_value(key: str, value: str) -> list[SecretHit]:
@@ -106,7 +84,7 @@ def classify_secret_file(path: str, content: bytes) -> str | None:
     if base in PRIVATE_KEY_NAMES or base.endswith(KEY_SUFFIXES):
         if path.startswith(IGNORED_PREFIXES):
             return None
-        return "private_key" if VALUE_DETECTORS[0][1].search(text) else None
+        return "private_key" if _PRIVATE_KEY.search(text) else None
     for suffix, kind in CREDENTIAL_FILES.items():
         if path == suffix or path.endswith("/" + suffix):
             return kind if _credential_file_has_secret(kind, text) else None
@@ -125,7 +103,7 @@ def _credential_file_has_secret(kind: str, text: str) -> bool:
     if kind == "aws_credentials":
         return bool(re.search(r"(?im)^\s*aws_secret_access_key\s*=\s*\S+", text))
     if kind == "git_credentials":
-        return bool(VALUE_DETECTORS[-1][1].search(text))
+        return bool(_URL_WITH_PASSWORD.search(text))
     if kind == "netrc":
         return bool(re.search(r"(?m)\bpassword\s+\S+", text))
     if kind == "pgpass":

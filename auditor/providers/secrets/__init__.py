@@ -19,6 +19,7 @@ Severity policy (documented in docs/providers/secrets.md):
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -26,9 +27,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from auditor.config import AuditConfig
-from auditor.models import CheckInfo, Finding, Resource, Severity, Status
+from auditor.errors import InputError
+from auditor.models import CheckInfo, Coverage, Finding, Resource, Severity, SkippedItem, Status
 from auditor.providers.base import Provider, ScanContext
 from auditor.providers.secrets.inventory import Inventory, InventoryEntry, load_inventory
+from auditor.safeio import read_bounded
 
 MAX_CERT_BYTES = 1024 * 1024
 URGENT_DAYS = 7
@@ -80,12 +83,35 @@ class SecretsInventoryProvider(Provider):
             self.prepare(ctx)
         assert self._inventory is not None
         inv = self._inventory
+        target = self.target_of(inv.path)
+        examined = {"secrets": 0, "certificates": 0}
+        skipped: list[SkippedItem] = []
         for entry in inv.entries:
             ctx.progress(self.name, entry.name)
             if entry.certificate is not None:
-                yield self.check_certificate(entry, inv.path, ctx.now, ctx.config.thresholds.certificate_warning_days)
+                f = self.check_certificate(entry, inv.path, ctx.now, ctx.config.thresholds.certificate_warning_days)
+                if f.status is Status.ERROR:
+                    skipped.append(SkippedItem(f"certificate {entry.name}", str(f.evidence.get("error", ""))))
+                else:
+                    examined["certificates"] += 1
             else:
-                yield self.check_rotation_age(entry, inv.path, ctx.now)
+                f = self.check_rotation_age(entry, inv.path, ctx.now)
+                examined["secrets"] += 1
+            yield replace(f, target=target)
+        ctx.record_coverage(
+            Coverage(
+                provider=self.name,
+                target=target,
+                examined=examined,
+                skipped=tuple(skipped),
+                complete=not skipped,
+                details={"inventory": str(inv.path), "entries": len(inv.entries)},
+            )
+        )
+
+    @staticmethod
+    def target_of(path: Path) -> str:
+        return f"secrets:{path.resolve()}"
 
     def _resource(self, entry: InventoryEntry, inventory_path: Path, kind: str) -> Resource:
         return Resource(id=f"secret:{entry.name}", type=kind, path=str(inventory_path), line=entry.line)
@@ -218,16 +244,14 @@ class CertificateError(Exception):
 
 
 def read_certificate(path: Path) -> x509.Certificate:
-    """The first certificate in a PEM or DER file. Private keys in the file are ignored."""
+    """The first certificate in a PEM or DER file. Private keys in the file are ignored.
+
+    Only a regular file of at most 1 MiB is read: `/dev/zero`, a FIFO or a huge file is an
+    error for this certificate (ERROR), never a hang or an exhausted machine."""
     try:
-        size = path.stat().st_size
-        if size > MAX_CERT_BYTES:
-            raise CertificateError(f"{path.name} is {size} bytes, larger than a certificate file can be")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CertificateError(f"file not found: {path}") from None
-    except OSError as exc:
-        raise CertificateError(f"cannot read {path}: {exc.strerror}") from None
+        data = read_bounded(path, MAX_CERT_BYTES, "certificate file")
+    except InputError as exc:
+        raise CertificateError(str(exc)) from None
     try:
         if b"-----BEGIN CERTIFICATE-----" in data:
             certs = x509.load_pem_x509_certificates(data)

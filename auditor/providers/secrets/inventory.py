@@ -26,22 +26,12 @@ import yaml
 
 from auditor.clock import parse_date_value
 from auditor.errors import InputError
+from auditor.safeio import load_yaml, read_text_bounded, show_path
 
 MAX_INVENTORY_BYTES = 5 * 1024 * 1024
 ALLOWED_KEYS = {"name", "owner", "system", "last_rotated", "max_age_days", "certificate", "description"}
 # Keys that would hold the secret itself: refused without echoing their value.
 FORBIDDEN_KEYS = re.compile(r"(?i)^(value|secret|password|passwd|token|key|private_key|api_key|credential)s?$")
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe YAML that leaves dates as text: we parse them ourselves, with clear errors."""
-
-
-def _timestamp_as_text(loader: _Loader, node: yaml.Node) -> str:
-    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 @dataclass(frozen=True)
@@ -62,26 +52,9 @@ class Inventory:
 
 
 def load_inventory(path: Path, default_max_age_days: int = 90) -> Inventory:
-    where = str(path)
-    if not path.exists():
-        raise InputError(f"{where}: secrets inventory not found")
-    if not path.is_file():
-        raise InputError(f"{where}: secrets inventory is not a file")
-    size = path.stat().st_size
-    if size > MAX_INVENTORY_BYTES:
-        raise InputError(f"{where}: secrets inventory is {size} bytes; the limit is {MAX_INVENTORY_BYTES}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{where}: cannot read secrets inventory: {exc}") from None
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise InputError(f"{where}{line}: malformed YAML: {problem}") from None
+    where = show_path(path)
+    text = read_text_bounded(path, MAX_INVENTORY_BYTES, "secrets inventory")
+    data, node = load_yaml(text, where)
     if not isinstance(data, dict) or "secrets" not in data:
         raise InputError(f"{where}: expected a mapping with a 'secrets' list")
     if set(data) - {"secrets"}:

@@ -25,6 +25,7 @@ from typing import Any
 
 from auditor.errors import InputError
 from auditor.models import Finding, Run, Status, iso_z
+from auditor.safeio import read_text_bounded, show_path
 
 SCHEMA = "auditor.baseline/1"
 MAX_BASELINE_BYTES = 64 * 1024 * 1024
@@ -77,15 +78,10 @@ def baseline_document(run: Run, findings: Iterable[Finding], created_at: datetim
 
 
 def load_baseline(path: Path) -> Baseline:
-    where = str(path)
-    if not path.is_file():
-        raise InputError(f"{where}: baseline file not found" if not path.exists() else f"{where}: not a file")
-    if path.stat().st_size > MAX_BASELINE_BYTES:
-        raise InputError(f"{where}: baseline file is larger than {MAX_BASELINE_BYTES} bytes")
+    where = show_path(path)
+    text = read_text_bounded(path, MAX_BASELINE_BYTES, "baseline file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{where}: cannot read baseline: {exc}") from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{where}:{exc.lineno}: baseline is not valid JSON: {exc.msg}") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from auditor import __version__
-from auditor.catalog import frameworks_for
+from auditor.catalog import catalog_document, frameworks_for
 from auditor.engine import new_run_id, roll_up_all, summarise
 from auditor.errors import UsageError
-from auditor.models import Finding, Run, RunStatus, Status, iso_z
+from auditor.models import Coverage, Finding, Run, RunStatus, Status, iso_z
 from auditor.store import Store
 
 
@@ -147,7 +147,7 @@ def merge(store: Store, sources: list[Path], now: datetime) -> MergeResult:
     for path in sources:
         if store.path is not None and path.resolve() == Path(store.path).resolve():
             raise UsageError(f"{path} is the target database itself")
-        shard = Store.open(path, create=False)
+        shard = Store.open(path, create=False, readonly=True)
         try:
             run = shard.get_run("latest")
             ctx = shard.db.execute("SELECT providers, organisation FROM runs WHERE id=?", [run.id]).fetchone()
@@ -185,7 +185,20 @@ def merge(store: Store, sources: list[Path], now: datetime) -> MergeResult:
         status = (
             RunStatus.PARTIAL if incomplete or any(f.status is Status.ERROR for f in findings) else RunStatus.COMPLETE
         )
-        stored = store.save_run(merged.id, findings, controls, status, finished, summary)
+        coverage: dict[str, Coverage] = {}
+        for _, run, _, _ in picked:
+            for c in run.coverage:
+                coverage.setdefault(c.target, c)  # shards scan disjoint accounts; shard 1 the rest
+        stored = store.save_run(
+            merged.id,
+            findings,
+            controls,
+            status,
+            finished,
+            summary,
+            coverage=list(coverage.values()),
+            catalog=catalog_document(frameworks),
+        )
     except BaseException as exc:
         store.fail_run(merged.id, f"merge failed: {exc}", now)
         raise

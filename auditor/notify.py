@@ -2,9 +2,12 @@
 
 A notification is due when the run has FAIL findings at or above
 `notifications.min_severity` that are *new* (absent from the previous comparable run)
-or *regressed* (present there with another status: PASS, ERROR, WAIVED, SKIPPED). The
-previous comparable run is the newest earlier stored run with the same targets; on the
-first run of a set of targets every such FAIL is new. Nothing new: nothing is sent.
+or *regressed* (present there with another status: PASS, ERROR, WAIVED, SKIPPED), or
+when the scan was incomplete: checks ended in ERROR (a tool missing, data denied), so
+the controls they map to are ERROR and nothing there can be called passing or resolved.
+The previous comparable run is the newest earlier stored run with the same targets; on
+the first run of a set of targets every such FAIL is new. Nothing new and nothing
+incomplete: nothing is sent.
 
 What is sent: counts, check ids, resource ids, severities and the run id. Never a
 message, evidence, or any value from the environment. A webhook gets a generic JSON
@@ -35,7 +38,7 @@ from auditor import __version__
 from auditor.clock import utcnow
 from auditor.config import AuditConfig, EmailTarget, Notifications, WebhookTarget
 from auditor.errors import StoreError
-from auditor.models import Finding, Run, Severity, Status, iso_z
+from auditor.models import ControlResult, ControlStatus, Finding, Run, Severity, Status, iso_z
 from auditor.redact import redact_text
 from auditor.store import Store
 
@@ -70,12 +73,39 @@ class NotifiedFinding:
 
 
 @dataclass(frozen=True)
+class IncompleteScan:
+    """What this run could not look at: ERROR findings, their checks, the controls left ERROR,
+    and failing findings of the previous run that this run did not re-check."""
+
+    errors: int
+    checks: tuple[str, ...]
+    controls: tuple[str, ...]
+    not_rechecked: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "error_findings": self.errors,
+            "checks": list(self.checks[:MAX_LISTED]),
+            "controls_in_error": list(self.controls),
+            "not_rechecked": self.not_rechecked,
+        }
+
+    def line(self) -> str:
+        return (
+            f"scan incomplete: {self.errors} check result(s) ended in ERROR ({len(self.checks)} check(s)); "
+            f"{len(self.controls)} control(s) could not be evaluated"
+            + (f"; {self.not_rechecked} earlier failure(s) not re-checked" if self.not_rechecked else "")
+        )
+
+
+@dataclass(frozen=True)
 class NotificationSummary:
     organisation: str
     run: Run
     previous_run_id: str | None
     min_severity: Severity
     findings: list[NotifiedFinding]
+    incomplete: IncompleteScan | None = None
 
     @property
     def by_severity(self) -> dict[str, int]:
@@ -92,10 +122,15 @@ class NotificationSummary:
 
     def headline(self) -> str:
         sev = ", ".join(f"{n} {s}" for s, n in self.by_severity.items() if n)
-        return (
+        text = (
             f"{self.organisation}: {len(self.findings)} new or regressed FAIL finding"
-            f"{'s' if len(self.findings) != 1 else ''} at or above {self.min_severity} ({sev}) in run {self.run.id}"
+            f"{'s' if len(self.findings) != 1 else ''} at or above {self.min_severity}"
+            + (f" ({sev})" if sev else "")
+            + f" in run {self.run.id}"
         )
+        if self.incomplete is not None:
+            text += f"; {self.incomplete.line()}"
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         """The generic webhook document (`auditor.notification/1`)."""
@@ -112,6 +147,7 @@ class NotificationSummary:
             },
             "previous_run_id": self.previous_run_id,
             "min_severity": str(self.min_severity),
+            "incomplete": self.incomplete.to_dict() if self.incomplete is not None else None,
             "counts": {
                 "total": len(self.findings),
                 "new": self.new,
@@ -177,7 +213,8 @@ def slack_payload(summary: NotificationSummary) -> dict[str, Any]:
                 "text": {
                     "type": "mrkdwn",
                     "text": f"*{len(summary.findings)}* new or regressed FAIL findings at or above "
-                    f"*{summary.min_severity}* ({counts}): {summary.new} new, {summary.regressed} regressed.",
+                    f"*{summary.min_severity}* ({counts or 'none'}): {summary.new} new, {summary.regressed} regressed."
+                    + (f"\n:warning: {summary.incomplete.line()}" if summary.incomplete is not None else ""),
                 },
             },
             {"type": "section", "text": {"type": "mrkdwn", "text": text}},
@@ -212,6 +249,10 @@ def email_message(summary: NotificationSummary, target: EmailTarget) -> EmailMes
         f"Regressed:    {summary.regressed}",
         "",
     ]
+    if summary.incomplete is not None:
+        lines += [f"Warning: {summary.incomplete.line()}.", "Checks that could not run:"]
+        lines += [f"  {c}" for c in summary.incomplete.checks[:MAX_LISTED]]
+        lines += [""]
     for f in summary.findings[:MAX_LISTED]:
         was = f" (was {f.previous_status})" if f.previous_status else ""
         lines.append(f"  {f.severity.value.upper():8} {f.check_id}  {f.resource_id}{was}")
@@ -302,23 +343,45 @@ class Outcome:
     findings: int
 
 
+def incomplete_scan(
+    store: Store, run: Run, previous: Run | None, findings: Sequence[Finding], controls: Sequence[ControlResult]
+) -> IncompleteScan | None:
+    errors = [f for f in findings if f.status is Status.ERROR]
+    if not errors:
+        return None
+    not_rechecked = len(store.diff(previous, run).not_rechecked) if previous is not None else 0
+    return IncompleteScan(
+        errors=len(errors),
+        checks=tuple(sorted({f.check_id for f in errors})),
+        controls=tuple(sorted(c.ref for c in controls if c.status is ControlStatus.ERROR)),
+        not_rechecked=not_rechecked,
+    )
+
+
 def notify_after_run(
-    config: AuditConfig, store: Store, run: Run, findings: Sequence[Finding], now: datetime | None = None
+    config: AuditConfig,
+    store: Store,
+    run: Run,
+    findings: Sequence[Finding],
+    now: datetime | None = None,
+    controls: Sequence[ControlResult] = (),
 ) -> list[Outcome]:
-    """Send what `config.notifications` asks for, if anything got worse. Never raises."""
+    """Send what `config.notifications` asks for, if anything got worse or could not be
+    looked at. Never raises."""
     settings: Notifications = config.notifications
     if not settings.enabled:
         return []
     try:
         previous, notified = findings_to_notify(store, run, findings, settings.min_severity)
+        incomplete = incomplete_scan(store, run, previous, findings, controls)
     except (StoreError, sqlite3.Error) as exc:  # a broken comparison must not cost the scan
         log.warning("notifications skipped: cannot compare with the previous run: %s", _reason(exc))
         return []
-    if not notified:
+    if not notified and incomplete is None:
         log.info("no new or regressed FAIL findings at or above %s: nothing to notify", settings.min_severity)
         return []
     summary = NotificationSummary(
-        config.organisation, run, previous.id if previous else None, settings.min_severity, notified
+        config.organisation, run, previous.id if previous else None, settings.min_severity, notified, incomplete
     )
     attempts: list[tuple[str, Any]] = []
     if settings.webhook is not None:

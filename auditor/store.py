@@ -946,7 +946,7 @@ class Store:
         sql = """
             SELECT o.fingerprint, o.status, o.severity, f.check_id, f.provider, f.resource_id, f.resource_type,
                    f.account, f.region, f.path, d.title, d.message, d.remediation, d.controls, d.waiver, d.line,
-                   d.end_line, e.body
+                   d.end_line, e.body, f.target
             FROM observations o
             JOIN findings f ON f.fingerprint = o.fingerprint
             JOIN details d ON d.hash = o.details_hash
@@ -975,6 +975,7 @@ class Store:
                     controls=tuple(json.loads(r[13])),
                     waiver=json.loads(r[14]) if r[14] else None,
                     evidence=json.loads(r[17]),
+                    target=r[18] or "",
                 )
 
     def stored_runs_between(self, start: datetime | None, end: datetime | None) -> list[Run]:

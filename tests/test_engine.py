@@ -11,7 +11,7 @@ import pytest
 from auditor.config import AuditConfig
 from auditor.engine import gate_exit_code, run_scan, select_providers
 from auditor.errors import InputError, UsageError
-from auditor.models import CheckInfo, Finding, Resource, RunStatus, Severity, Status
+from auditor.models import CheckInfo, ControlStatus, Coverage, Finding, Resource, RunStatus, Severity, Status
 from auditor.providers.base import Provider, ScanContext
 from auditor.store import Store
 from tests.conftest import NOW
@@ -174,3 +174,68 @@ def test_gate_respects_a_baseline_predicate() -> None:
     new = replace(f(Status.FAIL, Severity.HIGH), resource=Resource("new", "t"), fingerprint="")
     assert gate_exit_code([known], Severity.HIGH, False, gated=lambda x: x.fingerprint != known.fingerprint) == 0
     assert gate_exit_code([known, new], Severity.HIGH, False, gated=lambda x: x.fingerprint != known.fingerprint) == 1
+
+
+class ToolMissing(Provider):
+    """An IaC scan whose tool could not run: one ERROR that stops every iac check."""
+
+    name = "iac"
+
+    def checks(self) -> list[CheckInfo]:
+        return [info("iac", "scan")]
+
+    def selected(self, config: AuditConfig) -> bool:
+        return True
+
+    def run(self, ctx: ScanContext) -> Iterator[Finding]:
+        ctx.record_coverage(Coverage("iac", "iac:/repo", examined={"files": 0}, complete=False))
+        yield self.finding(
+            self.checks()[0],
+            Status.ERROR,
+            Resource("/repo", "iac.path"),
+            "checkov is not installed",
+            target="iac:/repo",
+            affects=("iac.*",),
+        )
+
+
+def test_an_error_that_stops_a_tool_makes_every_control_of_its_checks_error(store: Store) -> None:
+    from auditor.catalog import frameworks_for
+
+    result = run_scan(AuditConfig(), store, providers=[Healthy(), ToolMissing()], now=NOW)
+    touched = {c.ref for fw in frameworks_for(["soc2", "gdpr"]) for c in fw.controls if c.touched_by("iac.*")}
+    assert {"soc2:CC6.8", "gdpr:Art.25"} <= touched  # the controls that went green on main
+    error = next(f for f in result.findings if f.status is Status.ERROR)
+    assert set(error.controls) == touched
+    statuses = {c.ref: c.status for c in result.controls}
+    assert {ref for ref, st in statuses.items() if st is ControlStatus.ERROR} == touched
+    # Coverage: the provider's target is incomplete, with the checks that could not be evaluated.
+    (cov,) = [c for c in result.run.coverage if c.provider == "iac"]
+    assert (cov.target, cov.complete, cov.errored_checks) == ("iac:/repo", False, ("iac.*", "iac.svc.scan"))
+    # A provider that records no coverage gets one target for all its findings.
+    (healthy,) = [c for c in result.run.coverage if c.provider == "healthy"]
+    assert healthy.target == "provider:healthy" and healthy.complete
+    assert {f.target for f in result.findings if f.provider == "healthy"} == {"provider:healthy"}
+
+
+def test_secret_values_in_any_finding_field_are_masked_before_storing(store: Store) -> None:
+    class Leaky(Healthy):
+        name = "leaky"
+
+        def run(self, ctx: ScanContext) -> Iterator[Finding]:
+            one = self.checks()[0]
+            yield self.finding(
+                one,
+                Status.FAIL,
+                Resource("pkg@https://deploy:Hunter2Pw@host/p.tar.gz", "thing", path="/x/postgres://a:Pw9@db/x"),
+                'code: auth=("admin", "AdminPw42")',
+                {"system": "postgres://admin:DbPw77@db/x", "password": "Plain1Pw", "nested": ["token=Tk99xyz"]},
+            )
+
+    result = run_scan(AuditConfig(), store, providers=[Leaky()], now=NOW)
+    dump = "\n".join(store.db.conn.iterdump())
+    for secret in ("Hunter2Pw", "Pw9", "AdminPw42", "DbPw77", "Plain1Pw", "Tk99xyz"):
+        assert secret not in dump
+        assert secret not in str([f.to_dict() for f in result.findings])
+    f = result.findings[0]
+    assert f.resource.id.startswith("pkg@https://deploy:[REDACTED:sha256=")  # user and host stay readable

@@ -104,3 +104,31 @@ def test_killed_scan_is_marked_failed_by_the_next_writer(tmp_path: Path, plugin_
     assert statuses(db) == ["complete", "failed", "complete"]
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+STUCK_PLUGIN = SLOW_PLUGIN.replace(
+    """        for _ in range(600):
+            if ctx.cancelled.is_set():
+                return
+            time.sleep(0.1)""",
+    """        time.sleep(600)  # blocked where cancellation cannot reach (a hung read, a stuck library)""",
+)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_signal_is_honoured_within_seconds_while_a_provider_is_blocked(
+    tmp_path: Path, plugin_env: dict[str, str], signum: int
+) -> None:
+    site = Path(plugin_env["PYTHONPATH"])
+    (site / "slow_plugin.py").write_text(STUCK_PLUGIN)
+    db = tmp_path / "a.db"
+    seed_one_run(tmp_path, db)
+    proc = start_slow_scan(tmp_path, db, plugin_env)
+    sent = time.monotonic()
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    took = time.monotonic() - sent
+    assert proc.returncode == 130, err
+    assert took < 5, f"the process took {took:.1f} s to honour the signal"
+    assert "Traceback" not in err
+    assert statuses(db) == ["complete", "failed"]

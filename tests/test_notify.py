@@ -276,11 +276,13 @@ def test_new_critical_is_sent_once_by_webhook_and_email(
         "run",
         "previous_run_id",
         "min_severity",
+        "incomplete",
         "counts",
         "findings",
         "truncated",
         "scanner_version",
     }
+    assert body["incomplete"] is None  # every check looked
     assert body["schema"] == "auditor.notification/1"
     assert body["organisation"] == "Acme Ltd"
     assert body["run"]["id"] == run_id
@@ -449,3 +451,34 @@ def test_untrusted_smtp_certificate_is_refused_unless_verification_is_off(
     (tmp_path / "audit.db").unlink()
     scan(cli, config)
     assert len(mailbox.messages) == 1 and mailbox.messages[0]["tls"] is True
+
+
+def test_incomplete_scan_is_notified_and_its_failures_are_not_resolved(
+    cli: Cli, tmp_path: Path, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Could not look is never clean: a certificate that became unreadable is not "resolved" (diff),
+    its control is ERROR, and the scheduled audit says so even though nothing new failed."""
+    monkeypatch.setenv("TEST_WEBHOOK_URL", webhook.url)
+    folder = tmp_path / "estate"
+    inventory = estate(folder, expired_cert=True)
+    config = write_config(tmp_path, inventory, webhook_url=webhook.url)
+    _, first = scan(cli, config)
+    assert len(webhook.requests) == 1  # the expired certificate: new critical FAIL
+    (folder / "certs" / "edge.pem").write_text("not a certificate any more\n")
+    res, second = scan(cli, config)
+    assert res.code == 3  # incomplete
+    assert len(webhook.requests) == 2
+    body = webhook.requests[1]["body"]
+    assert body["counts"]["total"] == 0  # nothing new failed ...
+    incomplete = body["incomplete"]  # ... but the scan could not look
+    assert incomplete["error_findings"] == 1
+    assert incomplete["checks"] == ["secrets.certificate.expiry"]
+    from auditor.catalog import ControlMapper, frameworks_for
+
+    # Every control the unreadable certificate's check maps to is ERROR: none is judged without it.
+    mapped = set(ControlMapper(frameworks_for(["soc2", "gdpr"]))("secrets.certificate.expiry"))
+    assert mapped and set(incomplete["controls_in_error"]) == mapped
+    diff = cli("diff", first, second, "--db", str(tmp_path / "audit.db"), "--format", "json").json()
+    assert isinstance(diff, dict)
+    assert diff["resolved"] == []
+    assert [c["check_id"] for c in diff["not_rechecked"]] == ["secrets.certificate.expiry"]

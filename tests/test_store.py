@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from auditor.errors import StoreError
-from auditor.models import Finding, Resource, Run, RunStatus, Severity, Status
+from auditor.models import Coverage, Finding, Resource, Run, RunStatus, Severity, Status
 from auditor.store import SCHEMA_VERSION, Store
 from tests.conftest import NOW
 
@@ -216,3 +217,56 @@ def test_trend_rows_per_run_and_control() -> None:
     rows = store.trend("soc2")
     assert [(r["run_id"], r["status"]) for r in rows] == [("r0", "FAIL"), ("r1", "PASS")]
     assert [r["run_id"] for r in store.trend("soc2", since=NOW + timedelta(hours=1))] == ["r1"]
+
+
+def save_covered(store: Store, findings: list[Finding], when: datetime, coverage: list[Coverage]) -> Run:
+    run = Run(
+        id=f"run-{when:%Y%m%d%H%M%S}",
+        started_at=when,
+        finished_at=None,
+        status=RunStatus.RUNNING,
+        scanner_version="test",
+        targets=tuple(c.target for c in coverage),
+    )
+    store.begin_run(run, ["t"])
+    return store.save_run(run.id, findings, [], RunStatus.COMPLETE, when, {"total": 0}, coverage=coverage)
+
+
+def test_a_finding_is_resolved_only_by_a_run_that_looked_at_its_target_again() -> None:
+    """Scan image A, then image B: A's failures are not resolved; a run whose tool failed resolves nothing."""
+    store = Store.memory()
+    a = replace(finding("in-a"), target="image:a")
+    b = replace(finding("in-b"), target="image:b")
+    r1 = save_covered(store, [a, b], NOW, [Coverage("t", "image:a"), Coverage("t", "image:b")])
+    # Only B scanned: b is gone (resolved), a was not looked at (not re-checked).
+    r2 = save_covered(store, [], NOW + timedelta(days=1), [Coverage("t", "image:b")])
+    diff = store.diff(r1, r2)
+    assert [c.resource_id for c in diff.resolved] == ["in-b"]
+    assert [(c.resource_id, c.target) for c in diff.not_rechecked] == [("in-a", "image:a")]
+    assert store.history(a.fingerprint)[0]["resolved_run"] is None
+    assert store.history(b.fingerprint)[0]["resolved_run"] == r2.id
+    # A scanned again, but its tool failed (the check ended in ERROR there): still not resolved.
+    broken = Coverage("t", "image:a", complete=False, errored_checks=("t.*",))
+    r3 = save_covered(store, [], NOW + timedelta(days=2), [broken])
+    # (b was not looked at by r3 either: compared with r1, neither is resolved.)
+    assert [c.resource_id for c in store.diff(r1, r3).not_rechecked] == ["in-a", "in-b"]
+    assert store.diff(r1, r3).resolved == []
+    assert store.history(a.fingerprint)[0]["resolved_run"] is None
+    # A scanned completely: now a is resolved.
+    r4 = save_covered(store, [], NOW + timedelta(days=3), [Coverage("t", "image:a")])
+    assert [c.resource_id for c in store.diff(r1, r4).resolved] == ["in-a"]
+    assert store.history(a.fingerprint)[0]["resolved_run"] == r4.id
+    # The run's coverage round-trips.
+    assert store.get_run(r3.id).coverage == (broken,)
+
+
+def test_a_failure_that_becomes_error_is_not_resolved() -> None:
+    store = Store.memory()
+    a = replace(finding("x"), target="image:a")
+    r1 = save_covered(store, [a], NOW, [Coverage("t", "image:a")])
+    err = replace(a, status=Status.ERROR)
+    broken = Coverage("t", "image:a", errored_checks=("t.svc.check",))
+    r2 = save_covered(store, [err], NOW + timedelta(days=1), [broken])
+    diff = store.diff(r1, r2)
+    assert diff.resolved == [] and [c.after for c in diff.not_rechecked] == ["ERROR"]
+    assert store.history(a.fingerprint)[0]["resolved_run"] is None

@@ -88,7 +88,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
             raise UsageError("diff needs two stored runs; this database has fewer")
         a, b = last
     diff = store.diff(a, b)
-    groups = {"new": diff.new, "resolved": diff.resolved, "changed": diff.changed}
+    groups = {
+        "new": diff.new,
+        "resolved": diff.resolved,
+        "changed": diff.changed,
+        # Failing in A; B did not look again (target not scanned, or the check ended in ERROR).
+        "not_rechecked": diff.not_rechecked,
+    }
     if args.format == "json":
         return _dump(
             {
@@ -99,13 +105,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
         )
     console = make_console(sys.stdout)
     console.print(
-        f"Diff {a.id} -> {b.id}: {len(diff.new)} new, {len(diff.resolved)} resolved, {len(diff.changed)} changed"
+        f"Diff {a.id} -> {b.id}: {len(diff.new)} new, {len(diff.resolved)} resolved, {len(diff.changed)} changed, "
+        f"{len(diff.not_rechecked)} not re-checked"
     )
+    titles = {"not_rechecked": "Not re-checked (the later run did not look again: not resolved)"}
     for name, changes in groups.items():
         if not changes:
             continue
-        table = Table(title=name.capitalize())
-        for col in ("Fingerprint", "Check", "Resource", "Severity", "Before", "After"):
+        table = Table(title=titles.get(name, name.capitalize()))
+        for col in ("Fingerprint", "Check", "Resource", "Severity", "Before", "After", "Target"):
             table.add_column(col, overflow="fold")
         for c in changes:
             table.add_row(
@@ -115,6 +123,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
                 c.severity,
                 c.before or "-",
                 c.after or "-",
+                escape(c.target or "-"),
             )
         console.print(table)
     return 0

@@ -125,7 +125,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             if config.notifications.enabled:
                 from auditor.notify import notify_after_run
 
-                notify_after_run(config, store, result.run, result.findings)  # never raises: outcomes are recorded
+                # never raises: outcomes are recorded
+                notify_after_run(config, store, result.run, result.findings, controls=result.controls)
         finally:
             store.close()
     with output_stream(args.output) as stream:

@@ -42,12 +42,21 @@ def _sha_file(path: Path) -> str:
 def _write_atomic(target: Path, data: bytes) -> None:
     if target.is_dir():
         raise InputError(f"{target} is a directory")
+    if target.exists() and not target.is_file():
+        # A device or pipe (/dev/null, /dev/stdout): written into, never replaced.
+        try:
+            with target.open("wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
+        return
+    tmp = target.with_name(f".{target.name}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, target)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from auditor.errors import InputError
+from auditor.safeio import read_bounded
 
 PACK_SCHEMA = "auditor.pack/1"
 MANIFEST = "manifest.json"
@@ -91,15 +92,9 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 
 def _read_key_file(path: Path, flag: str) -> bytes:
     try:
-        if path.stat().st_size > MAX_KEY_BYTES:
-            raise InputError(f"{flag} {path}: too large to be a key file")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{flag} {path}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{flag} {path}: is a directory") from None
-    except OSError as exc:
-        raise InputError(f"{flag} {path}: cannot read: {exc.strerror}") from None
+        return read_bounded(path, MAX_KEY_BYTES, "key file")
+    except InputError as exc:
+        raise InputError(f"{flag} {exc}") from None
 
 
 def public_key_id(key: Ed25519PublicKey) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import InputError
+from auditor.safeio import is_regular_file, read_bounded
 from auditor.vulndb.db import ImportStats
 from auditor.vulndb.osv import AdvisoryRecord, RecordError, parse_record
 
@@ -58,6 +59,8 @@ def read_osv_path(path: Path, stats: ImportStats, limits: ImportLimits = DEFAULT
 
 
 def _check_readable(path: Path) -> None:
+    if not is_regular_file(path):
+        read_bounded(path, 0, "advisory file")  # raises the precise reason (device, FIFO, missing)
     try:
         with path.open("rb"):
             pass
@@ -107,13 +110,9 @@ def _read_files(files: list[Path], stats: ImportStats, limits: ImportLimits) -> 
             yield from _read_zip(zf, f, stats, limits)
             continue
         try:
-            size = f.stat().st_size
-            if size > limits.max_file_bytes:
-                stats.warn(f"{f.name}: {size} bytes, larger than the limit of {limits.max_file_bytes}")
-                continue
-            data = f.read_bytes()
-        except OSError as exc:
-            stats.warn(f"{f.name}: cannot read: {exc.strerror or exc}")
+            data = read_bounded(f, limits.max_file_bytes, "advisory file")
+        except InputError as exc:
+            stats.warn(str(exc))
             continue
         yield from _parse_document(data, f.name, stats)
 

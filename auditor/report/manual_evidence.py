@@ -13,8 +13,6 @@ stored redacted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -120,34 +118,3 @@ def evidence_rows(store: Store, framework: str | None, now: datetime) -> list[di
         r["valid"] = r["expires_at"] is None or parse_instant(r["expires_at"]) > now
         r["control"] = f"{r['framework']}:{r['control_id']}"
     return rows
-
-
-@dataclass(frozen=True)
-class ItemCoverage:
-    """One expected evidence item of a control and the stored files that cover it."""
-
-    id: str
-    title: str
-    files: tuple[dict[str, Any], ...]  # rows of evidence_rows() for this item, newest first
-
-    @property
-    def covered(self) -> bool:
-        return any(f["valid"] for f in self.files)
-
-    @property
-    def current(self) -> dict[str, Any] | None:
-        """The valid file that lasts longest (what an auditor would read), else the newest lapsed one."""
-        valid = [f for f in self.files if f["valid"]]
-        if valid:
-            return max(valid, key=lambda f: (f["expires_at"] or "9999", f["id"]))
-        return self.files[0] if self.files else None
-
-
-def item_coverage(control: Control, rows: Iterable[dict[str, Any]]) -> list[ItemCoverage]:
-    """Per expected item: which stored files (valid or lapsed) cover it. Rows are evidence_rows() output."""
-    mine = [r for r in rows if r["framework"] == control.framework and r["control_id"] == control.id]
-    out = []
-    for item in control.manual_evidence:
-        files = sorted((r for r in mine if r.get("item") == item.id), key=lambda r: r["id"], reverse=True)
-        out.append(ItemCoverage(item.id, item.title, tuple(files)))
-    return out

@@ -73,6 +73,10 @@ class CheckRow:
     counts: dict[str, int]
     why: str = ""  # the catalog's rationale: why this check is evidence for the control
 
+    @property
+    def has_results(self) -> bool:
+        return any(self.counts.values())
+
 
 @dataclass(frozen=True)
 class WaiverRow:

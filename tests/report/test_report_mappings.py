@@ -96,6 +96,9 @@ def test_supporting_signals_are_shown_but_do_not_decide_the_control(built: Built
     assert "Supporting signals (shown, not the pass condition)" in art33
     row = art33[art33.index("aws.guardduty.detector_enabled") :]
     assert GUARDDUTY_WHY_33 in row.split("</tr>")[0]
+    assert "Also supporting, with no result in this run: " in art33  # the quiet ones, listed compactly
+    quiet = art33.split("no result in this run: ", 1)[1].split(".</p>", 1)[0]
+    assert "aws.securityhub.enabled" in quiet and "aws.guardduty.detector_enabled" not in quiet
     supporting = built.controls["Art.33"]["supporting"]
     assert isinstance(supporting, dict)
     assert supporting["aws.guardduty.detector_enabled"]["counts"]["FAIL"] == 1

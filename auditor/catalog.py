@@ -88,7 +88,10 @@ class Control:
         return ""
 
     def why_for(self, check_id: str) -> str:
-        """The rationale of the reference (exact or glob) that maps `check_id` here."""
+        """The rationale of the reference that maps `check_id` here: the exact id first, then a glob."""
+        exact = self.why(check_id)
+        if exact:
+            return exact
         for ref, text in self.rationale:
             if _ref_matches(ref, check_id):
                 return text

@@ -33,6 +33,39 @@ class AwsTargets:
     allowed_regions: tuple[str, ...] = ()
 
 
+# GDPR Chapter V transfer mechanisms (Art. 45-49) an organisation may declare per region.
+TRANSFER_MECHANISMS = {
+    "adequacy": "an adequacy decision (Art. 45)",
+    "dpf": "the EU-US Data Privacy Framework (adequacy decision 2023/1795)",
+    "scc": "standard contractual clauses (Art. 46(2)(c))",
+    "bcr": "binding corporate rules (Art. 47)",
+    "derogation": "a derogation for a specific situation (Art. 49)",
+}
+
+
+@dataclass(frozen=True)
+class TransferMechanism:
+    """A declared legal basis for holding personal data in a region outside the allowed ones."""
+
+    region: str
+    mechanism: str  # a key of TRANSFER_MECHANISMS
+    reference: str  # the instrument relied on: contract, decision or register entry
+
+    @property
+    def label(self) -> str:
+        return TRANSFER_MECHANISMS.get(self.mechanism, self.mechanism)
+
+
+@dataclass(frozen=True)
+class GdprSettings:
+    """audit.yaml `gdpr:`. `transfers` lets Art. 44 pass a data store outside the allowed regions."""
+
+    transfers: tuple[TransferMechanism, ...] = ()
+
+    def transfer_for(self, region: str) -> TransferMechanism | None:
+        return next((t for t in self.transfers if t.region == region), None)
+
+
 WEBHOOK_FORMATS = ("json", "slack")
 
 
@@ -103,6 +136,7 @@ class AuditConfig:
     notifications: Notifications = field(default_factory=Notifications)
     retention_days: int | None = None  # retention.keep_days: `auditor prune` default
     config_file: Path | None = None  # the audit.yaml this came from, if any
+    gdpr: GdprSettings = field(default_factory=GdprSettings)
     # --shard I/N: this process scans only the AWS accounts in shard I of N (1-based);
     # every other target is scanned by shard 1 alone, so merged shards cover everything once.
     shard: tuple[int, int] | None = None

@@ -30,12 +30,15 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from auditor.config import (
     FAIL_ON_CHOICES,
     FRAMEWORKS,
+    TRANSFER_MECHANISMS,
     WEBHOOK_FORMATS,
     AuditConfig,
     AwsTargets,
     EmailTarget,
+    GdprSettings,
     Notifications,
     Thresholds,
+    TransferMechanism,
     WebhookTarget,
     parse_fail_on,
 )
@@ -214,6 +217,7 @@ TOP_KEYS = (
     "max_workers",
     "notifications",
     "retention",
+    "gdpr",
 )
 TARGET_KEYS = ("aws", "iac", "code", "deps", "images", "secrets_inventory")
 AWS_KEYS = ("enabled", "profile", "regions", "role_arns", "organization_role", "allowed_regions")
@@ -240,6 +244,8 @@ EMAIL_KEYS = (
     "timeout_seconds",
 )
 RETENTION_KEYS = ("keep_days",)
+GDPR_KEYS = ("transfers",)
+TRANSFER_KEYS = ("region", "mechanism", "reference")
 SEVERITY_CHOICES = tuple(s.value for s in Severity)
 
 
@@ -359,7 +365,48 @@ def parse_config(
         notifications=_read_notifications(r, top["notifications"]) if "notifications" in top else Notifications(),
         retention_days=retention_days,
         config_file=config_file,
+        gdpr=_read_gdpr(r, top["gdpr"]) if "gdpr" in top else GdprSettings(),
     )
+
+
+def _read_gdpr(r: _Reader, node: Node) -> GdprSettings:
+    """`gdpr: {transfers: [{region, mechanism, reference}]}`: one declared transfer basis per region."""
+    from auditor.providers.aws.provider import REGION_RE
+
+    m = r.mapping(node, "gdpr", GDPR_KEYS)
+    transfers: list[TransferMechanism] = []
+    seen: set[str] = set()
+    if "transfers" in m:
+        for i, item in enumerate(
+            r.sequence(m["transfers"], "gdpr.transfers", "transfers ({region, mechanism, reference})")
+        ):
+            k = f"gdpr.transfers[{i}]"
+            t = r.mapping(item, k, TRANSFER_KEYS)
+            for required in TRANSFER_KEYS:
+                if required not in t:
+                    raise r.error(item, f"{k}.{required}", _TRANSFER_HINTS[required])
+            region = r.matching(t["region"], f"{k}.region", REGION_RE, "a region name such as us-east-1")
+            if region in seen:
+                raise r.error(t["region"], f"{k}.region", f"{region} is declared twice (one mechanism per region)")
+            seen.add(region)
+            mechanism = r.choice(t["mechanism"], f"{k}.mechanism", tuple(TRANSFER_MECHANISMS))
+            if mechanism == "dpf" and not region.startswith("us-"):
+                raise r.error(
+                    t["mechanism"],
+                    f"{k}.mechanism",
+                    f"dpf (the EU-US Data Privacy Framework) covers transfers to the United States only, "
+                    f"and {region} is not a US region",
+                )
+            reference = r.string(t["reference"], f"{k}.reference", "the instrument relied on (contract, decision)")
+            transfers.append(TransferMechanism(region=region, mechanism=mechanism, reference=reference.strip()))
+    return GdprSettings(transfers=tuple(transfers))
+
+
+_TRANSFER_HINTS = {
+    "region": "missing (the region the personal data is transferred to, for example us-east-1)",
+    "mechanism": f"missing (one of {', '.join(TRANSFER_MECHANISMS)})",
+    "reference": "missing (the contract, decision or register entry the transfer relies on)",
+}
 
 
 def _read_aws(r: _Reader, node: Node) -> AwsTargets:

@@ -185,27 +185,45 @@ def aws_estate(demo: Demo, now: datetime) -> Iterator[dict[str, str] | None]:
         yield demo_estate.scan_env(endpoint)
 
 
+# (control, owner, approver, what the files say). Every expected item of these controls gets a
+# file, so the controls pass; CC2.2's onboarding materials lapsed five days ago, so CC2.2 shows
+# as a gap with the lapsed item named.
 MANUAL_EVIDENCE = (
-    ("soc2:CC1.1", "code-of-conduct-acknowledgements.txt", "HR", "Code of conduct acknowledged by all 212 staff"),
-    ("soc2:CC1.4", "security-training-records.txt", "People Ops", "Annual security awareness training completion"),
-    ("soc2:CC2.2", "security-policy-communication.txt", "CISO office", "Policy portal announcement and read receipts"),
-    ("gdpr:Art.30", "records-of-processing.txt", "DPO", "Records of processing activities, reviewed this quarter"),
-    ("gdpr:Art.35", "dpia-payments-platform.txt", "DPO", "DPIA for the payments platform, signed off"),
+    ("soc2:CC1.1", "HR", "Chief People Officer", "Code of conduct programme, acknowledged by all 212 staff"),
+    ("soc2:CC1.4", "People Ops", "Chief People Officer", "Competence, training and succession records"),
+    ("soc2:CC2.2", "CISO office", "CISO", "Internal security communication"),
+    ("gdpr:Art.30", "DPO", "Data protection officer", "Records of processing activities, reviewed this quarter"),
+    ("gdpr:Art.35", "DPO", "Data protection officer", "DPIA programme for the payments platform, signed off"),
 )
+LAPSED_ITEM = ("soc2:CC2.2", "onboarding-materials")
 
 
 def add_demo_manual_evidence(store: Store, folder: Path, now: datetime) -> None:
-    """Manual evidence for a few organisational controls (one of them already expired)."""
-    from auditor.report.manual_evidence import add_manual_evidence
+    """One file per expected evidence item of a few organisational controls (one item already lapsed)."""
+    from auditor.report.manual_evidence import add_manual_evidence, control_for
 
     folder.mkdir(parents=True, exist_ok=True)
-    for index, (ref, name, owner, note) in enumerate(MANUAL_EVIDENCE):
-        path = folder / name
-        path.write_text(f"{note}\nOwner: {owner}\nCollected for the demo estate of {DEMO_ORGANISATION}.\n")
-        expires = (now - timedelta(days=5)) if index == 2 else (now + timedelta(days=180))
-        add_manual_evidence(
-            store, ref, path, owner=owner, note=note, expires=expires.date().isoformat(), now=now - timedelta(days=30)
-        )
+    for ref, owner, approver, subject in MANUAL_EVIDENCE:
+        control = control_for(ref)
+        for item in control.manual_evidence:
+            path = folder / f"{control.framework}-{control.id}-{item.id}.txt".replace("(", "").replace(")", "")
+            path.write_text(
+                f"{item.title}\n{subject}.\nOwner: {owner}. Approved by: {approver}.\n"
+                f"Collected for the demo estate of {DEMO_ORGANISATION}.\n"
+            )
+            lapsed = (ref, item.id) == LAPSED_ITEM
+            expires = (now - timedelta(days=5)) if lapsed else (now + timedelta(days=180))
+            add_manual_evidence(
+                store,
+                ref,
+                path,
+                item=item.id,
+                owner=owner,
+                approver=approver,
+                note=f"{subject}: {item.id}",
+                expires=expires.date().isoformat(),
+                now=now - timedelta(days=30),
+            )
 
 
 def fix_aws_between_scans(env: dict[str, str]) -> None:

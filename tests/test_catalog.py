@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import fnmatch
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from auditor.catalog import (
     Control,
+    ControlMapper,
     EvidenceRequirement,
     Framework,
+    catalog_document,
+    frameworks_from_document,
     load_catalog,
     load_framework,
     manual_states,
@@ -19,6 +25,7 @@ from auditor.catalog import (
 from auditor.errors import ConfigError
 from auditor.models import ControlStatus, Finding, Resource, Severity, Status
 from auditor.providers import discover_providers
+from auditor.resources import resource_dir
 
 SOC2_IDS = (
     [f"CC1.{i}" for i in range(1, 6)]
@@ -68,33 +75,237 @@ def test_every_control_is_complete(framework: str) -> None:
         assert len(set(c.checks)) == len(c.checks)
 
 
+def _resolves(ref: str, ids: set[str], patterns: list[str]) -> bool:
+    if any(ch in ref for ch in "*?["):
+        return ref in patterns or any(fnmatch.fnmatchcase(ref, p) for p in patterns)
+    return ref in ids or any(fnmatch.fnmatchcase(ref, p) for p in patterns)
+
+
 def test_every_check_reference_resolves() -> None:
     ids, patterns = registered_checks()
     for fw in load_catalog().values():
         for c in fw.controls:
             for ref in c.checks:
-                if any(ch in ref for ch in "*?["):
-                    assert ref in patterns or any(fnmatch.fnmatchcase(ref, p) for p in patterns), (
-                        f"{c.ref}: pattern {ref} is not declared by any provider"
-                    )
-                else:
-                    assert ref in ids or any(fnmatch.fnmatchcase(ref, p) for p in patterns), (
-                        f"{c.ref}: {ref} is not a registered check"
-                    )
+                assert _resolves(ref, ids, patterns), f"{c.ref}: {ref} is not a registered check or declared pattern"
+
+
+def test_every_supporting_reference_resolves_and_is_not_a_pass_condition_of_its_control() -> None:
+    ids, patterns = registered_checks()
+    supporting = 0
+    for fw in load_catalog().values():
+        for c in fw.controls:
+            for ref in c.supporting:
+                supporting += 1
+                assert _resolves(ref, ids, patterns), f"{c.ref}: supporting {ref} is not a registered check"
+                assert ref not in c.checks and not c.matches(ref), f"{c.ref}: {ref} is both support and pass condition"
+    assert supporting >= 20
 
 
 def test_every_builtin_check_maps_to_a_control() -> None:
     ids, _ = registered_checks()
     assert ids, "no provider registered"
     controls = [c for fw in load_catalog().values() for c in fw.controls]
-    unmapped = sorted(i for i in ids if not any(c.matches(i) for c in controls))
+    unmapped = sorted(i for i in ids if not any(c.matches(i) or c.supported_by(i) for c in controls))
     assert unmapped == []
+
+
+def _raw_controls(framework: str) -> list[dict[str, Any]]:
+    data = yaml.safe_load((resource_dir("controls") / f"{framework}.yaml").read_text(encoding="utf-8"))
+    return list(data["controls"])
+
+
+@pytest.mark.parametrize("framework", ["soc2", "gdpr"])
+def test_every_mapping_carries_a_one_line_rationale(framework: str) -> None:
+    """Each check reference (pass condition or support) is `{check: ID, why: TEXT}` with a real sentence."""
+    missing: list[str] = []
+    for raw in _raw_controls(framework):
+        for key in ("checks", "supporting"):
+            for entry in raw.get(key) or ():
+                why = entry.get("why", "") if isinstance(entry, dict) else ""
+                ref = entry["check"] if isinstance(entry, dict) else entry
+                if not (isinstance(why, str) and 40 <= len(why) <= 200 and "\n" not in why and why.endswith(".")):
+                    missing.append(f"{raw['id']}: {ref}")
+    assert missing == []
+    fw = load_catalog()[framework]
+    for c in fw.controls:
+        assert {ref for ref, _ in c.rationale} == set(c.checks) | set(c.supporting), c.ref
+        assert all(c.why_for(check) for check in c.checks if "*" not in check), c.ref
+
+
+@pytest.mark.parametrize("framework", ["soc2", "gdpr"])
+def test_every_manual_evidence_item_has_a_stable_id(framework: str) -> None:
+    for raw in _raw_controls(framework):
+        entries = raw.get("manual_evidence") or []
+        assert entries, raw["id"]
+        for entry in entries:
+            assert isinstance(entry, dict) and set(entry) == {"id", "title"}, f"{raw['id']}: {entry!r} needs an id"
+    for c in load_catalog()[framework].controls:
+        ids = [i.id for i in c.manual_evidence]
+        assert len(set(ids)) == len(ids) and not any(i.startswith("item-") for i in ids), c.ref
+        assert all(len(i.title) > 20 for i in c.manual_evidence), c.ref
+
+
+def test_control_ids_are_unique_per_framework() -> None:
+    for fw in load_catalog().values():
+        ids = [c.id for c in fw.controls]
+        assert len(ids) == len(set(ids)), fw.id
+
+
+# Mappings a DPO would reject (issue 12 item 6) ----------------------------------------------
+
+
+def test_storage_limitation_maps_only_to_expiry_and_deletion_checks() -> None:
+    c = load_catalog()["gdpr"].control("Art.5(1)(e)")
+    assert c is not None and c.automated
+    # iac.CKV_AWS_338 ("CloudWatch log groups retain logs for at least 1 year") is the opposite of storage limitation.
+    assert set(c.checks) == {"iac.CKV_AWS_66", "iac.CKV2_AWS_61", "iac.CKV2_AUD_3", "iac.CKV2_AUD_4"}
+    assert not c.matches("iac.CKV_AWS_338")
+    assert load_catalog()["soc2"].control("CC7.2").matches("iac.CKV_AWS_338")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("control_id", "items", "support"),
+    [
+        (
+            "Art.30",
+            {"ropa-controller", "ropa-processor", "ropa-review"},
+            {"iac.CKV2_AUD_2", "aws.config.recorder_enabled", "iac.CKV_AWS_121", "iac.CKV2_AWS_45"},
+        ),
+        (
+            "Art.33",
+            {"incident-runbook", "breach-register", "authority-notifications", "breach-exercise"},
+            {
+                "aws.guardduty.detector_enabled",
+                "iac.CKV2_AWS_3",
+                "aws.securityhub.enabled",
+                "aws.cloudtrail.multi_region_trail",
+                *(
+                    f"aws.cloudwatch.alarm_{n}"
+                    for n in (
+                        "unauthorized_api_calls",
+                        "root_usage",
+                        "iam_policy_changes",
+                        "console_login_no_mfa",
+                        "security_group_changes",
+                        "nacl_changes",
+                        "network_gateway_changes",
+                        "route_table_changes",
+                        "vpc_changes",
+                        "cloudtrail_changes",
+                    )
+                ),
+            },
+        ),
+    ],
+)
+def test_records_and_breach_notification_are_manual_with_detective_checks_as_support(
+    control_id: str, items: set[str], support: set[str]
+) -> None:
+    c = load_catalog()["gdpr"].control(control_id)
+    assert c is not None
+    assert not c.automated and c.checks == ()
+    assert {i.id for i in c.manual_evidence} == items
+    assert set(c.supporting) == support
+
+
+def test_supporting_checks_never_decide_a_manual_control(now: datetime) -> None:
+    """Art. 30/33: detective checks, failing or passing, leave them MANUAL; only every evidence item passes them."""
+    from datetime import timedelta
+
+    gdpr = load_catalog()["gdpr"]
+    mapper = ControlMapper([gdpr])
+    findings = []
+    for check, status in (
+        ("aws.guardduty.detector_enabled", Status.FAIL),
+        ("aws.cloudwatch.alarm_root_usage", Status.FAIL),
+        ("aws.cloudtrail.multi_region_trail", Status.PASS),
+        ("aws.config.recorder_enabled", Status.FAIL),
+        ("iac.CKV2_AUD_2", Status.PASS),
+    ):
+        refs = mapper(check)
+        assert "gdpr:Art.30" not in refs and "gdpr:Art.33" not in refs, check
+        findings.append(Finding(check, status, Severity.HIGH, Resource(id=check, type="t"), "m", controls=refs))
+    by_id = {r.control_id: r for r in roll_up(gdpr, findings)}
+    assert by_id["Art.30"].status is ControlStatus.MANUAL and by_id["Art.33"].status is ControlStatus.MANUAL
+    assert by_id["Art.30"].counts["FAIL"] == 0 and by_id["Art.33"].counts["FAIL"] == 0
+    assert by_id["Art.32(1)(b)"].status is ControlStatus.FAIL  # the detective checks' own pass condition
+    later = now + timedelta(days=90)
+    art33 = [("gdpr:Art.33", i.id, later) for i in gdpr.control("Art.33").manual_evidence]  # type: ignore[union-attr]
+    covered = {r.control_id: r.status for r in roll_up(gdpr, findings, manual_states(art33, now))}
+    assert covered["Art.33"] is ControlStatus.PASS and covered["Art.30"] is ControlStatus.MANUAL
+    partial = {r.control_id: r.status for r in roll_up(gdpr, findings, manual_states(art33[:3], now))}
+    assert partial["Art.33"] is ControlStatus.MANUAL
+
+
+def test_transfers_decide_art_44_and_the_fixed_iac_region_list_only_supports_it() -> None:
+    c = load_catalog()["gdpr"].control("Art.44")
+    assert c is not None
+    assert set(c.checks) == {
+        "aws.s3.bucket_region_allowed",
+        "aws.rds.instance_region_allowed",
+        "aws.dynamodb.table_region_allowed",
+    }
+    assert c.supporting == ("iac.CKV2_AUD_1",)
+    assert not load_catalog()["soc2"].control("C1.1").matches("iac.CKV2_AUD_1")  # type: ignore[union-attr]
+
+
+def test_the_same_check_sits_with_its_twin_in_the_other_provider() -> None:
+    """Moved mappings stay consistent: an IaC check and the AWS check for the same setting share controls."""
+    gdpr, soc2 = load_catalog()["gdpr"], load_catalog()["soc2"]
+    twins = [
+        ("aws.rds.multi_az", "iac.CKV_AWS_157"),
+        ("aws.rds.deletion_protection", "iac.CKV_AWS_139"),
+        ("aws.rds.backup_retention", "iac.CKV2_AUD_5"),
+        ("aws.rds.storage_encrypted", "iac.CKV_AWS_16"),
+        ("aws.rds.not_publicly_accessible", "iac.CKV_AWS_17"),
+        ("aws.s3.bucket_versioning", "iac.CKV_AWS_21"),
+        ("aws.s3.bucket_default_encryption", "iac.CKV_AWS_19"),
+        ("aws.s3.bucket_access_logging", "iac.CKV_AWS_18"),
+        ("aws.s3.bucket_public_access_block", "iac.CKV2_AWS_6"),
+        ("aws.dynamodb.pitr_enabled", "iac.CKV_AWS_28"),
+        ("aws.kms.key_rotation_enabled", "iac.CKV_AWS_7"),
+        ("aws.ec2.ebs_default_encryption", "iac.CKV_AWS_106"),
+        ("aws.ec2.sg_ssh_open_to_internet", "iac.CKV_AWS_24"),
+        ("aws.ec2.default_sg_closed", "iac.CKV2_AWS_12"),
+        ("aws.ec2.vpc_flow_logs_enabled", "iac.CKV2_AWS_11"),
+        ("aws.ec2.instance_imdsv2_required", "iac.CKV_AWS_79"),
+        ("aws.cloudtrail.multi_region_trail", "iac.CKV_AWS_67"),
+        ("aws.cloudtrail.log_file_validation", "iac.CKV_AWS_36"),
+        ("aws.cloudtrail.cloudwatch_logs", "iac.CKV2_AWS_10"),
+        ("aws.cloudtrail.kms_encryption", "iac.CKV_AWS_35"),
+        ("aws.config.recorder_enabled", "iac.CKV_AWS_121"),
+        ("aws.guardduty.detector_enabled", "iac.CKV2_AWS_3"),
+        ("aws.elbv2.access_logs", "iac.CKV_AWS_91"),
+        ("aws.elbv2.https_listeners", "iac.CKV_AWS_2"),
+        ("aws.iam.password_policy_min_length", "iac.CKV_AWS_10"),
+        ("aws.iam.root_access_keys_absent", "iac.CKV_AWS_348"),
+        ("aws.iam.customer_policy_no_full_admin", "iac.CKV_AWS_1"),
+        ("aws.secretsmanager.rotation_enabled", "iac.CKV2_AWS_57"),
+        ("aws.lambda.supported_runtime", "iac.CKV_AWS_363"),
+        ("image.config.runs_as_root", "iac.CKV_DOCKER_8"),
+        ("image.config.healthcheck", "iac.CKV_DOCKER_2"),
+    ]
+    for native, iac in twins:
+        for fw in (gdpr, soc2):
+            a = {c.id for c in fw.controls if c.matches(native)}
+            b = {c.id for c in fw.controls if iac in c.checks or (c.matches(iac) and "iac.CKV_*" not in c.checks)}
+            assert a == b, (fw.id, native, iac, a, b)
+
+
+def test_why_for_prefers_the_exact_reference_over_a_glob() -> None:
+    cc81 = load_catalog()["soc2"].control("CC8.1")
+    assert cc81 is not None
+    assert "SBOM" in cc81.why_for("iac.CKV_GHA_6")
+    assert "automated test" in cc81.why_for("iac.CKV_AWS_999")
+    stored = frameworks_from_document(catalog_document([load_catalog()["soc2"]]))["soc2"].control("CC8.1")
+    assert stored is not None and "SBOM" in stored.why_for("iac.CKV_GHA_6")
 
 
 def test_no_check_is_listed_twice_in_a_framework_by_accident() -> None:
     for fw in load_catalog().values():
         for c in fw.controls:
-            assert len(c.checks) == len(set(c.checks)), c.ref
+            refs = [*c.checks, *c.supporting]
+            assert len(refs) == len(set(refs)), c.ref
 
 
 def test_catalog_loader_rejects_duplicates_and_unknown_keys(tmp_path: Path) -> None:

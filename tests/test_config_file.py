@@ -13,7 +13,16 @@ import pytest
 from auditor.cli import build_parser
 from auditor.cli.init_cmd import starter_text
 from auditor.cli.scan_cmd import config_from_args
-from auditor.config import AuditConfig, AwsTargets, EmailTarget, Notifications, Thresholds, WebhookTarget
+from auditor.config import (
+    AuditConfig,
+    AwsTargets,
+    EmailTarget,
+    GdprSettings,
+    Notifications,
+    Thresholds,
+    TransferMechanism,
+    WebhookTarget,
+)
 from auditor.config_file import load_config, overlay_flags, parse_config
 from auditor.errors import ConfigError
 from auditor.models import Severity
@@ -97,6 +106,13 @@ def test_every_key_of_the_complete_example(tmp_path: Path) -> None:
         ),
         retention_days=400,
         config_file=path,
+        gdpr=GdprSettings(
+            transfers=(
+                TransferMechanism(
+                    "us-east-1", "dpf", "AWS Data Privacy Framework certification; AWS DPA of 2024-03-01"
+                ),
+            )
+        ),
     )
     # Secrets from the environment never show in the configuration's repr (logs, tracebacks).
     assert "pa$$word" not in repr(config) and "xyz" not in repr(config)
@@ -184,7 +200,7 @@ ERRORS = [
     # unknown and duplicate keys
     ("organisation: A\nthresold: {}\n", "audit.yaml:2: thresold: unknown key (did you mean 'thresholds'? allowed here: "
      "version, organisation, frameworks, database, targets, thresholds, waivers, allow_repository_waivers, "
-     "strict_suppressions, baseline, fail_on, allow_errors, offline, max_workers, notifications, retention)"),
+     "strict_suppressions, baseline, fail_on, allow_errors, offline, max_workers, notifications, retention, gdpr)"),
     ("targets:\n  aws:\n    regoins: [eu-west-1]\n", "audit.yaml:3: targets.aws.regoins: unknown key (did you mean "
      "'regions'? allowed here: enabled, profile, regions, role_arns, organization_role, allowed_regions)"),
     ("targets:\n  kubernetes: [x]\n", "audit.yaml:2: targets.kubernetes: unknown key (allowed here: aws, iac, code, "

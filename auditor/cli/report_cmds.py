@@ -16,6 +16,7 @@ from auditor.config import FRAMEWORKS, resolve_db_path
 from auditor.outputs.table import make_console
 from auditor.report.manual_evidence import add_manual_evidence, evidence_rows
 from auditor.report.pack import verify_pack
+from auditor.safeio import show_path
 from auditor.store import Store
 
 
@@ -46,9 +47,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a = esub.add_parser("add", help="store a file as evidence for a control")
     a.add_argument("control", metavar="FRAMEWORK:CONTROL", help="e.g. soc2:CC1.1 or gdpr:Art.35")
     a.add_argument("file", metavar="FILE")
+    a.add_argument(
+        "--item",
+        metavar="ITEM",
+        help="which expected evidence item of the control this file covers (see `auditor controls`); "
+        "a manual control passes only when every item is covered",
+    )
     a.add_argument("--owner", required=True, help="person or team responsible")
+    a.add_argument("--expires", metavar="DATE", required=True, help="ISO date from which the evidence no longer counts")
+    a.add_argument("--approver", metavar="NAME", help="who reviewed and approved this evidence")
     a.add_argument("--note", default="", help="what the file shows")
-    a.add_argument("--expires", metavar="DATE", help="ISO date after which the evidence no longer counts")
     add_db_flag(a)
     a.set_defaults(func=cmd_evidence_add)
     ls = esub.add_parser("list", help="manual evidence on file")
@@ -119,14 +127,24 @@ def cmd_evidence_add(args: argparse.Namespace) -> int:
     store = open_store(args, create=True)
     try:
         row = add_manual_evidence(
-            store, args.control, Path(args.file), owner=args.owner, note=args.note, expires=args.expires, now=utcnow()
+            store,
+            args.control,
+            Path(args.file),
+            owner=args.owner,
+            note=args.note,
+            expires=args.expires,
+            now=utcnow(),
+            item=args.item,
+            approver=args.approver,
         )
     finally:
         store.close()
     expiry = row["expires_at"] or "no expiry"
+    item = f" item {row['item']}" if row["item"] else ""
+    approver = f", approved by {row['approver']}" if row["approver"] else ""
     print(
-        f"stored evidence #{row['id']} for {row['framework']}:{row['control_id']}: {row['filename']} "
-        f"({row['size']} bytes, sha256 {row['sha256']}), owner {row['owner']}, expires {expiry}"
+        f"stored evidence #{row['id']} for {row['framework']}:{row['control_id']}{item}: {show_path(row['filename'])} "
+        f"({row['size']} bytes, sha256 {row['sha256']}), owner {row['owner']}{approver}, expires {expiry}"
     )
     return 0
 
@@ -143,16 +161,31 @@ def cmd_evidence_list(args: argparse.Namespace) -> int:
         return 0
     console = make_console(sys.stdout)
     table = Table(title="Manual evidence")
-    for col in ("#", "Control", "File", "Size", "SHA-256", "Owner", "Added", "Expires", "Valid", "Note"):
+    for col in (
+        "#",
+        "Control",
+        "Item",
+        "File",
+        "Size",
+        "SHA-256",
+        "Owner",
+        "Approver",
+        "Added",
+        "Expires",
+        "Valid",
+        "Note",
+    ):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
             str(r["id"]),
             r["control"],
+            escape(r["item"] or "-"),
             escape(r["filename"]),
             str(r["size"]),
             r["sha256"][:16],
             escape(r["owner"]),
+            escape(r["approver"] or "-"),
             r["added_at"][:10],
             (r["expires_at"] or "-")[:10],
             "[green]valid[/]" if r["valid"] else "[red]expired[/]",

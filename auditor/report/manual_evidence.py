@@ -1,7 +1,14 @@
-"""Manual evidence: files (policies, training records, attestations) stored in the database.
+"""Manual evidence: files (policies, registers, training records, sign-offs) stored in the database.
 
-Stored once with their SHA-256, owner, note and optional expiry. A control without
-automated checks passes only while at least one of its evidence items has not expired.
+A control lists the evidence items it expects (`controls/*.yaml`, `{id: ..., title: ...}`).
+Each stored file says which item it covers (`--item`), who owns it, who approved it and
+when it expires. A control without automated checks passes only while *every* expected
+item is covered by a file that has not expired: one short note does not evidence a
+control that asks for a code of conduct, signed agreements, a violations log and
+background checks.
+
+Files are read through `auditor.safeio` (regular files only, size-capped); the note is
+stored redacted.
 """
 
 from __future__ import annotations
@@ -10,9 +17,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from auditor.catalog import load_catalog
+from auditor.catalog import Control, load_catalog
 from auditor.clock import parse_instant
 from auditor.errors import InputError, UsageError
+from auditor.redact import one_line
+from auditor.safeio import read_bounded, show_path
 from auditor.store import Store
 
 MAX_EVIDENCE_BYTES = 25 * 1024 * 1024
@@ -32,20 +41,37 @@ def parse_control_ref(ref: str) -> tuple[str, str]:
     return framework, control_id
 
 
+def control_for(ref: str) -> Control:
+    framework, control_id = parse_control_ref(ref)
+    control = load_catalog()[framework].control(control_id)
+    assert control is not None  # parse_control_ref checked it
+    return control
+
+
+def resolve_item(control: Control, item: str | None) -> str | None:
+    """The evidence item id a file covers: required (and checked) when the control lists items."""
+    valid = [i.id for i in control.manual_evidence]
+    if not valid:
+        if item:
+            raise UsageError(f"{control.ref} lists no evidence items; drop --item")
+        return None
+    if not item:
+        raise UsageError(
+            f"{control.ref} expects {len(valid)} evidence items: say which one this file covers with "
+            f"--item ({', '.join(valid)})"
+        )
+    if item not in valid:
+        raise UsageError(
+            f"--item {one_line(item)!r} is not an evidence item of {control.ref} (valid: {', '.join(valid)})"
+        )
+    return item
+
+
 def read_evidence_file(path: Path) -> bytes:
-    if not path.exists():
-        raise InputError(f"{path}: evidence file not found")
-    if not path.is_file():
-        raise InputError(f"{path}: not a regular file")
-    size = path.stat().st_size
-    if size > MAX_EVIDENCE_BYTES:
-        raise InputError(f"{path}: {size} bytes; the limit for one evidence file is {MAX_EVIDENCE_BYTES} bytes")
-    if size == 0:
-        raise InputError(f"{path}: the evidence file is empty")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    content = read_bounded(path, MAX_EVIDENCE_BYTES, "evidence file")
+    if not content:
+        raise InputError(f"{show_path(path)}: the evidence file is empty")
+    return content
 
 
 def add_manual_evidence(
@@ -57,16 +83,33 @@ def add_manual_evidence(
     note: str,
     expires: str | None,
     now: datetime,
+    item: str | None = None,
+    approver: str | None = None,
 ) -> dict[str, Any]:
-    framework, control_id = parse_control_ref(ref)
-    owner = owner.strip()
+    control = control_for(ref)
+    item_id = resolve_item(control, item)
+    owner = one_line(owner.strip())
     if not owner:
         raise UsageError("--owner must name the person or team responsible for this evidence")
-    expires_at = parse_instant(expires) if expires else None
-    if expires_at is not None and expires_at <= now:
-        raise InputError(f"--expires {expires}: that date has already passed")
+    approver = one_line(approver.strip()) if approver and approver.strip() else None
+    if not expires:
+        raise UsageError("--expires is required: manual evidence counts only until the date it must be renewed")
+    expires_at = parse_instant(expires)
+    if expires_at <= now:
+        raise InputError(f"--expires {one_line(expires)}: that date has already passed")
     content = read_evidence_file(path)
-    return store.add_manual_evidence(framework, control_id, path.name, content, owner, note, now, expires_at)
+    return store.add_manual_evidence(
+        control.framework,
+        control.id,
+        path.name,
+        content,
+        owner,
+        one_line(note.strip()),
+        now,
+        expires_at,
+        item=item_id,
+        approver=approver,
+    )
 
 
 def evidence_rows(store: Store, framework: str | None, now: datetime) -> list[dict[str, Any]]:

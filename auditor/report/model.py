@@ -7,10 +7,12 @@ so a 50,000-finding run costs memory in proportion to the number of controls.
 Control status in a report
 --------------------------
 Automated controls keep the status stored with the run. Controls with no automated
-check are judged at the report's "as of" time (when it was generated): PASS with at
-least one manual evidence item that has not expired, otherwise a GAP. A GAP is never
-shown as passing. Manual evidence on an automated control is shown as supporting
-material and does not change its status.
+check are judged at the report's "as of" time (when it was generated): PASS only when
+every expected evidence item the catalog lists is covered by a stored file that has not
+expired, otherwise a GAP that names the missing items. A GAP is never shown as passing.
+Manual evidence on an automated control is shown as supporting material and does not
+change its status; neither do a control's supporting checks (detective signals shown
+beside it, never its pass condition).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 from markupsafe import Markup
 
 from auditor import __version__
-from auditor.catalog import Control, Framework, load_catalog
+from auditor.catalog import Control, Framework, ManualEvidenceState, load_catalog
 from auditor.clock import parse_instant
 from auditor.errors import InputError
 from auditor.models import Finding, Run, Severity, Status, iso_z
@@ -69,6 +71,11 @@ class CheckRow:
     title: str
     severity: str
     counts: dict[str, int]
+    why: str = ""  # the catalog's rationale: why this check is evidence for the control
+
+    @property
+    def has_results(self) -> bool:
+        return any(self.counts.values())
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,36 @@ class EvidenceItem:
     expires_at: str | None
     valid: bool
     pack_path: str
+    item: str | None = None  # the expected evidence item (catalog id) the file covers
+    approver: str | None = None
+
+
+@dataclass(frozen=True)
+class ExpectedItem:
+    """One evidence item a control expects, and the stored files that cover it."""
+
+    id: str
+    title: str
+    files: tuple[EvidenceItem, ...]  # newest first
+
+    @property
+    def covered(self) -> bool:
+        return any(e.valid for e in self.files)
+
+    @property
+    def state(self) -> str:
+        """covered | lapsed (files on record, all expired) | missing (no file at all)."""
+        if self.covered:
+            return "covered"
+        return "lapsed" if self.files else "missing"
+
+    @property
+    def current(self) -> EvidenceItem | None:
+        """The valid file that lasts longest, else the newest lapsed one."""
+        valid = [e for e in self.files if e.valid]
+        if valid:
+            return max(valid, key=lambda e: (e.expires_at or "9999", e.id))
+        return self.files[0] if self.files else None
 
 
 @dataclass
@@ -109,6 +146,12 @@ class ControlSection:
     waivers: list[WaiverRow] = field(default_factory=list)
     evidence: list[EvidenceItem] = field(default_factory=list)
     not_tested_reason: str = ""
+    supporting: list[CheckRow] = field(default_factory=list)  # every supporting ref, with this run's counts
+    expected: list[ExpectedItem] = field(default_factory=list)
+
+    @property
+    def missing_items(self) -> list[ExpectedItem]:
+        return [i for i in self.expected if not i.covered]
 
     @property
     def id(self) -> str:
@@ -136,7 +179,13 @@ class ControlSection:
                 {k: v for k, v in vars(e).items() if k != "pack_path"} | {"pack_path": e.pack_path}
                 for e in self.evidence
             ],
-            "expected_manual_evidence": list(self.control.manual_evidence),
+            "expected_manual_evidence": [
+                {"id": i.id, "title": i.title, "state": i.state, "evidence_ids": [e.id for e in i.files]}
+                for i in self.expected
+            ],
+            "missing_manual_evidence": [i.id for i in self.missing_items],
+            "rationale": {c.check_id: c.why for c in self.checks if c.why},
+            "supporting": {c.check_id: {"why": c.why, "counts": dict(c.counts)} for c in self.supporting},
             "period": period,
         }
 
@@ -300,6 +349,7 @@ class _ControlAcc:
     passed: _Bounded = field(default_factory=lambda: _Bounded(SAMPLES_PER_STATUS))
     other: _Bounded = field(default_factory=lambda: _Bounded(SAMPLES_PER_STATUS))
     waivers: dict[tuple[str, str, str, str], list[Any]] = field(default_factory=dict)
+    support: dict[str, Counter[str]] = field(default_factory=dict)  # supporting check -> status counts
 
 
 FindingSink = Callable[[Finding], None]
@@ -351,7 +401,13 @@ def build_report_model(
     waived_sev: Counter[str] = Counter()
     seen_checks: Counter[str] = Counter()
     total = 0
+    support_of: dict[str, list[str]] = {}  # check id -> controls it supports (shown, never their pass condition)
     for f in store.iter_findings_for_run(run.id):
+        supported = support_of.get(f.check_id)
+        if supported is None:
+            supported = support_of[f.check_id] = [c.id for c in framework.controls if c.supported_by(f.check_id)]
+        for cid in supported:
+            acc[cid].support.setdefault(f.check_id, Counter())[f.status.value] += 1
         mine = [ref[len(prefix) :] for ref in f.controls if ref.startswith(prefix) and ref[len(prefix) :] in acc]
         if not mine:
             continue
@@ -402,6 +458,8 @@ def build_report_model(
             expires_at=row["expires_at"],
             valid=expires is None or expires > now,
             pack_path=evidence_pack_path(row),
+            item=row.get("item"),
+            approver=redact_text(row["approver"]) if row.get("approver") else None,
         )
         evidence_by_control.setdefault(row["control_id"], []).append(item)
         all_items.append(item)
@@ -413,11 +471,11 @@ def build_report_model(
         srow = stored.get(control.id)
         items = evidence_by_control.get(control.id, [])
         if not control.automated:
-            status = "PASS" if any(i.valid for i in items) else "GAP"
+            status = "PASS" if manual_evidence_covers(control, items) else "GAP"
         else:
             status = srow["status"] if srow else "NOT_TESTED"
             if status == "MANUAL":  # the catalog changed since the run: judge it as manual now
-                status = "PASS" if any(i.valid for i in items) else "GAP"
+                status = "PASS" if manual_evidence_covers(control, items) else "GAP"
         counts = {k: int(srow[k.lower()]) if srow else a.counts.get(k, 0) for k in STATUS_KEYS}
         rows = sorted(
             (
@@ -426,6 +484,7 @@ def build_report_model(
                     title=str(checks_meta.get(cid, {}).get("title", "")),
                     severity=str(checks_meta.get(cid, {}).get("severity", "")),
                     counts={k: c.get(k, 0) for k in STATUS_KEYS},
+                    why=control.why_for(cid),
                 )
                 for cid, c in a.checks.items()
             ),
@@ -463,6 +522,8 @@ def build_report_model(
                 ],
                 evidence=items,
                 not_tested_reason=reason,
+                supporting=_supporting_rows(control, a, checks_meta),
+                expected=expected_items(control, items),
             )
         )
 
@@ -516,6 +577,61 @@ def build_report_model(
         checks_catalog_hidden=max(0, len(catalog_rows) - 200),
         evidence_items=all_items,
     )
+
+
+def manual_evidence_covers(control: Control, files: Iterable[EvidenceItem]) -> bool:
+    """The catalog's rule: every expected item covered by a file valid now (any valid file if none listed)."""
+    files = list(files)
+    state = ManualEvidenceState(
+        valid_items=frozenset(e.item for e in files if e.valid and e.item),
+        files=len(files),
+        any_valid=any(e.valid for e in files),
+    )
+    return state.covers(control)
+
+
+def expected_items(control: Control, files: Iterable[EvidenceItem]) -> list[ExpectedItem]:
+    files = list(files)
+    return [
+        ExpectedItem(
+            id=item.id,
+            title=item.title,
+            files=tuple(sorted((e for e in files if e.item == item.id), key=lambda e: e.id, reverse=True)),
+        )
+        for item in control.manual_evidence
+    ]
+
+
+def _supporting_rows(control: Control, a: _ControlAcc, checks_meta: dict[str, dict[str, Any]]) -> list[CheckRow]:
+    """Every supporting reference of the control, then any other check it matched (a glob), with counts."""
+    rows: list[CheckRow] = []
+    seen: set[str] = set()
+    for ref in control.supporting:
+        if any(ch in ref for ch in "*?["):
+            continue  # a pattern: the concrete checks it matched follow below
+        counts = a.support.get(ref, Counter())
+        seen.add(ref)
+        rows.append(
+            CheckRow(
+                check_id=ref,
+                title=str(checks_meta.get(ref, {}).get("title", "")),
+                severity=str(checks_meta.get(ref, {}).get("severity", "")),
+                counts={k: counts.get(k, 0) for k in STATUS_KEYS},
+                why=control.why(ref),
+            )
+        )
+    for cid in sorted(set(a.support) - seen):
+        counts = a.support[cid]
+        rows.append(
+            CheckRow(
+                check_id=cid,
+                title=str(checks_meta.get(cid, {}).get("title", "")),
+                severity=str(checks_meta.get(cid, {}).get("severity", "")),
+                counts={k: counts.get(k, 0) for k in STATUS_KEYS},
+                why=control.why_for(cid),
+            )
+        )
+    return rows
 
 
 def _trend_points(store: Store, framework: Framework, period: Period | None) -> list[TrendPoint]:

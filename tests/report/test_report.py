@@ -103,7 +103,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         "Code of conduct <b>v3</b>",
         DAY0,
         DAY0 + timedelta(days=365),
+        item="code-of-conduct",
+        approver="ceo@example.com",
     )
+    for item in ("confidentiality-agreements", "conduct-violation-log", "background-checks"):  # CC1.1 needs all four
+        store.add_manual_evidence(
+            "soc2", "CC1.1", f"{item}.txt", item.encode(), "hr-team", "", DAY0, DAY0 + timedelta(days=365), item=item
+        )
     store.add_manual_evidence(
         "soc2",
         "CC1.2",

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from auditor.config import Thresholds
+from auditor.config import Thresholds, TransferMechanism
 from auditor.models import CheckInfo, Severity, Status
 
 
@@ -66,6 +66,7 @@ class CheckInput:
     now: datetime
     thresholds: Thresholds
     allowed_regions: tuple[str, ...] = ()
+    transfers: tuple[TransferMechanism, ...] = ()  # GDPR Art. 44: declared transfer mechanisms per region
 
     @property
     def account(self) -> str:

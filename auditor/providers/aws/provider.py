@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
-from auditor.config import AuditConfig, AwsTargets, Thresholds, in_shard
+from auditor.config import AuditConfig, AwsTargets, Thresholds, TransferMechanism, in_shard
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Finding, Resource, Status
 from auditor.providers.aws.checks import ALL_CHECKS
@@ -105,7 +105,9 @@ class AwsProvider(Provider):
             workers=self.workers,
             progress=lambda msg: ctx.progress(self.name, msg),
         )
-        yield from self.evaluate(snap, ctx.now, ctx.config.thresholds, aws.allowed_regions)
+        yield from self.evaluate(
+            snap, ctx.now, ctx.config.thresholds, aws.allowed_regions, transfers=ctx.config.gdpr.transfers
+        )
 
     def account_errors(self, label: str, code: str, message: str) -> Iterator[Finding]:
         resource = Resource(id=f"aws-account:{label}", type="AWS::Account", account=label if label.isdigit() else None)
@@ -124,9 +126,12 @@ class AwsProvider(Provider):
         now: datetime,
         thresholds: Thresholds,
         allowed_regions: Iterable[str] = (),
+        *,
+        transfers: Iterable[TransferMechanism] = (),
     ) -> Iterator[Finding]:
         """Every check over one account's snapshot: pure, no AWS calls."""
         allowed = tuple(allowed_regions)
+        declared = tuple(transfers)
         for check in self._checks:
             if check.scope is Scope.ACCOUNT:
                 errors = {}
@@ -140,7 +145,7 @@ class AwsProvider(Provider):
                             got = snap.get(n, r)
                             if isinstance(got, CollectError):
                                 errors[f"{n}@{r}"] = got
-                inp = CheckInput(snap, None, now, thresholds, allowed)
+                inp = CheckInput(snap, None, now, thresholds, allowed, declared)
                 yield from self._run_check(check, inp, errors, None)
             else:
                 for region in snap.regions:
@@ -149,7 +154,7 @@ class AwsProvider(Provider):
                         got = snap.get(n) if DATASETS[n].scope is Scope.ACCOUNT else snap.get(n, region)
                         if isinstance(got, CollectError):
                             errors[n] = got
-                    inp = CheckInput(snap, region, now, thresholds, allowed)
+                    inp = CheckInput(snap, region, now, thresholds, allowed, declared)
                     yield from self._run_check(check, inp, errors, region)
 
     def _run_check(

@@ -295,7 +295,7 @@ def test_catalog_ids_and_mappings() -> None:
         assert refs, f"{c.id} is not mapped to any control"
     refs = {cid: set(controls_for_check(cid, frameworks)) for cid in ids}
     assert {"soc2:CC6.1", "gdpr:Art.32(1)(a)"} <= refs["aws.s3.bucket_default_encryption"]
-    assert {"soc2:CC7.2", "gdpr:Art.30"} <= refs["aws.cloudtrail.multi_region_trail"]
+    assert {"soc2:CC7.2", "gdpr:Art.32(1)(b)"} <= refs["aws.cloudtrail.multi_region_trail"]  # Art. 30 is manual
     assert {"soc2:A1.2", "gdpr:Art.32(1)(c)"} <= refs["aws.dynamodb.pitr_enabled"]
     assert {"soc2:CC6.6", "gdpr:Art.25"} <= refs["aws.s3.bucket_no_public_policy"]
     assert "soc2:CC6.1" in refs["aws.kms.key_rotation_enabled"]

@@ -295,7 +295,7 @@ def test_severity_data_covers_at_least_150_relevant_ids() -> None:
 
 def test_every_mapped_and_custom_id_is_in_the_catalog_by_exact_id() -> None:
     ids, custom, _ = shipped_checkov_data()
-    exact = {ref for fw in load_catalog().values() for c in fw.controls for ref in c.checks}
+    exact = {ref for fw in load_catalog().values() for c in fw.controls for ref in (*c.checks, *c.supporting)}
     missing = sorted(i for i in [*ids.ids, *custom] if "iac." + i not in exact)
     assert missing == []
     assert "iac.checkov.scan" in exact

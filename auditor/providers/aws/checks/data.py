@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from auditor.models import Severity
+from auditor.providers.aws.checks.residency import REMEDIATION_HINT, judge_residency
 from auditor.providers.aws.model import (
     AwsCheck,
     CheckInput,
@@ -78,12 +79,7 @@ def rds_check(
 
 
 def residency(inp: CheckInput, rid: str, rtype: str, name: str) -> Outcome:
-    ev = {"region": inp.region, "allowed_regions": list(inp.allowed_regions)}
-    if not inp.allowed_regions:
-        return skipped(rid, rtype, "no allowed regions configured (--allowed-region)", ev, inp.region)
-    ok = inp.region in inp.allowed_regions
-    msg = f"{name} is in {inp.region}" + ("" if ok else f" (expected one of {', '.join(inp.allowed_regions)})")
-    return verdict(ok, rid, rtype, msg, ev, inp.region)
+    return judge_residency(inp, inp.region, rid, rtype, name)
 
 
 def check_rds_region(inp: CheckInput) -> Iterator[Outcome]:
@@ -319,7 +315,7 @@ CHECKS: list[AwsCheck] = [
             Severity.HIGH,
             DB,
             "Personal data stored outside the allowed regions may be an unlawful transfer (GDPR Art. 44).",
-            "Migrate the database to an allowed region.",
+            f"Migrate the database to an allowed region, {REMEDIATION_HINT}.",
         ),
         ("rds",),
         Scope.REGION,
@@ -345,7 +341,7 @@ CHECKS: list[AwsCheck] = [
             Severity.HIGH,
             TABLE,
             "Personal data stored outside the allowed regions may be an unlawful transfer (GDPR Art. 44).",
-            "Move the table to an allowed region.",
+            f"Move the table to an allowed region, {REMEDIATION_HINT}.",
         ),
         ("dynamodb",),
         Scope.REGION,

@@ -7,6 +7,7 @@ from typing import Any
 
 from auditor.models import Severity
 from auditor.providers.aws.checks.common import as_list, principal_is_public, statements
+from auditor.providers.aws.checks.residency import REMEDIATION_HINT, judge_residency
 from auditor.providers.aws.model import (
     AwsCheck,
     CheckInput,
@@ -205,13 +206,7 @@ def judge_public_policy(inp: CheckInput, b: dict[str, Any]) -> Outcome:
 
 
 def judge_region(inp: CheckInput, b: dict[str, Any]) -> Outcome:
-    region = b["region"]
-    ev = {"region": region, "allowed_regions": list(inp.allowed_regions)}
-    if not inp.allowed_regions:
-        return skipped(b["arn"], BUCKET, "no allowed regions configured (--allowed-region)", ev, region)
-    ok = region in inp.allowed_regions
-    msg = f"bucket {b['name']} is in {region}" + ("" if ok else f" (expected one of {', '.join(inp.allowed_regions)})")
-    return verdict(ok, b["arn"], BUCKET, msg, ev, region)
+    return judge_residency(inp, b["region"], b["arn"], BUCKET, f"bucket {b['name']}")
 
 
 def _bucket(
@@ -321,7 +316,7 @@ CHECKS: list[AwsCheck] = [
         "Buckets are in allowed regions",
         Severity.HIGH,
         "Personal data stored outside the allowed regions may be an unlawful transfer (GDPR Art. 44).",
-        "Move the data to a bucket in an allowed region and delete the copy elsewhere.",
+        f"Move the data to a bucket in an allowed region and delete the copy elsewhere, {REMEDIATION_HINT}.",
         ("region",),
         judge_region,
     ),

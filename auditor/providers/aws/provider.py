@@ -215,7 +215,8 @@ class AwsProvider(Provider):
                 return
         if errors:
             codes = ", ".join(f"{n}: {e.code}" for n, e in sorted(errors.items()))
-            read = "; ".join(f"could not read {n} ({e.message or e.code})" for n, e in sorted(errors.items()))
+            unread = [f"could not read {n} ({e.message or e.code})" for n, e in sorted(errors.items())]
+            read = "; ".join(unread[:3]) + (f"; and {len(unread) - 3} more" if len(unread) > 3 else "")
             yield self.finding(
                 check.info,
                 Status.ERROR,

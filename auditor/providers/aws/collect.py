@@ -2,9 +2,12 @@
 
 Every collector returns plain data (dicts and lists, dates as aware datetimes). A
 collector that fails as a whole leaves a `CollectError` (the AWS error code) in place
-of its data; a detail that fails for one resource (one bucket's policy) leaves a
-`CollectError` in that resource's field. Checks turn both into ERROR findings for
-exactly what they affect.
+of its data; a part that is read by its own call (`iam.credential_report`,
+`ec2.flow_logs`) leaves a `CollectError` in that part; a detail that fails for one
+resource (one bucket's policy) leaves a `CollectError` in that resource's field. Checks
+turn all three into ERROR findings for exactly what they affect. When a call fails
+because the endpoint cannot be reached, the remaining parts of that dataset are not
+asked for (each would wait for the same timeout): the dataset as a whole is an error.
 """
 
 from __future__ import annotations
@@ -59,15 +62,48 @@ class Fetch:
         return list(self._pool.map(fn, items))
 
 
+class DatasetFailure(Exception):
+    """A dataset (or a part) that cannot be read: carries the CollectError to store in its place."""
+
+    def __init__(self, error: CollectError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 def attempt(fn: Callable[[], T], absent: tuple[str, ...] = ()) -> T | CollectError | None:
     """Run one API read: its result; None when the error code means "not configured"; else CollectError."""
     try:
         return fn()
+    except DatasetFailure as exc:
+        return exc.error
     except (ClientError, BotoCoreError) as exc:
         code = error_code_of(exc)
         if code in absent:
             return None
         return CollectError(code, error_message_of(exc))
+
+
+# Failures that mean the endpoint is not there: asking again for another part would only wait again.
+UNREACHABLE = frozenset(
+    {
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+        "ProxyConnectionError",
+        "SSLError",
+        "HTTPClientError",
+        "NoCredentialsError",
+    }
+)
+
+
+def read_part(fn: Callable[[], T], absent: tuple[str, ...] = ()) -> T | CollectError | None:
+    """One part of a dataset: like `attempt`, but an unreachable endpoint fails the whole dataset."""
+    got = attempt(fn, absent)
+    if isinstance(got, CollectError) and got.code in UNREACHABLE:
+        raise DatasetFailure(got)
+    return got
 
 
 def aware(value: Any) -> Any:
@@ -80,31 +116,36 @@ def aware(value: Any) -> Any:
 
 
 def collect_iam(f: Fetch) -> dict[str, Any]:
+    """Four independent reads: account summary (root checks), password policy, credential
+    report (console users, access keys), authorization details (users, groups, roles,
+    policies). Each can fail alone and errors only the checks that read it."""
     iam = f.client("iam")
-    summary = iam.get_account_summary()["SummaryMap"]
-    policy = attempt(lambda: iam.get_account_password_policy()["PasswordPolicy"], absent=("NoSuchEntity",))
-    if isinstance(policy, CollectError):
-        raise_collect(policy)
-    details: dict[str, list[Any]] = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
-    paginator = iam.get_paginator("get_account_authorization_details")
-    for page in paginator.paginate(Filter=["User", "Role", "Group", "LocalManagedPolicy"]):
-        for key in details:
-            details[key].extend(page.get(key) or [])
+    summary = read_part(lambda: iam.get_account_summary()["SummaryMap"])
+    policy = read_part(lambda: iam.get_account_password_policy()["PasswordPolicy"], absent=("NoSuchEntity",))
+
+    def authorization_details() -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
+        paginator = iam.get_paginator("get_account_authorization_details")
+        for page in paginator.paginate(Filter=["User", "Role", "Group", "LocalManagedPolicy"]):
+            for key in out:
+                out[key].extend(page.get(key) or [])
+        return out
+
+    details = read_part(authorization_details)
+    report = read_part(lambda: credential_report(iam))
+
+    def detail(key: str) -> Any:
+        return details[key] if isinstance(details, dict) else details
+
     return {
         "summary": summary,
         "password_policy": policy,
-        "credential_report": credential_report(iam),
-        "users": details["UserDetailList"],
-        "groups": details["GroupDetailList"],
-        "roles": details["RoleDetailList"],
-        "policies": details["Policies"],
+        "credential_report": report,
+        "users": detail("UserDetailList"),
+        "groups": detail("GroupDetailList"),
+        "roles": detail("RoleDetailList"),
+        "policies": detail("Policies"),
     }
-
-
-class DatasetFailure(Exception):
-    def __init__(self, error: CollectError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 def raise_collect(error: CollectError) -> None:
@@ -180,8 +221,8 @@ def collect_s3_account(f: Fetch) -> dict[str, Any]:
 
 
 def collect_ec2(f: Fetch) -> dict[str, Any]:
+    """One part per API read (security groups, instances, ...): each can fail alone."""
     ec2 = f.client("ec2")
-    snapshots = f.pages("ec2", "describe_snapshots", "Snapshots", OwnerIds=["self"])
 
     def snapshot_detail(s: dict[str, Any]) -> dict[str, Any]:
         perms = attempt(
@@ -191,16 +232,21 @@ def collect_ec2(f: Fetch) -> dict[str, Any]:
         )
         return {**s, "create_volume_permissions": perms}
 
-    reservations = f.pages("ec2", "describe_instances", "Reservations")
+    def snapshots() -> list[dict[str, Any]]:
+        return f.each(snapshot_detail, f.pages("ec2", "describe_snapshots", "Snapshots", OwnerIds=["self"]))
+
+    def instances() -> list[dict[str, Any]]:
+        return [i for r in f.pages("ec2", "describe_instances", "Reservations") for i in r.get("Instances") or []]
+
     return {
-        "security_groups": f.pages("ec2", "describe_security_groups", "SecurityGroups"),
-        "instances": [i for r in reservations for i in r.get("Instances") or []],
-        "volumes": f.pages("ec2", "describe_volumes", "Volumes"),
-        "snapshots": f.each(snapshot_detail, snapshots),
-        "images": ec2.describe_images(Owners=["self"]).get("Images") or [],
-        "ebs_encryption_by_default": ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"],
-        "vpcs": f.pages("ec2", "describe_vpcs", "Vpcs"),
-        "flow_logs": f.pages("ec2", "describe_flow_logs", "FlowLogs"),
+        "security_groups": read_part(lambda: f.pages("ec2", "describe_security_groups", "SecurityGroups")),
+        "instances": read_part(instances),
+        "volumes": read_part(lambda: f.pages("ec2", "describe_volumes", "Volumes")),
+        "snapshots": read_part(snapshots),
+        "images": read_part(lambda: ec2.describe_images(Owners=["self"]).get("Images") or []),
+        "ebs_encryption_by_default": read_part(lambda: ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"]),
+        "vpcs": read_part(lambda: f.pages("ec2", "describe_vpcs", "Vpcs")),
+        "flow_logs": read_part(lambda: f.pages("ec2", "describe_flow_logs", "FlowLogs")),
     }
 
 
@@ -385,9 +431,10 @@ def collect_account(
     datasets: Iterable[str],
     workers: int = 8,
     progress: Callable[[str], None] | None = None,
+    regions_enabled: tuple[str, ...] | None = None,
 ) -> AccountSnapshot:
     """Read every needed dataset once: global ones in the home region, regional ones per region."""
-    snap = AccountSnapshot(account=account, regions=regions, home_region=home_region)
+    snap = AccountSnapshot(account=account, regions=regions, home_region=home_region, regions_enabled=regions_enabled)
     snap.regional = {r: {} for r in regions}
     wanted = [DATASETS[n] for n in sorted(set(datasets))]
     with (

@@ -6,6 +6,14 @@ A check is an `AwsCheck`: its metadata (`CheckInfo`, data), the datasets it read
 `Outcome`s. The provider turns outcomes into findings; when a dataset a check needs
 could not be collected, the provider emits ERROR for that check (and that region)
 without calling it.
+
+Parts of a dataset (the IAM credential report, the EC2 flow logs) and details of one
+resource (a bucket's policy, a trail's status) can fail on their own: they hold a
+`CollectError` in place of their data. A check reads parts through `CheckInput.part`,
+which raises `DataUnavailable` for a part that could not be read; the provider turns
+that into ERROR for the check (naming the part and the AWS error code), never into a
+PASS or FAIL judged on missing data. Per-resource details are the check's business:
+ERROR for that resource (see `errored`).
 """
 
 from __future__ import annotations
@@ -28,6 +36,15 @@ class CollectError:
     message: str = ""
 
 
+class DataUnavailable(Exception):
+    """A check needs data that could not be read: the provider reports ERROR for the check."""
+
+    def __init__(self, what: str, error: CollectError) -> None:
+        super().__init__(f"{what}: {error.code}")
+        self.what = what
+        self.error = error
+
+
 @dataclass
 class AccountSnapshot:
     account: str
@@ -35,6 +52,8 @@ class AccountSnapshot:
     home_region: str
     global_data: dict[str, Any] = field(default_factory=dict)  # dataset -> data | CollectError
     regional: dict[str, dict[str, Any]] = field(default_factory=dict)  # region -> dataset -> data | CollectError
+    # Every region enabled for the account, when it was asked (None: the regions were given).
+    regions_enabled: tuple[str, ...] | None = None
 
     def get(self, dataset: str, region: str | None = None) -> Any:
         if region is None:
@@ -73,15 +92,52 @@ class CheckInput:
         return self.snapshot.account
 
     def data(self, dataset: str) -> Any:
-        """A global dataset (IAM, S3) or, for regional checks, this region's dataset."""
+        """A global dataset (IAM, S3) or, for regional checks, this region's dataset.
+
+        Raises DataUnavailable when it could not be read."""
         from auditor.providers.aws.collect import DATASETS
 
         if DATASETS[dataset].scope is Scope.ACCOUNT:
-            return self.snapshot.get(dataset)
-        return self.snapshot.get(dataset, self.region or self.snapshot.home_region)
+            got = self.snapshot.get(dataset)
+            where = dataset
+        else:
+            region = self.region or self.snapshot.home_region
+            got = self.snapshot.get(dataset, region)
+            where = f"{dataset}@{region}"
+        if isinstance(got, CollectError):
+            raise DataUnavailable(where, got)
+        return got
+
+    def part(self, dataset: str, key: str) -> Any:
+        """One part of a dataset (`iam.credential_report`); DataUnavailable when it could not be read."""
+        got = self.data(dataset)[key]
+        if isinstance(got, CollectError):
+            raise DataUnavailable(f"{dataset}.{key}", got)
+        return got
 
     def by_region(self, dataset: str) -> Mapping[str, Any]:
+        """Each scanned region's dataset as collected (a CollectError where it could not be read)."""
         return {r: self.snapshot.get(dataset, r) for r in self.snapshot.regions}
+
+    @property
+    def regions_scanned(self) -> list[str]:
+        return list(self.snapshot.regions)
+
+    def region_scope(self) -> dict[str, Any]:
+        """Evidence of which regions a verdict rests on (never "every region" without naming them)."""
+        out: dict[str, Any] = {"regions_scanned": self.regions_scanned}
+        if self.snapshot.regions_enabled is not None:
+            out["regions_enabled"] = list(self.snapshot.regions_enabled)
+        return out
+
+    def scanned_regions_text(self) -> str:
+        """`2 regions scanned: eu-west-1, us-east-1` (`of 17 enabled` when known)."""
+        scanned = self.regions_scanned
+        text = f"{len(scanned)} region{'s' if len(scanned) != 1 else ''} scanned: {', '.join(scanned)}"
+        enabled = self.snapshot.regions_enabled
+        if enabled is not None and set(enabled) - set(scanned):
+            text += f" (of {len(enabled)} enabled)"
+        return text
 
 
 CheckFn = Callable[[CheckInput], Iterable[Outcome]]

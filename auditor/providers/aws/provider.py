@@ -2,8 +2,15 @@
 
 Fault semantics: a dataset that could not be read (AccessDenied, throttling beyond the
 retries, an endpoint that does not answer) yields ERROR findings, naming the AWS error
-code, for exactly the checks that need it in exactly the affected region; every other
-check still runs. An account that cannot be reached at all yields ERROR for every check.
+code and what could not be read, for exactly the checks that need it in exactly the
+affected region; a part of a dataset (`CheckInput.part`) the same for the checks that
+read that part; every other check still runs. An account that cannot be reached at all
+yields ERROR for every check.
+
+Targets and coverage (`aws.coverage`): findings of account-scope checks belong to
+`aws:<account>`, those of region-scope checks to `aws:<account>/<region>`; one Coverage
+is recorded per account and per account and region, and one (incomplete) for an account
+that could not be reached.
 """
 
 from __future__ import annotations
@@ -20,7 +27,21 @@ from auditor.errors import InputError
 from auditor.models import CheckInfo, Finding, Resource, Status
 from auditor.providers.aws.checks import ALL_CHECKS
 from auditor.providers.aws.collect import DATASETS, collect_account
-from auditor.providers.aws.model import AccountSnapshot, AwsCheck, CheckInput, CollectError, Outcome, Scope
+from auditor.providers.aws.coverage import (
+    account_target,
+    region_target,
+    snapshot_coverage,
+    unreachable_coverage,
+)
+from auditor.providers.aws.model import (
+    AccountSnapshot,
+    AwsCheck,
+    CheckInput,
+    CollectError,
+    DataUnavailable,
+    Outcome,
+    Scope,
+)
 from auditor.providers.aws.session import (
     AccountTarget,
     base_session,
@@ -84,15 +105,22 @@ class AwsProvider(Provider):
     def scan_account(self, target: AccountTarget, ctx: ScanContext) -> Iterator[Finding]:
         aws = ctx.config.aws
         if target.clients is None or target.account_id is None:
-            yield from self.account_errors(target.label, target.error_code or "Unknown", target.error_message or "")
+            code, message = target.error_code or "Unknown", target.error_message or ""
+            where = account_target(account_of_label(target.label))
+            ctx.record_coverage(unreachable_coverage(where, f"account {target.label}", code, message))
+            yield from self.account_errors(target.label, code, message)
             return
         session_region = home_region(target.clients.session, aws.regions)
         regions = aws.regions
+        enabled: tuple[str, ...] | None = None
         if not regions:
             try:
-                regions = enabled_regions(target.clients, session_region)
+                regions = enabled = enabled_regions(target.clients, session_region)
             except (ClientError, BotoCoreError) as exc:
-                yield from self.account_errors(target.account_id, error_code_of(exc), error_message_of(exc))
+                code, message = error_code_of(exc), error_message_of(exc)
+                where = account_target(target.account_id)
+                ctx.record_coverage(unreachable_coverage(where, "enabled regions (ec2:DescribeRegions)", code, message))
+                yield from self.account_errors(target.account_id, code, message)
                 return
         needed = sorted({n for c in self._checks for n in c.needs})
         ctx.progress(self.name, f"collecting {target.account_id} in {len(regions)} region(s)")
@@ -104,13 +132,19 @@ class AwsProvider(Provider):
             needed,
             workers=self.workers,
             progress=lambda msg: ctx.progress(self.name, msg),
+            regions_enabled=enabled,
         )
+        for coverage in snapshot_coverage(snap, needed):
+            ctx.record_coverage(coverage)
         yield from self.evaluate(
             snap, ctx.now, ctx.config.thresholds, aws.allowed_regions, transfers=ctx.config.gdpr.transfers
         )
 
     def account_errors(self, label: str, code: str, message: str) -> Iterator[Finding]:
-        resource = Resource(id=f"aws-account:{label}", type="AWS::Account", account=label if label.isdigit() else None)
+        account = account_of_label(label)
+        resource = Resource(
+            id=f"aws-account:{label}", type="AWS::Account", account=account if account.isdigit() else None
+        )
         for c in self._checks:
             yield self.finding(
                 c.info,
@@ -118,6 +152,7 @@ class AwsProvider(Provider):
                 resource,
                 f"could not be evaluated: {code}: {message}".strip(),
                 evidence={"error_code": code},
+                target=account_target(account),
             )
 
     def evaluate(
@@ -167,39 +202,55 @@ class AwsProvider(Provider):
             account=account,
             region=region,
         )
+        target = region_target(account, region) if region else account_target(account)
+        if not errors:
+            try:
+                outcomes = list(check.evaluate(inp))
+            except DataUnavailable as exc:
+                errors = {exc.what: exc.error}
+            except Exception as exc:  # noqa: BLE001 - a check bug or odd answer: ERROR for that check only
+                yield self.finding(
+                    check.info,
+                    Status.ERROR,
+                    scope_resource,
+                    f"could not be evaluated: {type(exc).__name__}: {exc}",
+                    evidence={"error_code": type(exc).__name__},
+                    target=target,
+                )
+                return
         if errors:
             codes = ", ".join(f"{n}: {e.code}" for n, e in sorted(errors.items()))
+            unread = [f"could not read {n} ({e.message or e.code})" for n, e in sorted(errors.items())]
+            read = "; ".join(unread[:3]) + (f"; and {len(unread) - 3} more" if len(unread) > 3 else "")
             yield self.finding(
                 check.info,
                 Status.ERROR,
                 scope_resource,
-                f"could not be evaluated ({codes})",
+                f"could not be evaluated ({codes}): {read}",
                 evidence={
                     "error_codes": {n: e.code for n, e in errors.items()},
                     "errors": {n: e.message for n, e in errors.items()},
                 },
-            )
-            return
-        try:
-            outcomes = list(check.evaluate(inp))
-        except Exception as exc:  # noqa: BLE001 - a check bug or odd answer: ERROR for that check only
-            yield self.finding(
-                check.info,
-                Status.ERROR,
-                scope_resource,
-                f"could not be evaluated: {type(exc).__name__}: {exc}",
-                evidence={"error_code": type(exc).__name__},
+                target=target,
             )
             return
         for o in outcomes:
-            yield self.to_finding(check, o, account)
+            yield self.to_finding(check, o, account, target)
 
-    def to_finding(self, check: AwsCheck, o: Outcome, account: str) -> Finding:
-        kwargs: dict[str, Any] = {"discriminator": o.discriminator}
+    def to_finding(self, check: AwsCheck, o: Outcome, account: str, target: str = "") -> Finding:
+        kwargs: dict[str, Any] = {"discriminator": o.discriminator, "target": target}
         if o.severity is not None:
             kwargs["severity"] = o.severity
         resource = Resource(id=o.resource_id, type=o.resource_type, account=account, region=o.region)
         return self.finding(check.info, o.status, resource, o.message, evidence=o.evidence, **kwargs)
+
+
+def account_of_label(label: str) -> str:
+    """The account an unreachable target names: a role ARN's account, else the label itself."""
+    parts = label.split(":")
+    if label.startswith("arn:") and len(parts) > 4 and parts[4].isdigit():
+        return parts[4]
+    return label
 
 
 def shard_role_arns(role_arns: Iterable[str], shard: tuple[int, int] | None) -> tuple[str, ...]:

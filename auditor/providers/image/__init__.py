@@ -8,16 +8,25 @@ streamed, verified against their digests and never extracted. See docs/providers
 Every finding's resource is the image, identified by its image id (the sha256 digest of
 its config, the same whether the image came from an archive or a registry); the
 reference, tags and manifest digest are in the evidence.
+
+Targets and coverage: each `--image` value is one target, `image:<reference as given>`
+(credential formats redacted), set on every finding of that image. One `Coverage` per
+image records the layers read and verified, the files in the view, the packages
+inventoried per ecosystem, and what was skipped (layers that could not be read or
+verified, entries over the path caps, contents over the capture budget); it is complete
+only when nothing was.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from auditor.config import AuditConfig
 from auditor.errors import InputError
-from auditor.models import CheckInfo, Finding, Resource, Status
+from auditor.models import CheckInfo, Coverage, Finding, Resource, SkippedItem, Status
 from auditor.providers.base import Provider, ScanContext
 from auditor.providers.image.archive import ImageSource
 from auditor.providers.image.checks import (
@@ -37,9 +46,17 @@ from auditor.providers.image.checks import (
 )
 from auditor.providers.image.inventory import build_inventory
 from auditor.providers.image.layers import DEFAULT_LIMITS, Limits
-from auditor.providers.image.scan import open_image, read_image
+from auditor.providers.image.scan import ScannedImage, open_image, read_image
+from auditor.redact import redact_formats
 
 RESOURCE_TYPE = "container_image"
+MAX_SKIPPED_ITEMS = 50
+log = logging.getLogger("auditor.image")
+
+
+def image_target(ref: str) -> str:
+    """The target of one `--image` value: the reference as given, credential formats redacted."""
+    return "image:" + redact_formats(ref.strip())
 
 
 @dataclass
@@ -62,7 +79,7 @@ class ImageProvider(Provider):
         return bool(config.images)
 
     def targets(self, config: AuditConfig) -> list[str]:
-        return [f"image:{ref}" for ref in config.images]
+        return [image_target(ref) for ref in config.images]
 
     def prepare(self, ctx: ScanContext) -> None:
         """Open every image (manifest and config read and validated): unusable input is exit 2."""
@@ -86,9 +103,43 @@ class ImageProvider(Provider):
             for prepared in self._prepared:
                 if ctx.cancelled.is_set():
                     return
-                yield from self.scan_image(prepared.source, ctx)
+                yield from self.scan_target(prepared, ctx)
         finally:
             self.close()
+
+    def scan_target(self, prepared: _Prepared, ctx: ScanContext) -> Iterator[Finding]:
+        """One image's findings, all with its target; its coverage recorded whatever happens."""
+        target = image_target(prepared.ref)
+        findings: list[Finding] = []
+        try:
+            for f in self.scan_image(prepared.source, ctx):
+                findings.append(replace(f, target=target))
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:500]
+            log.error("image %s failed: %s", prepared.ref, error, exc_info=log.isEnabledFor(logging.DEBUG))
+            resource = Resource(id=prepared.source.image_id, type=RESOURCE_TYPE)
+            findings = [
+                self.finding(
+                    c,
+                    Status.ERROR,
+                    resource,
+                    f"{prepared.source.reference}: could not be evaluated: {error}",
+                    evidence={"error": error},
+                    target=target,
+                    affects=self.check_globs(),
+                )
+                for c in self.checks()
+            ]
+            ctx.record_coverage(
+                Coverage(
+                    provider=self.name,
+                    target=target,
+                    skipped=(SkippedItem(prepared.ref, f"the image could not be scanned: {error}"),),
+                    complete=False,
+                    details={"image_id": prepared.source.image_id, "reference": prepared.source.reference},
+                )
+            )
+        yield from findings
 
     def scan_image(self, source: ImageSource, ctx: ScanContext) -> Iterator[Finding]:
         ctx.progress(self.name, source.reference)
@@ -96,6 +147,7 @@ class ImageProvider(Provider):
         facts = ImageFacts(scanned=scanned, inventory=build_inventory(scanned.view))
         from auditor.providers.image.vulns import check_vulnerable
 
+        ctx.record_coverage(image_coverage(self.name, image_target(source.reference), facts))
         resource = Resource(id=scanned.image_id, type=RESOURCE_TYPE)
         base = scanned.describe()
         if facts.inventory.os is not None:
@@ -126,6 +178,55 @@ class ImageProvider(Provider):
             )
 
 
+def image_coverage(provider: str, target: str, facts: ImageFacts) -> Coverage:
+    """What one image scan examined and what it left out."""
+    scanned: ScannedImage = facts.scanned
+    layers = scanned.layers
+    packages = Counter(p.type for p in facts.inventory.packages)
+    skipped = [
+        SkippedItem(f"layer {r.index + 1} ({(r.digest or '')[:19]})", f"{r.state}: {r.error}")
+        for r in layers
+        if not r.verified
+    ]
+    dropped = scanned.dropped_entries
+    skipped += [SkippedItem(d.split(": ", 1)[0] + " entry", d.split(": ", 1)[-1]) for d in dropped[:MAX_SKIPPED_ITEMS]]
+    if len(dropped) > MAX_SKIPPED_ITEMS:
+        skipped.append(SkippedItem(f"{len(dropped) - MAX_SKIPPED_ITEMS} more entries", "over the path caps"))
+    if scanned.view.uncaptured:
+        skipped.append(
+            SkippedItem(
+                f"{scanned.view.uncaptured} file content(s)",
+                "capture budget exhausted: " + "; ".join(scanned.view.notes[:3]),
+            )
+        )
+    skipped += [SkippedItem(p, "package database unreadable") for p in facts.inventory.problems]
+    source = scanned.source
+    return Coverage(
+        provider=provider,
+        target=target,
+        examined={
+            "layers": len(source.layers),
+            "layers_read": sum(1 for r in layers if r.state in ("verified", "unverified", "mismatch")),
+            "layers_verified": scanned.verified_layers,
+            "files": len(scanned.view.entries),
+            "packages_deb": packages.get("deb", 0),
+            "packages_apk": packages.get("apk", 0),
+            "packages_pypi": packages.get("pypi", 0),
+        },
+        skipped=tuple(skipped),
+        complete=not skipped,
+        details={
+            "image_id": source.config_digest,
+            "manifest_digest": source.manifest_digest,
+            "reference": source.reference,
+            "source_kind": source.kind,
+            "os": facts.inventory.os.pretty_name if facts.inventory.os else None,
+            "layers": [{"layer": r.index + 1, "digest": r.digest, "state": r.state} for r in layers],
+            "unsafe_entries": len(scanned.unsafe_entries),
+        },
+    )
+
+
 def scan_single_image(ref: str, limits: Limits = DEFAULT_LIMITS) -> ImageFacts:
     """Open and read one image (for `auditor sbom`): InputError if it cannot be read completely."""
     source = open_image(ref, limits)
@@ -134,7 +235,7 @@ def scan_single_image(ref: str, limits: Limits = DEFAULT_LIMITS) -> ImageFacts:
     finally:
         source.close()
     if not scanned.complete:
-        raise InputError(f"{ref}: the image could not be read completely: {scanned.problems[0]}")
+        raise InputError(f"{ref}: the image could not be read completely: {scanned.gaps[0]}")
     return ImageFacts(scanned=scanned, inventory=build_inventory(scanned.view))
 
 

@@ -8,10 +8,17 @@ a stream of its raw blob bytes. Nothing is extracted: a tar archive is indexed o
 Structural problems that leave nothing to scan (missing file, a manifest that is not
 JSON, digests that do not match) raise InputError: exit 2 before anything is written.
 A layer that is missing or unreadable is the scan's business (LayerError -> ERROR findings).
+
+Every file is opened as a regular file and size-capped: an archive path is opened once
+(non-blocking, so a FIFO cannot hang the scan) and the open descriptor must be a regular
+file (a device such as /dev/zero, a FIFO or a socket is refused with a one-line error);
+index.json goes through `auditor.safeio.read_bounded`; blobs of a layout directory are
+never symlinks, devices or FIFOs (`O_NOFOLLOW`, checked on the descriptor).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -27,6 +34,7 @@ from typing import IO, Any
 
 from auditor.errors import InputError
 from auditor.providers.image.layers import DEFAULT_LIMITS, LayerError, Limits, make_tarinfo_class, normalise_member_path
+from auditor.safeio import kind_of, read_bounded, show_path
 
 DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 MANIFEST_TYPES = {
@@ -111,6 +119,33 @@ def diff_ids(config: dict[str, Any], count: int, where: str) -> list[str | None]
     return [check_digest(d, "a config diff_id", where) for d in ids]
 
 
+def open_regular_file(path: Path, what: str, max_bytes: int) -> IO[bytes]:
+    """A regular file opened for reading (symlinks followed), at most `max_bytes` long.
+
+    Opened non-blocking, so a FIFO never waits for a writer; the descriptor itself is
+    checked, so what was checked is what is read.
+    """
+    where = show_path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise InputError(f"{where}: no such file or directory") from None
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket
+            raise InputError(f"{where}: {what} is a socket, not a regular file; refusing to read it") from None
+        raise InputError(f"{where}: cannot open {what}: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{where}: {what} is {kind_of(st.st_mode)}, not a regular file; refusing to read it")
+        if st.st_size > max_bytes:
+            raise InputError(f"{where}: {what} is {st.st_size} bytes; the limit is {max_bytes}")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 class TarIndex:
     """A tar archive on disk, indexed once: normalised member name -> header. Never extracted."""
 
@@ -118,12 +153,14 @@ class TarIndex:
         self.path = path
         self.limits = limits
         self.truncated: str | None = None
+        self.file = open_regular_file(path, "the image archive", limits.max_image_bytes)
         try:
             self.tar = tarfile.open(  # noqa: SIM115 - kept open for the scan, closed by close()
-                path, mode="r:*", tarinfo=make_tarinfo_class(limits.max_header_bytes)
+                fileobj=self.file, mode="r:*", tarinfo=make_tarinfo_class(limits.max_header_bytes)
             )
         except (tarfile.TarError, OSError, EOFError) as exc:
-            raise InputError(f"{path}: not a readable tar archive ({exc})") from None
+            self.file.close()
+            raise InputError(f"{show_path(path)}: not a readable tar archive ({exc})") from None
         self.members: dict[str, tarfile.TarInfo] = {}
         try:
             while True:
@@ -169,6 +206,7 @@ class TarIndex:
 
     def close(self) -> None:
         self.tar.close()
+        self.file.close()  # tarfile does not close a file object it was given
 
 
 class _Guarded:
@@ -286,9 +324,7 @@ class DirBlobStore(BlobStore):
             path = self.blob_path(digest)
         except LayerError as exc:
             raise InputError(f"{self.root}: {what}: {exc}") from None
-        if path.stat().st_size > limit:
-            raise InputError(f"{self.root}: {what} is larger than {limit} bytes")
-        data = _read_nofollow(path)
+        data = read_bounded(path, limit, what)  # regular file, size-capped (a swapped symlink fails the digest)
         if sha256_digest(data) != digest:
             raise InputError(f"{self.root}: {what} does not match its digest {digest}")
         return data
@@ -297,17 +333,14 @@ class DirBlobStore(BlobStore):
     def open_blob(self, digest: str) -> Iterator[IO[bytes]]:
         path = self.blob_path(digest)
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         except OSError as exc:
             raise LayerError(f"cannot open blob {digest}: {exc.strerror}") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise LayerError(f"blob {digest} is not a regular file (a symlink or device is never followed)")
         with os.fdopen(fd, "rb") as fh:
             yield fh
-
-
-def _read_nofollow(path: Path) -> bytes:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as fh:
-        return fh.read()
 
 
 class TarBlobStore(BlobStore):
@@ -440,16 +473,15 @@ def open_local_image(ref: str, limits: Limits = DEFAULT_LIMITS) -> ImageSource:
     """A docker-archive or OCI layout (directory or tar) at a local path."""
     path = Path(ref)
     if path.is_dir():
-        if not (path / "index.json").is_file():
-            raise InputError(f"{ref}: a directory image must be an OCI image layout (no index.json here)")
         index_path = path / "index.json"
-        if index_path.is_symlink() or index_path.stat().st_size > limits.max_manifest_bytes:
-            raise InputError(f"{ref}: index.json is a symlink or too large")
-        return load_oci_layout(DirBlobStore(path), index_path.read_bytes(), ref, limits)
-    if not path.exists():
+        if not os.path.lexists(index_path):
+            raise InputError(f"{ref}: a directory image must be an OCI image layout (no index.json here)")
+        if index_path.is_symlink():
+            raise InputError(f"{ref}: index.json is a symlink: refused")
+        index_bytes = read_bounded(index_path, limits.max_manifest_bytes, "index.json")
+        return load_oci_layout(DirBlobStore(path), index_bytes, ref, limits)
+    if not os.path.lexists(path):
         raise InputError(f"{ref}: no such file or directory (for a registry image use registry://HOST/REPO:TAG)")
-    if not path.is_file():
-        raise InputError(f"{ref}: not a regular file")
     tar_index = TarIndex(path, limits)
     try:
         if "manifest.json" in tar_index.members:

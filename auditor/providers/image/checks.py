@@ -2,8 +2,11 @@
 
 Each `check_*` function takes the facts (`ImageFacts`) and returns `Result`s; the
 provider turns them into findings on the image's resource (id = the image id, the
-sha256 digest of its config). Checks over the filesystem report ERROR when some layer
-could not be read (the view may be missing files); what they did find is still a FAIL.
+sha256 digest of its config). Checks over the filesystem never PASS (nor call
+themselves not applicable) on a view with gaps (`ScannedImage.gaps`: a layer that could
+not be read, did not match its digest or had none, members over the path caps, contents
+over the capture budget): they report ERROR instead. What they did find is still a FAIL.
+Configuration checks read the config, whose digest is the image id, and are unaffected.
 
 Severity policy (docs/providers/image.md):
 - secrets in metadata or files: high (critical for private keys and cloud keys found in
@@ -30,7 +33,12 @@ from auditor.errors import ConfigError
 from auditor.models import CheckInfo, Severity, Status
 from auditor.providers.image.inventory import Inventory
 from auditor.providers.image.scan import ScannedImage
-from auditor.providers.image.secret_rules import classify_secret_file, scan_command, scan_key_value
+from auditor.providers.image.secret_rules import (
+    classify_secret_file,
+    scan_command,
+    scan_key_value,
+    secret_file_candidate,
+)
 from auditor.resources import resource_path
 from auditor.secret_patterns import HIGH_VALUE_DETECTORS
 
@@ -194,12 +202,15 @@ class ImageFacts:
 
 
 def incomplete(facts: ImageFacts, check: CheckInfo, what: str, evidence: dict[str, Any] | None = None) -> Result:
-    problems = facts.scanned.problems
+    """ERROR: the view has gaps, so `what` cannot be vouched for."""
+    gaps = facts.scanned.gaps
+    more = f"; {len(gaps) - 1} more" if len(gaps) > 1 else ""
     return Result(
         check,
         Status.ERROR,
-        f"{facts.label}: {what} could not be fully checked: {len(problems)} layer(s) unreadable ({problems[0]})",
-        {**(evidence or {}), "layer_problems": problems},
+        f"{facts.label}: {what} could not be fully checked: the image was not read completely "
+        f"and verified ({gaps[0]}{more})",
+        {**(evidence or {}), "layer_problems": facts.scanned.problems, "gaps": gaps[:20]},
     )
 
 
@@ -236,7 +247,9 @@ def check_runs_as_root(facts: ImageFacts) -> list[Result]:
         return [
             Result(RUNS_AS_ROOT, Status.FAIL, f"{facts.label}: USER {name} has uid 0 in /etc/passwd (root)", evidence)
         ]
-    if name not in uids and not facts.scanned.complete:
+    if not facts.scanned.complete:
+        # The name's uid comes from /etc/passwd in the view: an unverified or missing layer
+        # may have forged or hidden it.
         return [incomplete(facts, RUNS_AS_ROOT, f"USER {name}", evidence)]
     return [Result(RUNS_AS_ROOT, Status.PASS, f"{facts.label}: runs as user {name}", evidence)]
 
@@ -389,13 +402,18 @@ def check_secret_files(facts: ImageFacts) -> list[Result]:
     view = facts.scanned.view
     results: list[Result] = []
     inspected = 0
-    candidates: list[tuple[str, int, bytes, bool]] = [
-        (path, e.layer, e.content, False) for path, e in view.entries.items() if e.is_regular and e.content is not None
+    partly_read: list[str] = []
+    candidates: list[tuple[str, int, bytes, int, bool]] = [
+        (path, e.layer, e.content, e.size, False)
+        for path, e in view.entries.items()
+        if e.is_regular and e.content is not None
     ]
-    candidates += [(path, layer, content, True) for path, layer, content in view.removed]
-    for path, layer, content, removed in candidates:
+    candidates += [(path, layer, content, size, True) for path, layer, content, size in view.removed]
+    for path, layer, content, size, removed in candidates:
         kind = classify_secret_file(path, content)
         if kind is None:
+            if len(content) < size and secret_file_candidate(path):
+                partly_read.append(f"/{path} (first {len(content)} of {size} bytes)")
             continue
         inspected += 1
         where = f"/{path}" + (f" (removed later, still in layer {layer + 1})" if removed else "")
@@ -414,6 +432,15 @@ def check_secret_files(facts: ImageFacts) -> list[Result]:
         return results
     if not facts.scanned.complete:
         return [incomplete(facts, SECRET_FILES, "secret files")]
+    if partly_read:
+        return [
+            Result(
+                SECRET_FILES,
+                Status.ERROR,
+                f"{facts.label}: {len(partly_read)} possible secret file(s) were only partly read: {partly_read[0]}",
+                {"partly_read": partly_read[:50]},
+            )
+        ]
     return [
         Result(
             SECRET_FILES,
@@ -508,10 +535,27 @@ def check_eol(facts: ImageFacts, now: datetime) -> list[Result]:
         ]
     evidence: dict[str, Any] = {"os": os_.to_dict()}
     releases = eol_table().get(os_.id)
+    key = release_key(os_.id, os_.version_id)
+    rel = releases.get(key) if releases is not None else None
+    if rel is not None:
+        eol: date = rel["eol"]
+        evidence.update({"release": key, "eol": eol.isoformat(), "evaluated_at": now.date().isoformat()})
+        if now.date() >= eol:
+            return [
+                Result(
+                    EOL,
+                    Status.FAIL,
+                    f"{facts.label}: {os_.pretty_name} reached end of life on {eol} "
+                    f"({(now.date() - eol).days} days ago)",
+                    evidence,
+                )
+            ]
+    if not facts.scanned.complete:
+        # os-release was read from a view with gaps: it may come from an unverified layer,
+        # or a layer that could not be read may have replaced it.
+        return [incomplete(facts, EOL, f"the operating system ({os_.pretty_name}, as read)", evidence)]
     if releases is None:
         return [Result(EOL, Status.SKIPPED, f"{facts.label}: no end-of-life data for {os_.pretty_name}", evidence)]
-    key = release_key(os_.id, os_.version_id)
-    rel = releases.get(key)
     if rel is None:
         return [
             Result(
@@ -521,24 +565,14 @@ def check_eol(facts: ImageFacts, now: datetime) -> list[Result]:
                 evidence,
             )
         ]
-    eol: date = rel["eol"]
-    evidence.update({"release": key, "eol": eol.isoformat(), "evaluated_at": now.date().isoformat()})
-    if now.date() >= eol:
-        return [
-            Result(
-                EOL,
-                Status.FAIL,
-                f"{facts.label}: {os_.pretty_name} reached end of life on {eol} ({(now.date() - eol).days} days ago)",
-                evidence,
-            )
-        ]
-    return [Result(EOL, Status.PASS, f"{facts.label}: {os_.pretty_name} is supported until {eol}", evidence)]
+    return [Result(EOL, Status.PASS, f"{facts.label}: {os_.pretty_name} is supported until {rel['eol']}", evidence)]
 
 
 def check_layer_integrity(facts: ImageFacts) -> list[Result]:
     layers = [
         {
             "layer": r.index + 1,
+            "state": r.state,
             "digest": r.info.get("digest"),
             "diff_id": r.info.get("diff_id"),
             "compression": r.info.get("compression"),
@@ -547,7 +581,7 @@ def check_layer_integrity(facts: ImageFacts) -> list[Result]:
     ]
     problems = facts.scanned.problems
     evidence: dict[str, Any] = {"layers": layers, "problems": problems}
-    mismatches = [p for p in problems if "does not match" in p]
+    mismatches = [f"layer {r.index + 1}: {r.error}" for r in facts.scanned.layers if r.state == "mismatch"]
     if mismatches:
         return [
             Result(
@@ -562,7 +596,7 @@ def check_layer_integrity(facts: ImageFacts) -> list[Result]:
             Result(
                 LAYER_INTEGRITY,
                 Status.ERROR,
-                f"{facts.label}: {len(problems)} layer(s) could not be read: {problems[0]}",
+                f"{facts.label}: {len(problems)} layer(s) could not be read or verified: {problems[0]}",
                 evidence,
             )
         ]

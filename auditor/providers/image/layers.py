@@ -15,7 +15,12 @@ layer hide entries of the layers below it, as the OCI image spec says.
 
 Hostile members never reach the host filesystem because nothing is written anywhere;
 members whose path or hard-link target would escape the root (`..`) are left out of the
-view and reported as unsafe entries.
+view and reported as unsafe entries. Members whose path is deeper than
+`Limits.max_path_depth` components or longer than `Limits.max_path_bytes` (PATH_MAX), or
+whose link target is, are not kept either: they are unsafe entries *and* a gap in the
+view (`LayerReport.dropped`), so no check can PASS on a view that lacks them. The view
+as a whole is capped (`max_entries` paths, `max_view_path_bytes` of path text), checked
+while a layer is read, not after.
 """
 
 from __future__ import annotations
@@ -46,7 +51,10 @@ class Limits:
     max_image_bytes: int = 32 * 1024**3  # decompressed bytes of all layers
     max_ratio: int = 200  # decompressed / compressed, checked once past ratio_floor_bytes
     ratio_floor_bytes: int = 64 * 1024**2
-    max_entries: int = 2_000_000  # members in the final view
+    max_entries: int = 2_000_000  # paths in the final view (entries and the directories they imply)
+    max_path_depth: int = 1024  # components of one member path (or link target)
+    max_path_bytes: int = 4096  # bytes of one member path or link target (Linux PATH_MAX)
+    max_view_path_bytes: int = 256 * 1024**2  # total path text the view keeps
     max_header_bytes: int = 1024 * 1024  # pax / GNU long-name header payloads
     max_captured_bytes: int = 256 * 1024**2  # total file contents kept in memory
     max_manifest_bytes: int = 4 * 1024**2  # manifest / index / config JSON
@@ -61,6 +69,10 @@ class LayerError(Exception):
 
 class DigestMismatch(LayerError):
     pass
+
+
+class ImageCapExceeded(LayerError):
+    """An image-wide cap was reached (bytes, files, path text): no later layer is read."""
 
 
 class _HeaderTooLarge(tarfile.HeaderError):
@@ -235,7 +247,7 @@ class LayerStream(io.RawIOBase):
                 f"layer decompresses to more than {lim.max_layer_bytes} bytes: refused (decompression bomb?)"
             )
         if self._budget[0] < 0:
-            raise LayerError(f"image decompresses to more than {lim.max_image_bytes} bytes: refused")
+            raise ImageCapExceeded(f"image decompresses to more than {lim.max_image_bytes} bytes: refused")
         if (
             self.compression != "none"
             and self._out_bytes > lim.ratio_floor_bytes
@@ -321,7 +333,31 @@ class LayerReport:
     digest: str
     entries: int = 0
     unsafe: list[str] = field(default_factory=list)
+    # Members that belong to the image but were not kept (over the depth/length caps): a gap.
+    dropped: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    # "verified": read to the end and matched every digest named for it; "unverified": read,
+    # but no digest was named to check it against; "mismatch": read, digest differs;
+    # "unreadable": could not be read to the end; "not read": never opened.
+    state: str = "not read"
+    error: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.state == "verified"
+
+
+def path_over_caps(path: str, limits: Limits) -> str | None:
+    """Why a member path (or link target) is not kept, or None. Linear in the path's length."""
+    if len(path) > limits.max_path_bytes or len(path.encode("utf-8", "surrogateescape")) > limits.max_path_bytes:
+        return f"longer than {limits.max_path_bytes} bytes"
+    if path.count("/") + 1 > limits.max_path_depth:
+        return f"deeper than {limits.max_path_depth} directories"
+    return None
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 200 else f"{name[:120]}...{name[-60:]} ({len(name)} characters)"
 
 
 def read_layer(
@@ -331,10 +367,19 @@ def read_layer(
     wanted: Wanted,
     limits: Limits,
 ) -> None:
-    """Apply one layer's members to the view (whiteouts first hide lower layers' entries)."""
+    """Apply one layer's members to the view (whiteouts first hide lower layers' entries).
+
+    The view's caps are checked as members arrive: a layer of ten million members stops at
+    the cap, not after they were all held in memory.
+    """
     added: dict[str, Entry] = {}
     hidden: set[str] = set()  # paths whose lower-layer entries (and children) disappear
     opaque: set[str] = set()  # directories whose lower-layer children disappear
+    pending_bytes = 0  # path text held for this layer (added keys, links, whiteouts)
+    # Names up to this many characters are within both caps (4 bytes per character at most,
+    # one component per two characters at most): only longer ones are measured.
+    quick_ok = min(limits.max_path_bytes // 4, 2 * limits.max_path_depth - 1)
+    view.max_path_bytes = limits.max_path_bytes
     try:
         tf = tarfile.open(  # noqa: SIM115 - stream mode, read to the end below
             fileobj=stream,
@@ -355,6 +400,18 @@ def read_layer(
                 break
             tf.members = []  # type: ignore[attr-defined]  # stream mode keeps every TarInfo otherwise
             report.entries += 1
+            if view.kept_paths + len(added) + len(hidden) + len(opaque) >= limits.max_entries:
+                raise ImageCapExceeded(f"more than {limits.max_entries} files in the image: refused")
+            if view.kept_bytes + pending_bytes > limits.max_view_path_bytes:
+                raise ImageCapExceeded(
+                    f"more than {limits.max_view_path_bytes} bytes of path names in the image: refused"
+                )
+            over = path_over_caps(member.name, limits) if len(member.name) > quick_ok else None
+            if over is not None:
+                what = f"path {over}: {_short(member.name)}"
+                report.unsafe.append(what)
+                report.dropped.append(what)
+                continue
             path = normalise_member_path(member.name)
             if path is None:
                 report.unsafe.append(f"path escapes the image root: {member.name[:200]}")
@@ -369,10 +426,17 @@ def read_layer(
                     target = posixpath.join(parent, base[len(WHITEOUT_PREFIX) :])
                     hidden.add(target)
                     added.pop(target, None)
+                pending_bytes += len(path)
+                continue
+            if (member.issym() or member.islnk()) and (link_over := path_over_caps(member.linkname, limits)):
+                what = f"link target {link_over}: {_short(member.name)}"
+                report.unsafe.append(what)
+                report.dropped.append(what)
                 continue
             entry = _entry_for(member, path, report)
             if entry is None:
                 continue
+            pending_bytes += len(path) + len(entry.link or "")
             if entry.kind == FILE:
                 keep = wanted(path, member.size)
                 if keep > 0:
@@ -392,8 +456,8 @@ def read_layer(
     except (tarfile.TarError, EOFError, zlib.error) as exc:
         raise LayerError(f"truncated or damaged tar data: {exc}") from None
     view.apply_layer(added, hidden, opaque, report.index)
-    if len(view.entries) > limits.max_entries:
-        raise LayerError(f"more than {limits.max_entries} files in the image: refused")
+    if view.kept_paths > limits.max_entries:
+        raise ImageCapExceeded(f"more than {limits.max_entries} files in the image: refused")
 
 
 def _entry_for(member: tarfile.TarInfo, path: str, report: LayerReport) -> Entry | None:
@@ -403,7 +467,7 @@ def _entry_for(member: tarfile.TarInfo, path: str, report: LayerReport) -> Entry
     if member.isdir():
         return Entry(DIR, mode, 0, member.uid, member.gid, None, report.index)
     if member.issym():
-        return Entry(SYMLINK, mode, 0, member.uid, member.gid, member.linkname[:4096], report.index)
+        return Entry(SYMLINK, mode, 0, member.uid, member.gid, member.linkname, report.index)
     if member.islnk():
         target = normalise_member_path(member.linkname)
         if target is None or target == "":
@@ -418,7 +482,9 @@ def _read_content(
 ) -> bytes | None:
     n = min(keep, member.size)
     if view.captured_bytes + n > limits.max_captured_bytes:
-        view.notes.append(f"content of {member.name[:200]} not kept: capture budget exhausted")
+        view.uncaptured += 1
+        if len(view.notes) < 20:
+            view.notes.append(f"content of {_short(member.name)} not kept: capture budget exhausted")
         return None
     fh = tf.extractfile(member)
     if fh is None:

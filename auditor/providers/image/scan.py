@@ -2,9 +2,16 @@
 
 `open_image(ref)` validates the reference and reads the manifest and config (InputError on
 unusable input); `read_image(source)` streams every layer once. A layer that cannot be
-read (truncated, digest mismatch, decompression bomb, ...) is recorded as a problem and
-the scan goes on with the next one: the image is then "partly readable", and every check
-that depends on the filesystem reports ERROR instead of a PASS it could not prove.
+read (truncated, decompression bomb, ...) or whose content does not match its digest (or
+has no digest to be checked against) is recorded as a problem and the scan goes on with
+the next one.
+
+The view is then not trustworthy as a whole: an unverified layer's facts may be forged,
+an unreadable layer's whiteouts and files are missing. `ScannedImage.gaps` lists every
+reason (layer problems, members over the path caps, wanted contents over the capture
+budget) and `complete` is False whenever there is one: every check that reads the view
+may still FAIL on what it found (it is there), but reports ERROR where it would PASS or
+call itself not applicable.
 """
 
 from __future__ import annotations
@@ -17,7 +24,16 @@ from typing import Any
 from auditor.errors import InputError
 from auditor.providers.image.archive import ImageSource, open_local_image
 from auditor.providers.image.filesystem import FileSystemView
-from auditor.providers.image.layers import DEFAULT_LIMITS, LayerError, LayerReport, LayerStream, Limits, read_layer
+from auditor.providers.image.layers import (
+    DEFAULT_LIMITS,
+    DigestMismatch,
+    ImageCapExceeded,
+    LayerError,
+    LayerReport,
+    LayerStream,
+    Limits,
+    read_layer,
+)
 from auditor.providers.image.secret_rules import secret_file_candidate
 
 OS_RELEASE = ("etc/os-release", "usr/lib/os-release")
@@ -30,7 +46,7 @@ EXACT_WANTED = {
     "lib/apk/db/installed": 64 * 1024**2,
 }
 METADATA_BYTES = 64 * 1024
-SECRET_FILE_BYTES = 256 * 1024
+SECRET_FILE_BYTES = 1024 * 1024
 DPKG_STATUS_D = "var/lib/dpkg/status.d/"
 
 
@@ -49,8 +65,8 @@ def wanted(path: str, size: int) -> int:
         return METADATA_BYTES
     if path.startswith(DPKG_STATUS_D) and not base.endswith(".md5sums"):
         return 4 * 1024**2
-    if secret_file_candidate(path) and size <= SECRET_FILE_BYTES:
-        return SECRET_FILE_BYTES
+    if secret_file_candidate(path):
+        return SECRET_FILE_BYTES  # a larger file: its first 1 MiB (the check says it saw only part)
     return 0
 
 
@@ -59,15 +75,36 @@ class ScannedImage:
     source: ImageSource
     view: FileSystemView
     layers: list[LayerReport] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # layers that could not be read completely
+    problems: list[str] = field(default_factory=list)  # layers not read completely or not verified
+
+    @property
+    def dropped_entries(self) -> list[str]:
+        return [f"layer {r.index + 1}: {d}" for r in self.layers for d in r.dropped]
+
+    @property
+    def gaps(self) -> list[str]:
+        """Why the view cannot vouch for a PASS: layer problems, members not kept, contents not kept."""
+        out = list(self.problems)
+        dropped = self.dropped_entries
+        if dropped:
+            out.append(f"{len(dropped)} layer entr{'y' if len(dropped) == 1 else 'ies'} not kept ({dropped[0]})")
+        if self.view.uncaptured:
+            out.append(
+                f"{self.view.uncaptured} file content(s) not read: capture budget exhausted ({self.view.notes[0]})"
+            )
+        return out
 
     @property
     def complete(self) -> bool:
-        return not self.problems
+        return not self.gaps
 
     @property
     def unsafe_entries(self) -> list[str]:
         return [f"layer {r.index + 1}: {u}" for r in self.layers for u in r.unsafe]
+
+    @property
+    def verified_layers(self) -> int:
+        return sum(1 for r in self.layers if r.verified)
 
     @property
     def image_id(self) -> str:
@@ -102,12 +139,18 @@ def read_image(
     limits: Limits = DEFAULT_LIMITS,
     progress: Callable[[str], None] | None = None,
 ) -> ScannedImage:
-    view = FileSystemView(keep_removed=secret_file_candidate)
+    view = FileSystemView(keep_removed=secret_file_candidate, max_path_bytes=limits.max_path_bytes)
     scanned = ScannedImage(source=source, view=view)
     budget = [limits.max_image_bytes]
+    stopped: str | None = None
     for layer in source.layers:
         report = LayerReport(index=layer.index, digest=layer.digest or layer.diff_id or "")
         scanned.layers.append(report)
+        label = (layer.digest or layer.diff_id or layer.locator)[:19]
+        if stopped is not None:
+            report.error = f"not read: {stopped}"
+            scanned.problems.append(f"layer {layer.index + 1} ({label}): {report.error}")
+            continue
         if progress:
             progress(f"{source.reference}: layer {layer.index + 1}/{len(source.layers)}")
         try:
@@ -122,8 +165,16 @@ def read_image(
                 read_layer(stream, view, report, wanted, limits)
                 report.info = stream.finish()
         except LayerError as exc:
-            label = (layer.digest or layer.diff_id or layer.locator)[:19]
+            report.state = "mismatch" if isinstance(exc, DigestMismatch) else "unreadable"
+            report.error = str(exc)
             scanned.problems.append(f"layer {layer.index + 1} ({label}): {exc}")
-            if "image decompresses to more than" in str(exc) or "files in the image" in str(exc):
-                break
+            if isinstance(exc, ImageCapExceeded):
+                stopped = f"an earlier layer reached an image-wide limit ({exc})"
+            continue
+        if layer.digest or layer.diff_id:
+            report.state = "verified"
+        else:
+            report.state = "unverified"
+            report.error = "no digest names this layer's content: it cannot be verified"
+            scanned.problems.append(f"layer {layer.index + 1} ({label}): {report.error}")
     return scanned

@@ -135,6 +135,17 @@ def check_vulnerable(facts: ImageFacts, db_path: Path | None = None) -> list[Res
                 discriminator="coverage",
             )
         )
+    if inv.problems:
+        # A package database that is there but could not be read: its packages are unknown.
+        results.append(
+            Result(
+                VULNERABLE,
+                Status.ERROR,
+                f"{facts.label}: package database unreadable: {inv.problems[0]}",
+                {**summary, "problems": inv.problems},
+                discriminator="database",
+            )
+        )
     if not facts.scanned.complete:
         results.append(incomplete(facts, VULNERABLE, "packages", summary))
     if not results:

@@ -97,3 +97,14 @@ def test_control_roll_up(scanned: tuple[int, dict[str, Any], str]) -> None:
     assert status["soc2:CC6.2"] == "PASS"  # keys and passwords are fresh at seed time
     counts = next(c["counts"] for c in out["controls"] if c["framework"] == "soc2" and c["id"] == "CC6.2")
     assert counts["FAIL"] == 0 and counts["ERROR"] == 0 and counts["PASS"] > 0
+
+
+def test_coverage_and_targets_in_the_json(scanned: tuple[int, dict[str, Any], str]) -> None:
+    _, out, _ = scanned
+    account = "123456789012"
+    cov = {c["target"]: c for c in out["run"]["coverage"]}
+    assert set(cov) == {f"aws:{account}", f"aws:{account}/eu-west-1", f"aws:{account}/us-east-1"}
+    assert all(c["complete"] and c["skipped"] == [] and c["errored_checks"] == [] for c in cov.values())
+    assert cov[f"aws:{account}"]["details"]["regions_scanned"] == ["eu-west-1", "us-east-1"]
+    assert cov[f"aws:{account}"]["examined"]["s3.buckets"] == 5
+    assert {f["target"] for f in out["findings"]} == set(cov)

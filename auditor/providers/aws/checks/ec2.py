@@ -1,4 +1,8 @@
-"""EC2 and VPC: open security groups, default SG, EBS encryption, IMDSv2, public snapshots/AMIs, flow logs."""
+"""EC2 and VPC: open security groups, default SG, EBS encryption, IMDSv2, public snapshots/AMIs, flow logs.
+
+Each check reads the part of the `ec2` dataset it needs (`CheckInput.part`): a denied
+DescribeFlowLogs errors the flow-log check only, not the security-group checks.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +43,7 @@ def covers(perm: dict[str, Any], port: int | None) -> bool:
 
 def open_sg_check(port: int | None, label: str) -> Callable[[CheckInput], Iterator[Outcome]]:
     def check(inp: CheckInput) -> Iterator[Outcome]:
-        for sg in inp.data("ec2")["security_groups"]:
+        for sg in inp.part("ec2", "security_groups"):
             hits = sorted({src for p in sg.get("IpPermissions") or [] if covers(p, port) for src in world_sources(p)})
             ev = {"group_id": sg["GroupId"], "group_name": sg.get("GroupName"), "open_to": hits, "port": label}
             msg = (
@@ -54,7 +58,7 @@ def open_sg_check(port: int | None, label: str) -> Callable[[CheckInput], Iterat
 
 
 def check_default_sg(inp: CheckInput) -> Iterator[Outcome]:
-    for sg in inp.data("ec2")["security_groups"]:
+    for sg in inp.part("ec2", "security_groups"):
         if sg.get("GroupName") != "default":
             continue
         ingress = len(sg.get("IpPermissions") or [])
@@ -71,7 +75,7 @@ def check_default_sg(inp: CheckInput) -> Iterator[Outcome]:
 
 
 def check_ebs_default(inp: CheckInput) -> Iterator[Outcome]:
-    on = bool(inp.data("ec2")["ebs_encryption_by_default"])
+    on = bool(inp.part("ec2", "ebs_encryption_by_default"))
     msg = f"EBS encryption by default is {'on' if on else 'off'} in {inp.region}" + ("" if on else " (expected: on)")
     yield verdict(
         on,
@@ -84,7 +88,7 @@ def check_ebs_default(inp: CheckInput) -> Iterator[Outcome]:
 
 
 def check_volume_encrypted(inp: CheckInput) -> Iterator[Outcome]:
-    for v in inp.data("ec2")["volumes"]:
+    for v in inp.part("ec2", "volumes"):
         ok = bool(v.get("Encrypted"))
         msg = f"volume {v['VolumeId']} is {'encrypted' if ok else 'not encrypted (expected: encrypted)'}"
         yield verdict(
@@ -98,7 +102,7 @@ def check_volume_encrypted(inp: CheckInput) -> Iterator[Outcome]:
 
 
 def check_imdsv2(inp: CheckInput) -> Iterator[Outcome]:
-    for i in inp.data("ec2")["instances"]:
+    for i in inp.part("ec2", "instances"):
         if (i.get("State") or {}).get("Name") in ("terminated", "shutting-down"):
             continue
         tokens = (i.get("MetadataOptions") or {}).get("HttpTokens")
@@ -116,7 +120,7 @@ def check_imdsv2(inp: CheckInput) -> Iterator[Outcome]:
 
 
 def check_public_snapshots(inp: CheckInput) -> Iterator[Outcome]:
-    for s in inp.data("ec2")["snapshots"]:
+    for s in inp.part("ec2", "snapshots"):
         rid = arn(inp, "snapshot", s["SnapshotId"], with_account=False)
         perms = s.get("create_volume_permissions")
         if isinstance(perms, CollectError):
@@ -136,7 +140,7 @@ def check_public_snapshots(inp: CheckInput) -> Iterator[Outcome]:
 
 
 def check_public_amis(inp: CheckInput) -> Iterator[Outcome]:
-    for img in inp.data("ec2")["images"]:
+    for img in inp.part("ec2", "images"):
         public = bool(img.get("Public"))
         msg = f"AMI {img['ImageId']} is {'public (expected: private)' if public else 'private'}"
         yield verdict(
@@ -150,12 +154,11 @@ def check_public_amis(inp: CheckInput) -> Iterator[Outcome]:
 
 
 def check_flow_logs(inp: CheckInput) -> Iterator[Outcome]:
-    data = inp.data("ec2")
     logged: dict[str, list[str]] = {}
-    for fl in data["flow_logs"]:
+    for fl in inp.part("ec2", "flow_logs"):
         if fl.get("FlowLogStatus", "ACTIVE") == "ACTIVE":
             logged.setdefault(fl.get("ResourceId", ""), []).append(str(fl.get("FlowLogId")))
-    for vpc in data["vpcs"]:
+    for vpc in inp.part("ec2", "vpcs"):
         ids = logged.get(vpc["VpcId"], [])
         msg = f"VPC {vpc['VpcId']} " + ("has flow logs" if ids else "has no active flow log (expected: one)")
         yield verdict(

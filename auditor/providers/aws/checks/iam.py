@@ -1,4 +1,10 @@
-"""IAM: root account, password policy, users' credentials, admin privileges, support role."""
+"""IAM: root account, password policy, users' credentials, admin privileges, support role.
+
+Each check reads the parts of the `iam` dataset it needs through `CheckInput.part`
+(summary, password_policy, credential_report, users/groups/roles/policies): a part that
+could not be read makes exactly the checks that read it ERROR. A value the API always
+reports but did not (the root MFA flag) is ERROR too, never a FAIL or PASS by default.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from typing import Any
 
 from auditor.models import Severity
 from auditor.providers.aws.checks.common import age_days, grants_full_admin, iso, parse_time
-from auditor.providers.aws.model import AwsCheck, CheckInput, Outcome, Scope, failed, info, verdict
+from auditor.providers.aws.model import AwsCheck, CheckInput, Outcome, Scope, errored, failed, info, verdict
 
 ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 SUPPORT_POLICY_ARN = "arn:aws:iam::aws:policy/AWSSupportAccess"
@@ -21,17 +27,24 @@ def root_arn(inp: CheckInput) -> str:
 
 
 def check_root_mfa(inp: CheckInput) -> Iterator[Outcome]:
-    summary = inp.data("iam")["summary"]
-    enabled = summary.get("AccountMFAEnabled") == 1
-    ev = {"AccountMFAEnabled": summary.get("AccountMFAEnabled")}
+    summary = inp.part("iam", "summary")
+    value = summary.get("AccountMFAEnabled")
+    ev = {"AccountMFAEnabled": value}
+    if value is None:
+        yield errored(root_arn(inp), ROOT_TYPE, "GetAccountSummary did not report AccountMFAEnabled", ev)
+        return
+    enabled = value == 1
     msg = "root user has MFA enabled" if enabled else "root user has no MFA device (expected: MFA enabled)"
     yield verdict(enabled, root_arn(inp), ROOT_TYPE, msg, ev)
 
 
 def check_root_access_keys(inp: CheckInput) -> Iterator[Outcome]:
-    summary = inp.data("iam")["summary"]
+    summary = inp.part("iam", "summary")
     present = summary.get("AccountAccessKeysPresent")
     ev = {"AccountAccessKeysPresent": present}
+    if present is None:
+        yield errored(root_arn(inp), ROOT_TYPE, "GetAccountSummary did not report AccountAccessKeysPresent", ev)
+        return
     msg = "root user has no access keys" if present == 0 else "root user has access keys (expected: none)"
     yield verdict(present == 0, root_arn(inp), ROOT_TYPE, msg, ev)
 
@@ -40,7 +53,7 @@ def password_policy_check(
     field: str, ok: Callable[[Any], bool], expected: str
 ) -> Callable[[CheckInput], Iterator[Outcome]]:
     def check(inp: CheckInput) -> Iterator[Outcome]:
-        policy = inp.data("iam")["password_policy"]
+        policy = inp.part("iam", "password_policy")
         rid = f"arn:aws:iam::{inp.account}:account-password-policy"
         if policy is None:
             yield failed(rid, ACCOUNT_TYPE, f"no account password policy is set (expected: {expected})", {field: None})
@@ -55,7 +68,7 @@ def password_policy_check(
 
 
 def console_users(inp: CheckInput) -> Iterator[dict[str, str]]:
-    for row in inp.data("iam")["credential_report"]:
+    for row in inp.part("iam", "credential_report"):
         if row.get("user") != "<root_account>" and row.get("password_enabled") == "true":
             yield row
 
@@ -75,7 +88,10 @@ def check_unused_password(inp: CheckInput) -> Iterator[Outcome]:
         since = last_used or parse_time(row.get("password_last_changed")) or parse_time(row.get("user_creation_time"))
         ev = {"user": row["user"], "password_last_used": iso(last_used), "unused_days_limit": limit}
         if since is None:
-            yield failed(row["arn"], USER_TYPE, f"console password of {row['user']} has no recorded use", ev)
+            # user_creation_time is always in the report: without any date the age is unknown, not old.
+            yield errored(
+                row["arn"], USER_TYPE, f"the credential report gives no date for the password of {row['user']}", ev
+            )
             continue
         days = age_days(since, inp.now)
         ev["days_since_use"] = days
@@ -90,7 +106,7 @@ def check_unused_password(inp: CheckInput) -> Iterator[Outcome]:
 
 
 def active_keys(inp: CheckInput) -> Iterator[tuple[dict[str, str], str]]:
-    for row in inp.data("iam")["credential_report"]:
+    for row in inp.part("iam", "credential_report"):
         for slot in ("1", "2"):
             if row.get(f"access_key_{slot}_active") == "true":
                 yield row, slot
@@ -107,10 +123,10 @@ def check_access_key_age(inp: CheckInput) -> Iterator[Outcome]:
             "max_age_days": limit,
         }
         if rotated is None:
-            yield failed(
+            yield errored(  # an active key always has a creation date in the report: unknown, not old
                 row["arn"],
                 USER_TYPE,
-                f"access key {slot} of {row['user']} has no creation date",
+                f"the credential report gives no creation date for access key {slot} of {row['user']}",
                 ev,
                 discriminator=f"key{slot}",
             )
@@ -141,10 +157,10 @@ def check_access_key_unused(inp: CheckInput) -> Iterator[Outcome]:
             "unused_days_limit": limit,
         }
         if since is None:
-            yield failed(
+            yield errored(
                 row["arn"],
                 USER_TYPE,
-                f"access key {slot} of {row['user']} has no recorded use",
+                f"the credential report gives no use or creation date for access key {slot} of {row['user']}",
                 ev,
                 discriminator=f"key{slot}",
             )
@@ -164,7 +180,7 @@ def check_access_key_unused(inp: CheckInput) -> Iterator[Outcome]:
 
 def admin_sources(inp: CheckInput, entity: dict[str, Any], inline_key: str) -> list[str]:
     """Why a user, group or role has full admin: policy ARNs and inline policy names."""
-    customer = {p["Arn"]: p for p in inp.data("iam")["policies"]}
+    customer = {p["Arn"]: p for p in inp.part("iam", "policies")}
     out = []
     for att in entity.get("AttachedManagedPolicies") or []:
         arn = att["PolicyArn"]
@@ -185,7 +201,7 @@ def policy_is_full_admin(policy: dict[str, Any]) -> bool:
 
 def admin_check(list_key: str, inline_key: str, kind: str, rtype: str) -> Callable[[CheckInput], Iterator[Outcome]]:
     def check(inp: CheckInput) -> Iterator[Outcome]:
-        for entity in inp.data("iam")[list_key]:
+        for entity in inp.part("iam", list_key):
             if kind == "role" and str(entity.get("Path", "")).startswith("/aws-service-role/"):
                 continue
             name = entity.get(f"{kind.capitalize()}Name")
@@ -202,7 +218,7 @@ def admin_check(list_key: str, inline_key: str, kind: str, rtype: str) -> Callab
 
 
 def check_user_direct_policies(inp: CheckInput) -> Iterator[Outcome]:
-    for user in inp.data("iam")["users"]:
+    for user in inp.part("iam", "users"):
         attached = [p["PolicyArn"] for p in user.get("AttachedManagedPolicies") or []]
         inline = [p.get("PolicyName") for p in user.get("UserPolicyList") or []]
         ev = {"user": user["UserName"], "attached_policies": attached, "inline_policies": inline}
@@ -218,7 +234,7 @@ def check_user_direct_policies(inp: CheckInput) -> Iterator[Outcome]:
 def check_support_role(inp: CheckInput) -> Iterator[Outcome]:
     roles = [
         r["RoleName"]
-        for r in inp.data("iam")["roles"]
+        for r in inp.part("iam", "roles")
         if any(p["PolicyArn"] == SUPPORT_POLICY_ARN for p in r.get("AttachedManagedPolicies") or [])
     ]
     rid = f"arn:aws:iam::{inp.account}:root"
@@ -231,7 +247,7 @@ def check_support_role(inp: CheckInput) -> Iterator[Outcome]:
 
 
 def check_customer_policy_admin(inp: CheckInput) -> Iterator[Outcome]:
-    for p in inp.data("iam")["policies"]:
+    for p in inp.part("iam", "policies"):
         admin = policy_is_full_admin(p)
         p = {**p, "PolicyName": p.get("PolicyName") or str(p["Arn"]).rsplit("/", 1)[-1]}
         ev = {"policy": p["PolicyName"], "attachment_count": p.get("AttachmentCount"), "allows_star_on_star": admin}

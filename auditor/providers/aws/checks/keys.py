@@ -54,7 +54,14 @@ def check_kms_rotation(inp: CheckInput) -> Iterator[Outcome]:
                 rid, KEY, f"key {k['id']} rotation status: {rotation.code}", {"error_code": rotation.code}, inp.region
             )
             continue
-        ok = rotation is True
+        if not isinstance(rotation, bool):
+            # The collector reads the status only for keys it judged rotatable: a key the check
+            # judges rotatable without a status was never asked about. Not "off".
+            yield errored(
+                rid, KEY, f"key {k['id']} rotation status was not read", {"KeyRotationEnabled": rotation}, inp.region
+            )
+            continue
+        ok = rotation
         msg = f"key {k['id']} automatic rotation is {'on' if ok else 'off (expected: on)'}"
         yield verdict(ok, rid, KEY, msg, {"KeyRotationEnabled": ok, "description": meta.get("Description")}, inp.region)
 
@@ -80,7 +87,10 @@ def check_secret_age(inp: CheckInput) -> Iterator[Outcome]:
         since = rotated or created
         ev: dict[str, Any] = {"last_rotated": iso(rotated), "created": iso(created), "max_age_days": limit}
         if since is None:
-            yield failed(s["ARN"], SECRET, f"secret {s['Name']} has no rotation or creation date", ev, inp.region)
+            # ListSecrets always reports CreatedDate: without it the age is unknown, not old.
+            yield errored(
+                s["ARN"], SECRET, f"secret {s['Name']}: ListSecrets gave no rotation or creation date", ev, inp.region
+            )
             continue
         days = age_days(since, inp.now)
         ev["age_days"] = days

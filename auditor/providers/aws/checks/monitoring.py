@@ -1,4 +1,12 @@
-"""Logging and detection: CloudTrail, CloudWatch metric filters and alarms, Config, GuardDuty, Security Hub."""
+"""Logging and detection: CloudTrail, CloudWatch metric filters and alarms, Config, GuardDuty, Security Hub.
+
+Cross-service joins (trail -> status -> log group -> metric filter -> alarm; trail ->
+bucket) only conclude from what was read: a trail whose status could not be read is
+neither logging nor stopped. An alarm check PASSes only through a trail known to be
+logging; it FAILs only when no chain could pass whatever the unread status is; otherwise
+it is ERROR, naming the trail and the AWS error code. A region whose trails could not be
+read stops every check that looks at all the account's trails (`DataUnavailable`).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,7 @@ from auditor.providers.aws.model import (
     AwsCheck,
     CheckInput,
     CollectError,
+    DataUnavailable,
     Outcome,
     Scope,
     errored,
@@ -25,14 +34,26 @@ TRAIL = "AWS::CloudTrail::Trail"
 
 
 def all_trails(inp: CheckInput) -> list[dict[str, Any]]:
-    """Every trail of the account once (shadow copies in other regions dropped)."""
+    """Every trail of the account once (shadow copies in other regions dropped, a copy whose
+    status was read preferred). DataUnavailable if some scanned region's trails could not be
+    read: a trail there may be the one that matters."""
     seen: dict[str, dict[str, Any]] = {}
-    for data in inp.by_region("cloudtrail").values():
+    for region, data in inp.by_region("cloudtrail").items():
         if isinstance(data, CollectError):
-            continue
+            raise DataUnavailable(f"cloudtrail@{region}", data)
         for t in data["trails"]:
-            seen.setdefault(t.get("TrailARN") or t["Name"], t)
+            key = t.get("TrailARN") or t["Name"]
+            have = seen.get(key)
+            if have is None or (status_error(have) is not None and status_error(t) is None):
+                seen[key] = t
     return [seen[k] for k in sorted(seen)]
+
+
+def status_error(t: dict[str, Any]) -> CollectError | None:
+    st = t.get("status")
+    if isinstance(st, CollectError):
+        return st
+    return None if isinstance(st, dict) else CollectError("NotRead", "GetTrailStatus was not called")
 
 
 def home_trails(inp: CheckInput) -> list[dict[str, Any]]:
@@ -46,16 +67,32 @@ def is_logging(t: dict[str, Any]) -> bool | None:
     return bool(st.get("IsLogging"))
 
 
+def unread_statuses(trails: list[dict[str, Any]]) -> dict[str, str]:
+    """Trail name -> AWS error code, for trails whose status could not be read."""
+    return {t["Name"]: err.code for t in trails if (err := status_error(t)) is not None}
+
+
 def check_multi_region(inp: CheckInput) -> Iterator[Outcome]:
     trails = all_trails(inp)
     good = [t["Name"] for t in trails if t.get("IsMultiRegionTrail") and is_logging(t)]
-    unknown = [t["Name"] for t in trails if t.get("IsMultiRegionTrail") and is_logging(t) is None]
+    unknown = unread_statuses([t for t in trails if t.get("IsMultiRegionTrail")])
     rid = f"arn:aws:cloudtrail::{inp.account}:account"
-    ev = {"multi_region_logging_trails": good, "trails": [t["Name"] for t in trails]}
+    ev: dict[str, Any] = {
+        "multi_region_logging_trails": good,
+        "trails": [t["Name"] for t in trails],
+        **inp.region_scope(),
+    }
     if good:
         yield passed(rid, "AWS::CloudTrail::Account", f"multi-region trail(s) logging: {', '.join(good)}", ev)
     elif unknown:
-        yield errored(rid, "AWS::CloudTrail::Account", f"trail status unreadable for {', '.join(unknown)}", ev)
+        ev["unread_status"] = unknown
+        yield errored(
+            rid,
+            "AWS::CloudTrail::Account",
+            "trail status could not be read (cloudtrail:GetTrailStatus) for "
+            + ", ".join(f"{name} ({code})" for name, code in sorted(unknown.items())),
+            ev,
+        )
     else:
         yield failed(
             rid,
@@ -70,12 +107,12 @@ def trail_check(
 ) -> Callable[[CheckInput], Iterator[Outcome]]:
     def check(inp: CheckInput) -> Iterator[Outcome]:
         for t in home_trails(inp):
-            if needs_status and isinstance(t.get("status"), CollectError):
+            if needs_status and (err := status_error(t)) is not None:
                 yield errored(
                     t["TrailARN"],
                     TRAIL,
-                    f"trail {t['Name']} status: {t['status'].code}",
-                    {"error_code": t["status"].code},
+                    f"trail {t['Name']} status could not be read (cloudtrail:GetTrailStatus: {err.code})",
+                    {"error_code": err.code},
                     inp.region,
                 )
                 continue
@@ -199,12 +236,20 @@ def alarm_check(key: str) -> Callable[[CheckInput], Iterator[Outcome]]:
     def check(inp: CheckInput) -> Iterator[Outcome]:
         rid = f"arn:aws:cloudwatch::{inp.account}:security-alarm/{key}"
         rtype = "AWS::CloudWatch::Alarm"
-        groups = []
+        # Multi-region trails that deliver to CloudWatch Logs and are logging, or whose status
+        # could not be read (error code): a stopped trail cannot back the alarm, an unknown one
+        # may or may not.
+        groups: list[tuple[str, tuple[str, str], str | None]] = []
         for t in all_trails(inp):
             arn = t.get("CloudWatchLogsLogGroupArn")
-            if t.get("IsMultiRegionTrail") and is_logging(t) and arn and parse_log_group_arn(arn):
-                groups.append((t["Name"], parse_log_group_arn(arn)))
-        ev: dict[str, Any] = {"event": label, "pattern_terms": list(tokens)}
+            parsed = parse_log_group_arn(arn) if arn else None
+            if not t.get("IsMultiRegionTrail") or parsed is None:
+                continue
+            err = status_error(t)
+            if err is None and not is_logging(t):
+                continue
+            groups.append((t["Name"], parsed, err.code if err else None))
+        ev: dict[str, Any] = {"event": label, "pattern_terms": list(tokens), **inp.region_scope()}
         if not groups:
             yield failed(
                 rid,
@@ -215,9 +260,8 @@ def alarm_check(key: str) -> Callable[[CheckInput], Iterator[Outcome]]:
             )
             return
         unscanned = []
-        for trail, parsed in groups:
-            assert parsed is not None
-            region, group = parsed
+        unproven: dict[str, Any] | None = None  # a chain through a trail whose status was not read
+        for trail, (region, group), status_code in groups:
             if region not in inp.snapshot.regions:
                 unscanned.append(region)
                 continue
@@ -232,15 +276,29 @@ def alarm_check(key: str) -> Callable[[CheckInput], Iterator[Outcome]]:
                 }
                 for alarm in alarms:
                     if (alarm.get("Namespace"), alarm.get("MetricName")) in metrics and alarm.get("AlarmActions"):
-                        ev.update(
-                            trail=trail,
-                            log_group=group,
-                            metric_filter=mf.get("filterName"),
-                            alarm=alarm.get("AlarmName"),
-                            alarm_actions=len(alarm["AlarmActions"]),
-                        )
-                        yield passed(rid, rtype, f"alarm {alarm.get('AlarmName')} fires on {label}", ev)
-                        return
+                        chain = {
+                            "trail": trail,
+                            "log_group": group,
+                            "metric_filter": mf.get("filterName"),
+                            "alarm": alarm.get("AlarmName"),
+                            "alarm_actions": len(alarm["AlarmActions"]),
+                        }
+                        if status_code is None:
+                            ev.update(chain)
+                            yield passed(rid, rtype, f"alarm {alarm.get('AlarmName')} fires on {label}", ev)
+                            return
+                        if unproven is None:
+                            unproven = {**chain, "trail_status_error": status_code}
+        if unproven is not None:
+            ev.update(unproven)
+            yield errored(
+                rid,
+                rtype,
+                f"alarm {unproven['alarm']} fires on {label}, but whether trail {unproven['trail']} is logging "
+                f"could not be read (cloudtrail:GetTrailStatus: {unproven['trail_status_error']})",
+                ev,
+            )
+            return
         if unscanned:
             ev["unscanned_regions"] = sorted(set(unscanned))
             yield errored(rid, rtype, f"log group region(s) {', '.join(sorted(set(unscanned)))} were not scanned", ev)
@@ -275,8 +333,8 @@ def check_config_recorder(inp: CheckInput) -> Iterator[Outcome]:
         ok,
         rid,
         "AWS::Config::ConfigurationRecorder",
-        msg,
-        {"recorders": names, "recording": active, "all_supported": all_types},
+        f"{msg}; {inp.scanned_regions_text()}",
+        {"recorders": names, "recording": active, "all_supported": all_types, **inp.region_scope()},
         inp.region,
     )
 
@@ -294,8 +352,8 @@ def check_guardduty(inp: CheckInput) -> Iterator[Outcome]:
         bool(enabled),
         rid,
         "AWS::GuardDuty::Detector",
-        msg,
-        {"detectors": [d["id"] for d in detectors], "enabled": enabled},
+        f"{msg}; {inp.scanned_regions_text()}",
+        {"detectors": [d["id"] for d in detectors], "enabled": enabled, **inp.region_scope()},
         inp.region,
     )
 
@@ -305,8 +363,8 @@ def check_securityhub(inp: CheckInput) -> Iterator[Outcome]:
     rid = f"arn:aws:securityhub:{inp.region}:{inp.account}:hub/default"
     ok = hub is not None
     msg = f"Security Hub is {'enabled' if ok else 'not enabled (expected: enabled)'} in {inp.region}"
-    ev = {"enabled": ok, "subscribed_at": (hub or {}).get("SubscribedAt")}
-    yield verdict(ok, rid, "AWS::SecurityHub::Hub", msg, ev, inp.region)
+    ev = {"enabled": ok, "subscribed_at": (hub or {}).get("SubscribedAt"), **inp.region_scope()}
+    yield verdict(ok, rid, "AWS::SecurityHub::Hub", f"{msg}; {inp.scanned_regions_text()}", ev, inp.region)
 
 
 def _trail(name: str, title: str, sev: Severity, risk: str, fix: str, fn: Any, needs_status: bool = False) -> AwsCheck:
@@ -399,7 +457,7 @@ CHECKS: list[AwsCheck] = [
     AwsCheck(
         info(
             "aws.config.recorder_enabled",
-            "AWS Config records all resources in every region",
+            "AWS Config records all resources in every scanned region",
             Severity.MEDIUM,
             "AWS::Config::ConfigurationRecorder",
             "Without a configuration history, changes cannot be reconstructed.",
@@ -412,7 +470,7 @@ CHECKS: list[AwsCheck] = [
     AwsCheck(
         info(
             "aws.guardduty.detector_enabled",
-            "GuardDuty is enabled in every region",
+            "GuardDuty is enabled in every scanned region",
             Severity.MEDIUM,
             "AWS::GuardDuty::Detector",
             "Threats such as credential exfiltration go undetected.",
@@ -425,7 +483,7 @@ CHECKS: list[AwsCheck] = [
     AwsCheck(
         info(
             "aws.securityhub.enabled",
-            "Security Hub is enabled in every region",
+            "Security Hub is enabled in every scanned region",
             Severity.MEDIUM,
             "AWS::SecurityHub::Hub",
             "Findings from AWS services are not aggregated or triaged.",

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
+from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from auditor.engine import redact_finding
-from auditor.models import Finding, Resource, Severity, Status
+from auditor.config import AuditConfig
+from auditor.engine import assign_targets, redact_finding
+from auditor.models import CheckInfo, Coverage, Finding, Resource, Run, RunStatus, Severity, SkippedItem, Status
+from auditor.providers.base import Provider, ScanContext
 from auditor.redact import MASK_PREFIX, mask, one_line, redact, redact_formats, redact_text
 from auditor.secret_patterns import DETECTOR_ANCHORS, VALUE_DETECTORS, is_secret_key, value_detectors
+from auditor.store import Store
 
 # Secret values, built so that no real credential sits in this file.
 AKIA = "AKIA" + "Z7Q3XKJ5N2MEXW4R"
@@ -335,3 +342,50 @@ def test_redact_finding_masks_every_text_and_is_idempotent() -> None:
     assert out.fingerprint == finding.fingerprint  # identity is computed before redaction, never changed
     assert redact_finding(out) == out
     assert replace(out) == out
+
+
+def test_every_free_text_is_masked_where_it_enters_the_database(tmp_path: Path) -> None:
+    """Organisation, waiver reason and approver, manual evidence owner, note and approver:
+    typed by people, stored as given, except for the secrets in them."""
+    when = datetime(2026, 11, 28, tzinfo=UTC)
+    store = Store.open(tmp_path / "a.db", create=True)
+    try:
+        run = Run(id="r1", started_at=when, finished_at=None, status=RunStatus.RUNNING, scanner_version="t")
+        store.begin_run(run, ["deps"], organisation=f"Acme {STRIPE}")
+        waiver = store.add_waiver("iac.*", "*", f"legacy; token={PW}", f"bob {VAULT}", when, when)
+        evidence = store.add_manual_evidence("soc2", "CC1.1", "f.txt", b"content", f"ops password={PW}",
+                                             f"portal key {GOOGLE}", when, None, approver=f"carol {GHP}")
+    finally:
+        store.close()
+    assert (waiver["reason"], waiver["approver"]) == (f"legacy; token={mask(PW)}", f"bob {mask(VAULT)}")
+    assert (evidence["owner"], evidence["note"], evidence["approver"]) == (
+        f"ops password={mask(PW)}", f"portal key {mask(GOOGLE)}", f"carol {mask(GHP)}"
+    )
+    dump = "\n".join(sqlite3.connect(tmp_path / "a.db").iterdump())
+    assert f"Acme {mask(STRIPE)}" in dump
+    assert not any(s in dump for s in (PW, STRIPE, VAULT, GOOGLE, GHP))
+
+
+def test_coverage_records_are_masked_like_findings() -> None:
+    class Deps(Provider):
+        name = "deps"
+
+        def checks(self) -> list[CheckInfo]:
+            return []
+
+        def selected(self, config: AuditConfig) -> bool:
+            return True
+
+        def run(self, ctx: ScanContext) -> Iterator[Finding]:
+            return iter(())
+
+    coverage = Coverage(
+        provider="deps", target=f"deps:/src/{GHP}",
+        skipped=(SkippedItem(f"{GHP}/requirements.txt", f"cannot read https://u:{PW}@h/r.txt"),),
+        details={"files": [f"{GHP}/requirements.txt"], "source": f"osv:https://mirror:{PW}@osv.example.com"},
+    )
+    _, (out,) = assign_targets([Deps()], {}, [coverage])
+    text = json.dumps(out.to_dict())
+    assert PW not in text and GHP not in text
+    assert out.target == f"deps:/src/{mask(GHP)}"
+    assert out.details["source"] == f"osv:https://mirror:{mask(PW)}@osv.example.com"

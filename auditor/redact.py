@@ -22,8 +22,9 @@ every error line and log record. It masks:
 
 What an auditor needs stays: the file, line, rule, key, user name and host. The value is
 replaced by `[REDACTED:sha256=abcdef]`, the first 24 bits of its SHA-256: stable, so the
-same secret can be recognised across findings and runs, and too short to confirm a
-guessed password with any confidence (see docs/security.md). Masking is idempotent.
+same secret can be recognised across findings and runs, and far too short to recover a
+random credential (a weak password can still be checked against a guess list: see
+docs/security.md). Masking is idempotent.
 """
 
 from __future__ import annotations
@@ -108,9 +109,12 @@ _AUTH_HEADER = re.compile(
     r"(?P<value>(?!" + _SCHEMES + r"\b)[A-Za-z0-9._~+/=-]{8,})"
     r"|(?P<bhead>\bbearer\s+)(?P<bvalue>(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}|[A-Za-z0-9._~+/=-]{20,})"
 )
-# Formats with a fixed shape: Dockerfile `ENV KEY value`, `.netrc`, Oracle `user/PW@db`.
+# Formats with a fixed shape: Dockerfile `ENV KEY value` (an instruction: at a line start or
+# after `#(nop)` in build history, not "ENV X holds a secret" in a sentence), `.netrc`,
+# Oracle `user/PW@db`.
 _SPECIAL = re.compile(
-    r"(?P<ehead>\bENV[ \t]+(?P<ekey>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]+)(?P<evalue>[^\s=\"'][^\n]*)"
+    r"(?P<ehead>(?:^|(?<=\n)|#\(nop\))[ \t]*ENV[ \t]+(?P<ekey>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]+)"
+    r"(?P<evalue>[^\s=\"'][^\n]*)"
     r"|(?P<nhead>\blogin\s+\S+\s+password\s+)(?P<nvalue>\S+)"
     r"|(?P<ohead>(?:\bjdbc:oracle:\w+:|\bsqlplus\s+)[^\s/@:\"']+/)(?P<ovalue>[^\s@\"']+)(?=@)"
 )

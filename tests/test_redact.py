@@ -148,6 +148,8 @@ SECRET_ROWS: list[tuple[str, str, str]] = [
     (f'if password == "{PW}":', PW, "if password =="),
     (f"ENV DB_PASSWORD {PW}", PW, "ENV DB_PASSWORD "),
     (f"ENV API_TOKEN={PW}", PW, "ENV API_TOKEN="),
+    (f"FROM python:3.12\nENV DB_PASSWORD {PW}\nRUN pip install flask", PW, "\nRUN pip install flask"),
+    (f"/bin/sh -c #(nop)  ENV SMTP_PASSWORD {PW}", PW, "#(nop)  ENV SMTP_PASSWORD "),
     (f"passphrase={PW}", PW, "passphrase="),
     (f"PGPASSWORD={PW} psql -h db", PW, "psql -h db"),
     # Calls and headers.
@@ -227,6 +229,8 @@ READABLE_ROWS: list[str] = [
     "KMS key arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     "-----BEGIN CERTIFICATE-----",
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl deploy@host",
+    "app.tar: ENV AWS_SECRET_ACCESS_KEY holds a secret (secret key name); the value is not shown",
+    "label org.example.deploy-token holds a secret (secret key name); the value is not shown",
 ]
 
 

@@ -45,6 +45,7 @@ import auditor.cli.scan_cmd as scan_cmd
 from auditor.providers.image.build import FileSpec, ImageSpec, Layer, write_docker_archive
 from auditor.redact import mask
 from auditor.vulndb import VulnDB, import_path
+from auditor.vulndb import versions as versions_mod
 
 pytestmark = pytest.mark.slow
 
@@ -397,6 +398,8 @@ def test_planted_secrets_never_leave(
 ) -> None:
     from moto import mock_aws
 
+    # The image scan registers version orderings for the process: they stay with this test.
+    monkeypatch.setattr(versions_mod, "_SCHEMES", dict(versions_mod._SCHEMES))
     for var in [v for v in os.environ if v.startswith(("AWS_", "MOTO_"))]:
         monkeypatch.delenv(var)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

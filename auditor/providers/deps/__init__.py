@@ -12,7 +12,16 @@ file that declares the package, line = its line there):
 - ERROR whenever a package could not be audited: not pinned and no resolver allowed
   (`--offline`), a URL/path/VCS requirement, a version that is not PEP 440, a package
   pip-audit skipped or did not report, the vulnerability service unreachable, an
-  unreadable dependency file (resource `file:<path>`), an empty local database.
+  unreadable dependency file (resource `file:<path>`), an empty local database;
+- when the vulnerability source itself failed (pip-audit missing, crashed, printing no
+  usable manifest; an empty database), also one ERROR per target for the source
+  (`tool:pip-audit`, `vulndb:<path>`) with `affects=("deps.*",)`.
+
+Every finding carries `target="deps:<resolved --deps path>"`; every target gets one
+coverage record (files found and read, packages pinned/audited/errored, the
+vulnerability source, skipped files and lines with reasons). Requirement lines are
+masked where they are read (sources.py): no credential of a URL requirement reaches a
+finding, even before the engine's redaction.
 
 Vulnerability data: the local OSV database (`auditor vulndb import`) when it exists,
 always with `--offline`; otherwise pip-audit's OSV service (`$AUDITOR_OSV_URL`, default
@@ -120,7 +129,6 @@ class _Plan:
     """One dependency file: what to audit, what is an ERROR already, and what came of it."""
 
     df: DependencyFile
-    errors: list[Finding] = field(default_factory=list)
     pinned: dict[str, Dependency] = field(default_factory=dict)
     unpinned: dict[str, Dependency] = field(default_factory=dict)
     report: PipAuditReport | None = None
@@ -184,7 +192,6 @@ class DepsProvider(Provider):
             scans = self._read_targets(self._discoveries, ctx.config.offline)
             plans = [plan for scan in scans for plan in scan.plans]
             for plan in plans:
-                plan.findings.extend(plan.errors)
                 if plan.unpinned:
                     ctx.progress(self.name, f"resolving {plan.path} with pip")
                     plan.findings.extend(self._resolve_with_pip(plan, source, ctx.cancelled))
@@ -225,10 +232,10 @@ class DepsProvider(Provider):
         for discovery in discoveries:
             scan = _TargetScan(discovery)
             for path in discovery.files:
-                if path in done:
+                if path.resolve() in done:
                     scan.elsewhere.append(path)
                     continue
-                done.add(path)
+                done.add(path.resolve())
                 scan.plans.append(self.plan_file(read_dependency_file(path, discovery.root), offline))
             scans.append(scan)
         return scans
@@ -237,7 +244,7 @@ class DepsProvider(Provider):
         d = scan.discovery
         findings = [f for plan in scan.plans for f in plan.findings]
         for item in d.skipped:
-            findings.append(self._file_error(d.root / item.item, None, f"{item.item}: {item.reason}"))
+            findings.append(self._file_error(d.base / item.item, None, f"{item.item}: {item.reason}"))
         if not d.files and not d.skipped and not scan.elsewhere:
             findings.append(self.finding(
                 VULNERABLE_PACKAGE,
@@ -321,22 +328,22 @@ class DepsProvider(Provider):
         """Classify a file's requirements: what to audit, what is an ERROR already."""
         plan = _Plan(df)
         for line, message in df.errors:
-            plan.errors.append(self._file_error(df.path, line, message))
+            plan.findings.append(self._file_error(df.path, line, message))
         for dep in df.dependencies:
             known = plan.pinned.get(dep.canonical)
             if dep.kind == UNVERSIONED:
-                plan.errors.append(
+                plan.findings.append(
                     self._error(df.path, dep, f"{dep.spec}: a URL, path or VCS requirement has no version to audit")
                 )
             elif dep.kind == UNPINNED and offline:
-                plan.errors.append(self._error(
+                plan.findings.append(self._error(
                     df.path, dep, f"{dep.spec} is not pinned to an exact version and cannot be resolved offline "
                     "(audit a lock file with == pins, e.g. pip-compile output)"
                 ))
             elif dep.kind == PINNED and not valid_version(dep.version or ""):
-                plan.errors.append(self._error(df.path, dep, f"{dep.spec}: {dep.version!r} is not a PEP 440 version"))
+                plan.findings.append(self._error(df.path, dep, f"{dep.spec}: {dep.version!r} is not a PEP 440 version"))
             elif dep.kind == PINNED and known is not None and known.version != dep.version:
-                plan.errors.append(self._error(
+                plan.findings.append(self._error(
                     df.path, dep, f"{dep.canonical} is pinned twice with different versions "
                     f"({known.version} at {known.declared_in}, {dep.version} at {dep.declared_in})"
                 ))

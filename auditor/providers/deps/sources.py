@@ -82,19 +82,28 @@ class DependencyFile:
 
 @dataclass
 class Discovery:
-    """The dependency files of one `--deps` target, and what could not be looked at."""
+    """The dependency files of one `--deps` target, and what could not be looked at.
+
+    File paths are kept as the user gave the target (`--deps requirements.lock` stays
+    relative): they are part of each finding's fingerprint, which must not change between
+    two checkouts of one repository (baselines). The target string and the include rule
+    use the resolved path.
+    """
 
     target: Path  # resolved
-    root: Path  # the folder includes must stay in: the target, or a file target's folder
+    base: Path  # the folder files are listed from, as given: the target, or a file target's folder
+    root: Path  # the same folder resolved: includes must stay in it
     files: list[Path] = field(default_factory=list)
     skipped: list[SkippedItem] = field(default_factory=list)  # in scope, not readable: the scan is incomplete
     excluded: Counter[str] = field(default_factory=Counter)  # out of scope by rule: counts per reason
 
     def rel(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)
+        for folder in (self.base, self.root):
+            try:
+                return path.relative_to(folder).as_posix()
+            except ValueError:
+                continue
+        return str(path)
 
 
 def is_requirements_file(path: Path) -> bool:
@@ -122,16 +131,16 @@ def discover(target: Path) -> Discovery:
         raise InputError(f"--deps {where}: cannot read: {exc.strerror or exc}") from None
     resolved = target.resolve()
     if stat.S_ISREG(mode):
-        return Discovery(target=resolved, root=resolved.parent, files=[resolved])
+        return Discovery(target=resolved, base=target.parent, root=resolved.parent, files=[target])
     if not stat.S_ISDIR(mode):
         raise InputError(f"--deps {where}: {kind_of(mode)}, not a dependency file or directory; refusing to read it")
-    found = Discovery(target=resolved, root=resolved)
+    found = Discovery(target=resolved, base=target, root=resolved)
 
     def unreadable(exc: OSError) -> None:
         name = found.rel(Path(exc.filename)) if exc.filename else "."
         found.skipped.append(SkippedItem(name, f"folder unreadable: {exc.strerror or exc}"))
 
-    for dirpath, dirnames, filenames in os.walk(resolved, onerror=unreadable):
+    for dirpath, dirnames, filenames in os.walk(target, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
         here = Path(dirpath)
         reqs = [p for p in (here / n for n in sorted(filenames)) if is_requirements_file(p) and _usable(found, p)]

@@ -90,6 +90,24 @@ def test_a_clean_target_is_complete(local_db: Path, tmp_path: Path, now: datetim
     assert coverage.examined["audited"] == 2
 
 
+def test_fingerprints_do_not_depend_on_where_the_checkout_is(
+    local_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: datetime
+) -> None:
+    """A baseline made in one checkout must match in another (CI): paths stay as given."""
+    seen = []
+    for checkout in ("one", "two"):
+        (tmp_path / checkout / "app").mkdir(parents=True)
+        (tmp_path / checkout / "app" / "requirements.txt").write_text("jinja2==3.1.2\n")
+        monkeypatch.chdir(tmp_path / checkout)
+        for target in (Path("app"), Path("app/requirements.txt")):
+            findings, (coverage,) = scan_with_coverage(target, now=now)
+            (f,) = findings
+            assert f.resource.path == "app/requirements.txt"
+            assert coverage.target == f"deps:{tmp_path / checkout / target}"
+            seen.append(f.fingerprint)
+    assert len(set(seen)) == 1
+
+
 # Credentials in requirement lines -------------------------------------------------------------
 
 

@@ -42,6 +42,7 @@ from auditor.models import (
     Run,
     RunStatus,
     Severity,
+    SkippedItem,
     Status,
 )
 from auditor.providers import discover_providers
@@ -242,7 +243,17 @@ def assign_targets(
             continue  # one record per target: the first one a provider made
         seen.add(c.target)
         errs = tuple(sorted(errored.get(c.target, set()) | set(c.errored_checks)))
-        out.append(replace(c, target=redact_formats(c.target), errored_checks=errs, complete=c.complete and not errs))
+        out.append(
+            replace(
+                c,
+                target=redact_formats(c.target),
+                # Coverage names files and errors too: the same redaction as findings.
+                skipped=tuple(SkippedItem(redact_formats(s.item), redact_text(s.reason)) for s in c.skipped),
+                details=redact(c.details),
+                errored_checks=errs,
+                complete=c.complete and not errs,
+            )
+        )
     return findings, out
 
 

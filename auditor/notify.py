@@ -381,7 +381,12 @@ def notify_after_run(
         log.info("no new or regressed FAIL findings at or above %s: nothing to notify", settings.min_severity)
         return []
     summary = NotificationSummary(
-        config.organisation, run, previous.id if previous else None, settings.min_severity, notified, incomplete
+        redact_text(config.organisation),
+        run,
+        previous.id if previous else None,
+        settings.min_severity,
+        notified,
+        incomplete,
     )
     attempts: list[tuple[str, Any]] = []
     if settings.webhook is not None:

@@ -7,16 +7,24 @@ every error line and log record. It masks:
 
 - every credential format of `auditor.secret_patterns` (cloud keys, tokens, private
   key blocks, webhook URLs, ...);
-- the password in any URL (`postgres://app:PW@db`, `https://u:PW@host/pkg.tar.gz`);
-- connection-string and `key=value` / `key: value` / `"key": "value"` settings whose key
-  names a credential (`Password=PW;`, `api_key = "PW"`, `--password PW`);
+- the password in any URL (`postgres://app:PW@db`, `https://u:PW@host/pkg.tar.gz`), also
+  one that holds an `@`;
+- settings whose key names a credential, in every common syntax: `key=value`,
+  `key: value`, `"key": "value"`, `key := "value"`, `key == "value"`, connection strings
+  (`Password=PW;`, `AccountKey=...;`, `sig=...&`), Dockerfile `ENV KEY value`, `.npmrc`
+  `_authToken=`/`_auth=`, Docker's `"auth": "..."`, `.netrc` `password PW`;
+- command-line credentials: `--password PW`, `--client-secret=PW`, `curl -u user:PW`,
+  `mysql -pPW`, `sshpass -p PW`, `docker login -p PW`, `redis-cli -a PW`, Oracle's
+  `user/PW@db`;
 - the password of `auth=("user", "PW")`-style calls and `Authorization:` headers;
-- values of dictionary keys that name a credential (`{"password": ...}`).
+- values of dictionary keys that name a credential (`{"password": ...}`, `Authorization`,
+  `Cookie`).
 
-What an auditor needs stays: the file, line, rule, user name and host. The value is
+What an auditor needs stays: the file, line, rule, key, user name and host. The value is
 replaced by `[REDACTED:sha256=abcdef]`, the first 24 bits of its SHA-256: stable, so the
-same secret can be recognised across findings and runs, and too short to confirm a
-guessed password with any confidence.
+same secret can be recognised across findings and runs, and far too short to recover a
+random credential (a weak password can still be checked against a guess list: see
+docs/security.md). Masking is idempotent.
 """
 
 from __future__ import annotations
@@ -24,9 +32,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
-from auditor.secret_patterns import VALUE_DETECTORS
+from auditor.secret_patterns import DETECTOR_ANCHORS, VALUE_DETECTORS, is_secret_key, key_words
 
 MASK_PREFIX = "[REDACTED:sha256="
 # The whole-value mask used where no value should be hashed at all (kept for old callers).
@@ -42,52 +51,73 @@ def _is_mask(text: str) -> bool:
     return text.startswith((MASK_PREFIX, REDACTED))
 
 
-_KEY_WORDS = (
-    r"password|passwd|passphrase|pwd|pass|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
-    r"client[_-]?secret|credentials?|auth[_-]?token|accountkey|sharedaccesskey|sharedaccesssignature|sig"
+# The password in any URL: scheme://user:PW@host (the user and host stay). The password
+# runs to the last `@` before the host, so one with an `@` in it is masked whole.
+_URL_PASSWORD = re.compile(r"(?i)(?P<head>\b[a-z][a-z0-9+.-]*://[^/\s:@\"']*:)(?P<value>[^/\s\"']+)(?=@[^@/\s\"']+)")
+# (anchors, pattern) of every detector but the URL one (its password alone is masked above).
+_DETECTORS = tuple(
+    (DETECTOR_ANCHORS[name], pattern) for name, pattern in VALUE_DETECTORS if name != "url_with_password"
 )
-_CAMEL_WORDS = r"Password|Passwd|Passphrase|Pwd|Pass|Secret|Token|ApiKey|Apikey|AccessKey|PrivateKey|Credentials?"
-# `key = value`, `key: value`, `"key": "value"`, `Key=value;` (a connection string) where the key names a
-# credential: one of its `_`/`-`/`.`-separated words, or a camelCase word (`db_password`, `dbPassword`,
-# `AWS_SECRET_ACCESS_KEY`), never a longer word that contains one (`passed`, `bypass`, `tokenizer`).
+# Any anchor at all: one scan that most texts fail, before any detector runs.
+_ANY_ANCHOR = re.compile("|".join(sorted({re.escape(a) for anchors, _ in _DETECTORS for a in anchors})))
+# No detector matches fewer characters than this (the shortest: `a://:p@h`, a URL password).
+_MIN_SECRET_TEXT = 8
+
+# Words without which a text holds no credential-named key: the key pass is skipped.
+_KEY_HINTS = ("pass", "pwd", "secret", "token", "key", "credential", "auth", "sig", "connectionstring")
+_FLAG_HINTS = ("pass", "token", "secret", "key", "curl", "mysql", "login", "redis-cli")
+_SPECIAL_HINTS = ("login", "oracle", "sqlplus")
+# `key=value`, `key: value`, `"key": "value"`, `key := "value"`, `key == "value"`. The key is a
+# whole identifier (never the tail of a longer one or of a path); whether it names a
+# credential is decided by `secret_patterns.is_secret_key` (words, camelCase, descriptive
+# names such as `password_last_used` excluded). `==` counts only before a quoted literal:
+# `python-secret==1.0` is a requirement, `password == "x"` a hard-coded password.
 _ASSIGNMENT = re.compile(
-    r"(?P<key>(?<![A-Za-z0-9_.:/-])(?:"
-    r"(?i:(?:[A-Za-z0-9]+[_.-])*(?:" + _KEY_WORDS + r"))"
-    r"|[A-Za-z0-9]*[a-z0-9](?:" + _CAMEL_WORDS + r"))"
-    r"(?i:[_.-][A-Za-z0-9]+)*)"
-    r"(?P<q1>[\"']?)(?P<sep>\s*=\s*|\s*:(?!//)\s+|(?<=[\"'])\s*:\s*)"
-    r"(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\s\"',;&)}\]<>]+)"
-)
-# Names that only look like credential keys: they describe one (`password_last_used`, `token_count`).
-_DESCRIPTIVE_KEY = re.compile(
-    r"(?i)(?:^|[_.-])(?:last[_-]?used|last[_-]?changed|length|policy|count|age|expir\w*|rotat\w*|enabled|"
-    r"required|reset|file|path|dir|name|id|arn|url|uri|type|kind|version|hint)$"
+    r"(?<![A-Za-z0-9_./@-])(?P<key>[A-Za-z_][A-Za-z0-9_.-]{0,100})(?P<q1>[\"']?)"
+    r"(?P<sep>\s*(?::=|=>|=(?!=))\s*|\s*==(?=\s*[\"'])\s*|[ \t]*:(?!//)[ \t]+|(?<=[\"'])\s*:\s*)"
+    r"(?P<value>\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|[^\s\"',;&(){}\[\]<>][^\s\"',;&()\[\]<>]*)"
 )
 # Values that hold no secret: references, placeholders, booleans, code.
 _NOT_SECRET = re.compile(
-    r"(?i)^(?:|none|null|nil|true|false|yes|no|\*+|x+|\$\{?[A-Za-z_][A-Za-z0-9_.]*\}?|%\([A-Za-z_]+\)s|"
-    r"\{\{.*\}\}|<[^>]*>|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\(.*|"
+    r"(?i)^(?:|none|null|nil|undefined|true|false|yes|no|\*+|x+|\.\.\.|\?|%s|"
+    r"\$\{?[A-Za-z_][A-Za-z0-9_.]*\}?|\$\{.*|\$\(.*|\$?\{\{.*|%\([A-Za-z_]+\)s|<[^>]*>|"
+    r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\(.*|"
     r"(?:os\.)?environ\b.*|process\.env\b.*|getenv\b.*)$"
 )
-# `--password PW`, `--token=PW`, `-u user:PW` (curl), `mysql -pPW`.
+# Command lines.
 _FLAG = re.compile(
-    r"(?i)(?P<flag>(?<![\w-])--?(?:password|passwd|pass|token|secret|api-key|apikey|auth-token)[ =]+)"
-    r"(?P<value>\"[^\"]*\"|'[^']*'|[^\s\"']+)"
-    r"|(?P<uflag>(?<![\w-])-u\s+[^\s:\"']+:)(?P<uvalue>[^\s\"']+)"
-    r"|(?P<pflag>(?<![\w-])mysql(?:dump)?\b[^\n|;]*?\s-p)(?P<pvalue>[^\s\"']+)"
+    r"(?i)(?P<flag>(?<![\w-])--?(?:[a-z0-9]+-)*"
+    r"(?:password|passwd|pass|token|secret|api-?key|access-key|secret-key|passphrase)[ =]+)"
+    r"(?P<value>\"[^\"]*\"|'[^']*'|(?!-)[^\s\"']+)"
+    r"|(?P<uflag>\bcurl\b[^\n|;]*?\s(?:-u|--user)[ =]?[^\s:\"'/]+:)(?P<uvalue>[^\s\"']+)"
+    r"|(?P<pflag>\bmysql(?:dump|admin)?\b[^\n|;]*?\s-p)(?P<pvalue>[^\s\"']+)"
+    r"|(?P<sflag>\b(?:sshpass|(?:docker|podman|buildah|helm(?:\s+registry)?)\s+login)\b[^\n|;]*?\s-p\s+)"
+    r"(?P<svalue>[^\s\"']+)"
+    r"|(?P<aflag>\bredis-cli\b[^\n|;]*?\s-a\s+)(?P<avalue>[^\s\"']+)"
 )
+_FLAG_VALUES = ("value", "uvalue", "pvalue", "svalue", "avalue")
 # `auth=("user", "PW")`, `HTTPBasicAuth("user", "PW")`, `BasicAuth('user', 'PW')`.
 _AUTH_PAIR = re.compile(
     r"(?i)(?P<head>\b\w*auth\w*\s*(?:=\s*\(|\()\s*(?P<q1>[\"'])(?:[^\"'\\]|\\.)*(?P=q1)\s*,\s*)"
     r"(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')"
 )
-# `Authorization: Bearer X`, `Authorization: Basic X`, a bare `Bearer X`.
+# `Authorization: Bearer X`, `"Authorization": "Basic X"`, a bare `Bearer X` (a token has a
+# digit or is long: `Bearer authentication is required` stays).
+_SCHEMES = r"(?:bearer|basic|token|digest|negotiate)"
 _AUTH_HEADER = re.compile(
-    r"(?i)(?P<head>\bauthorization\s*[:=]\s*[\"']?(?:bearer|basic|token|digest)?\s*|\bbearer\s+)"
-    r"(?P<value>[A-Za-z0-9._~+/=-]{8,})"
+    r"(?i)(?P<head>\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:" + _SCHEMES + r"\s+)?)"
+    r"(?P<value>(?!" + _SCHEMES + r"\b)[A-Za-z0-9._~+/=-]{8,})"
+    r"|(?P<bhead>\bbearer\s+)(?P<bvalue>(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}|[A-Za-z0-9._~+/=-]{20,})"
 )
-# The password in any URL: scheme://user:PW@host (the user and host stay).
-_URL_PASSWORD = re.compile(r"(?i)(?P<head>\b[a-z][a-z0-9+.-]*://[^/\s:@\"']*:)(?P<value>[^/\s@\"']+)(?=@)")
+# Formats with a fixed shape: Dockerfile `ENV KEY value` (an instruction: at a line start or
+# after `#(nop)` in build history, not "ENV X holds a secret" in a sentence), `.netrc`,
+# Oracle `user/PW@db`.
+_SPECIAL = re.compile(
+    r"(?P<ehead>(?:^|(?<=\n)|#\(nop\))[ \t]*ENV[ \t]+(?P<ekey>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]+)"
+    r"(?P<evalue>[^\s=\"'][^\n]*)"
+    r"|(?P<nhead>\blogin\s+\S+\s+password\s+)(?P<nvalue>\S+)"
+    r"|(?P<ohead>(?:\bjdbc:oracle:\w+:|\bsqlplus\s+)[^\s/@:\"']+/)(?P<ovalue>[^\s@\"']+)(?=@)"
+)
 
 
 def _mask_value(value: str) -> str:
@@ -98,31 +128,56 @@ def _mask_value(value: str) -> str:
     return f"{quote}{mask(inner)}{quote}"
 
 
-def _group_masker(group: str) -> Callable[[re.Match[str]], str]:
-    def repl(m: re.Match[str]) -> str:
-        value = m.group(group)
-        if value is None:
-            return m.group(0)
-        start, end = m.span(group)
-        base = m.start(0)
-        text = m.group(0)
-        return text[: start - base] + _mask_value(value) + text[end - base :]
+def _mask_group(m: re.Match[str], group: str) -> str:
+    value = m.group(group)
+    if value is None:
+        return m.group(0)
+    start, end = m.span(group)
+    base = m.start(0)
+    text = m.group(0)
+    return text[: start - base] + _mask_value(value) + text[end - base :]
 
-    return repl
+
+def _group_masker(group: str) -> Callable[[re.Match[str]], str]:
+    return lambda m: _mask_group(m, group)
+
+
+def credential_key(key: str, quoted_value: bool = False) -> bool:
+    """Whether `key` in a `key=value` text names a credential. `auth` alone does only for a
+    quoted value (Docker's `"auth": "..."`) or as `.npmrc`'s `_auth`; `sig` is a SAS signature."""
+    words = key_words(key)
+    if words == ["auth"]:
+        return quoted_value or key.startswith("_")
+    if words == ["sig"]:
+        return True
+    return is_secret_key(key)
 
 
 def _assignment(m: re.Match[str]) -> str:
-    key = m.group("key").strip("\"'")
-    if _DESCRIPTIVE_KEY.search(key):
+    value = m.group("value")
+    quoted = value[:1] in ("'", '"')
+    if not credential_key(m.group("key"), quoted):
         return m.group(0)
-    return _group_masker("value")(m)
+    if not quoted and m.string[m.end() : m.end() + 1] == "(":
+        return m.group(0)  # `password = os.getenv(...)`: a call, not a value
+    return _mask_group(m, "value")
 
 
 def _flag(m: re.Match[str]) -> str:
-    for group in ("value", "uvalue", "pvalue"):
+    for group in _FLAG_VALUES:
         if m.group(group) is not None:
-            return _group_masker(group)(m)
+            return _mask_group(m, group)
     return m.group(0)
+
+
+def _auth_header(m: re.Match[str]) -> str:
+    return _mask_group(m, "value" if m.group("value") is not None else "bvalue")
+
+
+def _special(m: re.Match[str]) -> str:
+    if m.group("evalue") is not None:
+        return _mask_group(m, "evalue") if is_secret_key(m.group("ekey")) else m.group(0)
+    return _mask_group(m, "nvalue" if m.group("nvalue") is not None else "ovalue")
 
 
 def _format(m: re.Match[str]) -> str:
@@ -135,11 +190,14 @@ def redact_formats(text: str) -> str:
     where `secret:db-password` is a name, not `secret: <value>`."""
     if not text:
         return text
-    text = _URL_PASSWORD.sub(_group_masker("value"), text)
-    for _name, pattern in VALUE_DETECTORS:
-        if _name == "url_with_password":
-            continue  # the URL's password alone is masked above: user and host stay readable
-        text = pattern.sub(_format, text)
+    if len(text) < _MIN_SECRET_TEXT:
+        return text
+    if "://" in text and "@" in text:
+        text = _URL_PASSWORD.sub(_group_masker("value"), text)
+    if _ANY_ANCHOR.search(text):
+        for anchors, pattern in _DETECTORS:
+            if any(a in text for a in anchors):
+                text = pattern.sub(_format, text)
     return text
 
 
@@ -147,27 +205,49 @@ def redact_text(text: str) -> str:
     """Mask every secret value in a free text (a message, an error, a code line)."""
     if not text:
         return text
+    if len(text) <= _CACHED_TEXT:
+        return _redact_short(text)
+    return _redact_text(text)
+
+
+# Evidence repeats the same short texts (owners, states, file names) across thousands of
+# findings: those are redacted once. The function is pure; the cache is bounded.
+_CACHED_TEXT = 256
+
+
+@lru_cache(maxsize=16384)
+def _redact_short(text: str) -> str:
+    return _redact_text(text)
+
+
+def _redact_text(text: str) -> str:
     text = redact_formats(text)
-    if "=" in text or ":" in text:
-        text = _ASSIGNMENT.sub(_assignment, text)
-    if "-" in text:
-        text = _FLAG.sub(_flag, text)
-    if "(" in text:
+    # Each pass runs only where its words occur (substring tests: most texts skip them all).
+    # The specific shapes go first: the generic `key: value` pass must not take their key
+    # and leave the value (`credential: auth=("u", "PW")`).
+    low = text.lower()
+    if "(" in text and "auth" in low:
         text = _AUTH_PAIR.sub(_group_masker("value"), text)
-    text = _AUTH_HEADER.sub(_group_masker("value"), text)
+    if "authorization" in low or "bearer" in low:
+        text = _AUTH_HEADER.sub(_auth_header, text)
+    if "-" in text and any(h in low for h in _FLAG_HINTS):
+        text = _FLAG.sub(_flag, text)
+    if "ENV" in text or any(h in low for h in _SPECIAL_HINTS):
+        text = _SPECIAL.sub(_special, text)
+    if ("=" in text or ":" in text) and any(h in low for h in _KEY_HINTS):
+        text = _ASSIGNMENT.sub(_assignment, text)
     return text
 
 
-_SECRET_KEY = re.compile(
-    r"(?i)(^|[_\-.])(password|passwd|passphrase|pwd|secret|secret[_-]?value|token|api[_-]?key|apikey|"
-    r"private[_-]?key|access[_-]?key[_-]?secret|secret[_-]?access[_-]?key|client[_-]?secret|credentials?|auth|"
-    r"auth[_-]?token|connection[_-]?string)$"
+# Dictionary keys whose value is a credential beyond `is_secret_key`: headers and `auth`.
+_SECRET_FIELDS = frozenset(
+    {("auth",), ("authorization",), ("proxy", "authorization"), ("cookie",), ("set", "cookie"), ("sig",)}
 )
 
 
 def is_secret_field(key: str) -> bool:
-    """A dictionary key whose value is a credential (`password`, `db_token`, `api_key`)."""
-    return bool(_SECRET_KEY.search(key))
+    """A dictionary key whose value is a credential (`password`, `dbToken`, `Authorization`)."""
+    return is_secret_key(key) or tuple(key_words(key)) in _SECRET_FIELDS
 
 
 def redact(value: Any, key: str | None = None) -> Any:

@@ -467,7 +467,7 @@ class Store:
                     iso_z(run.started_at),
                     RunStatus.RUNNING.value,
                     run.scanner_version,
-                    organisation,
+                    redact_text(organisation),
                     _dumps([redact_text(t) for t in run.targets]),
                     _dumps(list(run.frameworks)),
                     _dumps(list(providers)),
@@ -1054,12 +1054,12 @@ class Store:
                     digest,
                     len(content),
                     content,
-                    owner,
-                    note,
+                    redact_text(owner),  # free text: a secret typed into a note never reaches the database
+                    redact_text(note),
                     iso_z(added_at),
                     iso_z(expires_at) if expires_at else None,
                     item,
-                    approver,
+                    redact_text(approver) if approver else approver,
                 ],
             )
             new_id = cur.lastrowid
@@ -1138,7 +1138,8 @@ class Store:
             cur = self.db.conn.execute(
                 "INSERT INTO waivers (check_pattern, resource_pattern, reason, approver, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [check_pattern, resource_pattern, reason, approver, iso_z(created_at), iso_z(expires_at)],
+                [check_pattern, resource_pattern, redact_text(reason), redact_text(approver), iso_z(created_at),
+                 iso_z(expires_at)],
             )
             new_id = cur.lastrowid
         return self.list_waivers(waiver_id=new_id)[0]

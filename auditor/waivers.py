@@ -231,7 +231,7 @@ def _parse_file_waiver(raw: Any, node: yaml.Node, path: Path, root: Path | None)
         check=raw["check"].strip(),
         resource=resource.strip(),
         reason=redact_text(raw["reason"].strip()),
-        approver=raw["approver"].strip(),
+        approver=redact_text(raw["approver"].strip()),
         created=created,
         expires=expires,
         root=root if root is not None else path.parent,

@@ -12,7 +12,16 @@ file that declares the package, line = its line there):
 - ERROR whenever a package could not be audited: not pinned and no resolver allowed
   (`--offline`), a URL/path/VCS requirement, a version that is not PEP 440, a package
   pip-audit skipped or did not report, the vulnerability service unreachable, an
-  unreadable dependency file (resource `file:<path>`), an empty local database.
+  unreadable dependency file (resource `file:<path>`), an empty local database;
+- when the vulnerability source itself failed (pip-audit missing, crashed, printing no
+  usable manifest; an empty database), also one ERROR per target for the source
+  (`tool:pip-audit`, `vulndb:<path>`) with `affects=("deps.*",)`.
+
+Every finding carries `target="deps:<resolved --deps path>"`; every target gets one
+coverage record (files found and read, packages pinned/audited/errored, the
+vulnerability source, skipped files and lines with reasons). Requirement lines are
+masked where they are read (sources.py): no credential of a URL requirement reaches a
+finding, even before the engine's redaction.
 
 Vulnerability data: the local OSV database (`auditor vulndb import`) when it exists,
 always with `--offline`; otherwise pip-audit's OSV service (`$AUDITOR_OSV_URL`, default
@@ -25,13 +34,15 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from packaging.version import InvalidVersion, Version
+
 from auditor.config import AuditConfig
 from auditor.errors import InputError
-from auditor.models import CheckInfo, Finding, Resource, Severity, Status, iso_z
+from auditor.models import CheckInfo, Coverage, Finding, Resource, Severity, SkippedItem, Status, iso_z
 from auditor.providers.base import Provider, ScanContext
 from auditor.providers.deps.online import AdvisoryFetcher
 from auditor.providers.deps.pip_audit import (
@@ -48,15 +59,21 @@ from auditor.providers.deps.sources import (
     UNVERSIONED,
     Dependency,
     DependencyFile,
+    Discovery,
     discover,
     read_dependency_file,
     valid_version,
 )
+from auditor.redact import redact_formats, redact_text
+from auditor.safeio import show_path
 from auditor.tools import ToolError
 from auditor.vulndb import Advisory, UnorderableVersion, VulnDB, default_db_path
 from auditor.vulndb.osv import DEFAULT_SEVERITY, AdvisoryRecord, preferred_advisory_id
 
 ECOSYSTEM = "PyPI"
+# What an ERROR of the vulnerability source itself (pip-audit missing, crashed, garbage;
+# an empty database) stops: every check of this provider for the target.
+SOURCE_AFFECTS = ("deps.*",)
 
 VULNERABLE_PACKAGE = CheckInfo(
     id="deps.vulnerable_package",
@@ -90,23 +107,57 @@ class _Source:
 
     @property
     def label(self) -> str:
-        return f"vulndb:{self.db.path}" if self.db is not None else f"osv:{self.osv_url}"
+        # An OSV URL may carry credentials (a private mirror): never shown.
+        return f"vulndb:{self.db.path}" if self.db is not None else f"osv:{redact_formats(self.osv_url)}"
+
+    @property
+    def empty_db(self) -> bool:
+        return self.db is not None and self.pypi_advisories == 0
+
+
+@dataclass(frozen=True)
+class _NotAudited:
+    """Why a pinned package has no audit result; `source_error` when the vulnerability check
+    itself failed (pip-audit missing, crashed or printing no usable manifest)."""
+
+    message: str
+    source_error: str | None = None
 
 
 @dataclass
 class _Plan:
-    path: Path
-    errors: list[Finding] = field(default_factory=list)
+    """One dependency file: what to audit, what is an ERROR already, and what came of it."""
+
+    df: DependencyFile
     pinned: dict[str, Dependency] = field(default_factory=dict)
     unpinned: dict[str, Dependency] = field(default_factory=dict)
     report: PipAuditReport | None = None
+    findings: list[Finding] = field(default_factory=list)
+    source_errors: list[str] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        return self.df.path
+
+
+@dataclass
+class _TargetScan:
+    """One `--deps` target: its files, their plans, and the coverage they add up to."""
+
+    discovery: Discovery
+    plans: list[_Plan] = field(default_factory=list)
+    elsewhere: list[Path] = field(default_factory=list)  # files already audited under an earlier target
+
+    @property
+    def target(self) -> str:
+        return f"deps:{self.discovery.target}"
 
 
 class DepsProvider(Provider):
     name = "deps"
 
     def __init__(self) -> None:
-        self._files: dict[Path, list[Path]] = {}
+        self._discoveries: list[Discovery] | None = None
         self._db_path: Path | None = None
 
     def checks(self) -> list[CheckInfo]:
@@ -116,10 +167,10 @@ class DepsProvider(Provider):
         return bool(config.deps_paths)
 
     def targets(self, config: AuditConfig) -> list[str]:
-        return [f"deps:{p}" for p in config.deps_paths]
+        return [f"deps:{p.resolve()}" for p in config.deps_paths]
 
     def prepare(self, ctx: ScanContext) -> None:
-        self._files = {target: discover(target) for target in ctx.config.deps_paths}
+        self._discoveries = [discover(target) for target in ctx.config.deps_paths]
         db_path = default_db_path()
         if db_path.is_file():
             VulnDB.open(db_path).close()  # a damaged or foreign file: exit 2 before anything runs
@@ -133,27 +184,17 @@ class DepsProvider(Provider):
     # Running -------------------------------------------------------------------------
 
     def run(self, ctx: ScanContext) -> Iterator[Finding]:
-        if not self._files:
+        if self._discoveries is None:
             self.prepare(ctx)
+        assert self._discoveries is not None
         with ExitStack() as stack:
             source = self._open_source(stack)
-            plans: list[_Plan] = []
-            for target, files in self._files.items():
-                if not files:
-                    yield self.finding(
-                        VULNERABLE_PACKAGE,
-                        Status.SKIPPED,
-                        Resource(id=f"file:{target}", type="python.dependency_file", path=str(target)),
-                        f"no Python dependency files under {target} (requirements*.txt, pyproject.toml)",
-                        evidence={"target": str(target)},
-                    )
-                for path in files:
-                    plans.append(self.plan_file(read_dependency_file(path), ctx.config.offline))
+            scans = self._read_targets(self._discoveries, ctx.config.offline)
+            plans = [plan for scan in scans for plan in scan.plans]
             for plan in plans:
-                yield from plan.errors
                 if plan.unpinned:
                     ctx.progress(self.name, f"resolving {plan.path} with pip")
-                    yield from self._resolve_with_pip(plan, source, ctx.cancelled)
+                    plan.findings.extend(self._resolve_with_pip(plan, source, ctx.cancelled))
             pairs = sorted(
                 {(n, d.version or "") for plan in plans if plan.report is None for n, d in plan.pinned.items()}
             )
@@ -163,17 +204,106 @@ class DepsProvider(Provider):
                 source.db.prefetch(ECOSYSTEM, (n for n, _ in pairs))
             for plan in plans:
                 if plan.report is not None:
-                    yield from self._reconcile(plan.path, {**plan.pinned, **plan.unpinned}, plan.report, source)
+                    plan.findings.extend(
+                        self._reconcile(plan.path, {**plan.pinned, **plan.unpinned}, plan.report, source)
+                    )
                     continue
                 for name, dep in plan.pinned.items():
                     result = audited[(name, dep.version or "")]
-                    if isinstance(result, str):
-                        yield self._error(plan.path, dep, result)
+                    if isinstance(result, _NotAudited):
+                        plan.findings.append(self._error(plan.path, dep, result.message))
+                        if result.source_error is not None:
+                            plan.source_errors.append(result.source_error)
                     elif result.skip_reason is not None or result.version is None:
-                        yield self._error(plan.path, dep, f"pip-audit could not audit {name}: "
-                                          f"{result.skip_reason or 'no version'}")
+                        plan.findings.append(self._error(
+                            plan.path, dep, f"pip-audit could not audit {name}: {result.skip_reason or 'no version'}"
+                        ))
                     else:
-                        yield from self._judge(plan.path, dep, result, source)
+                        plan.findings.extend(self._judge(plan.path, dep, result, source))
+            for scan in scans:
+                findings = self._target_findings(scan, source)
+                yield from (replace(f, target=scan.target) for f in findings)
+                ctx.record_coverage(self._coverage(scan, findings, source))
+
+    def _read_targets(self, discoveries: list[Discovery], offline: bool) -> list[_TargetScan]:
+        """Read every dependency file once: a file under two targets is audited under the first."""
+        scans: list[_TargetScan] = []
+        done: set[Path] = set()
+        for discovery in discoveries:
+            scan = _TargetScan(discovery)
+            for path in discovery.files:
+                if path.resolve() in done:
+                    scan.elsewhere.append(path)
+                    continue
+                done.add(path.resolve())
+                scan.plans.append(self.plan_file(read_dependency_file(path, discovery.root), offline))
+            scans.append(scan)
+        return scans
+
+    def _target_findings(self, scan: _TargetScan, source: _Source) -> list[Finding]:
+        d = scan.discovery
+        findings = [f for plan in scan.plans for f in plan.findings]
+        for item in d.skipped:
+            findings.append(self._file_error(d.base / item.item, None, f"{item.item}: {item.reason}"))
+        if not d.files and not d.skipped and not scan.elsewhere:
+            findings.append(self.finding(
+                VULNERABLE_PACKAGE,
+                Status.SKIPPED,
+                Resource(id=f"file:{d.target}", type="python.dependency_file", path=str(d.target)),
+                f"no Python dependency files under {show_path(d.target)} (requirements*.txt, pyproject.toml)",
+                evidence={"target": str(d.target)},
+            ))
+        not_audited = sum(1 for f in findings if f.status is Status.ERROR and f.resource.type == "python.package")
+        source_errors = sorted({e for plan in scan.plans for e in plan.source_errors})
+        if source_errors:
+            findings.append(self._source_error(
+                scan, "tool:pip-audit", f"pip-audit could not audit: {'; '.join(source_errors)}", not_audited
+            ))
+        if source.empty_db and any(p.pinned or p.unpinned for p in scan.plans):
+            assert source.db is not None
+            findings.append(self._source_error(
+                scan, f"vulndb:{source.db.path}", f"the vulnerability database {source.db.path} holds no PyPI "
+                "advisories (run `auditor vulndb import`)", not_audited,
+            ))
+        return findings
+
+    def _coverage(self, scan: _TargetScan, findings: list[Finding], source: _Source) -> Coverage:
+        d = scan.discovery
+        skipped = list(d.skipped)
+        for plan in scan.plans:
+            rel = d.rel(plan.path)
+            skipped.extend(SkippedItem(f"{rel}:{line}" if line else rel, message) for line, message in plan.df.errors)
+        outcome: dict[tuple[str, str], set[Status]] = {}
+        for f in findings:
+            if f.resource.type == "python.package":
+                outcome.setdefault((f.resource.path or "", f.resource.id), set()).add(f.status)
+        errored = sum(1 for statuses in outcome.values() if Status.ERROR in statuses)
+        details: dict[str, Any] = {
+            "vulnerability_source": source.label,
+            "files": [d.rel(p.path) for p in scan.plans],
+            "included_files": sorted({d.rel(i) for p in scan.plans for i in p.df.includes}),
+        }
+        if source.db_evidence is not None:
+            details["database"] = source.db_evidence
+        if scan.elsewhere:
+            details["files_audited_under_another_target"] = [str(p) for p in scan.elsewhere]
+        if d.excluded:
+            details["excluded"] = dict(sorted(d.excluded.items()))
+        return Coverage(
+            provider=self.name,
+            target=scan.target,
+            examined={
+                "files_found": len(d.files) + len(d.skipped),
+                "files_read": sum(1 for p in scan.plans if not p.df.unreadable),
+                "packages": len(outcome),
+                "pinned": sum(1 for p in scan.plans for dep in p.df.dependencies if dep.kind == PINNED),
+                "audited": len(outcome) - errored,
+                "errored": errored,
+            },
+            skipped=tuple(skipped),
+            complete=not skipped and not any(f.status is Status.ERROR for f in findings),
+            details=details,
+        )
 
     def _open_source(self, stack: ExitStack) -> _Source:
         if self._db_path is None:
@@ -196,24 +326,24 @@ class DepsProvider(Provider):
 
     def plan_file(self, df: DependencyFile, offline: bool) -> _Plan:
         """Classify a file's requirements: what to audit, what is an ERROR already."""
-        plan = _Plan(path=df.path)
+        plan = _Plan(df)
         for line, message in df.errors:
-            plan.errors.append(self._file_error(df.path, line, message))
+            plan.findings.append(self._file_error(df.path, line, message))
         for dep in df.dependencies:
             known = plan.pinned.get(dep.canonical)
             if dep.kind == UNVERSIONED:
-                plan.errors.append(
+                plan.findings.append(
                     self._error(df.path, dep, f"{dep.spec}: a URL, path or VCS requirement has no version to audit")
                 )
             elif dep.kind == UNPINNED and offline:
-                plan.errors.append(self._error(
+                plan.findings.append(self._error(
                     df.path, dep, f"{dep.spec} is not pinned to an exact version and cannot be resolved offline "
                     "(audit a lock file with == pins, e.g. pip-compile output)"
                 ))
             elif dep.kind == PINNED and not valid_version(dep.version or ""):
-                plan.errors.append(self._error(df.path, dep, f"{dep.spec}: {dep.version!r} is not a PEP 440 version"))
+                plan.findings.append(self._error(df.path, dep, f"{dep.spec}: {dep.version!r} is not a PEP 440 version"))
             elif dep.kind == PINNED and known is not None and known.version != dep.version:
-                plan.errors.append(self._error(
+                plan.findings.append(self._error(
                     df.path, dep, f"{dep.canonical} is pinned twice with different versions "
                     f"({known.version} at {known.declared_in}, {dep.version} at {dep.declared_in})"
                 ))
@@ -223,36 +353,51 @@ class DepsProvider(Provider):
                 plan.unpinned.setdefault(dep.canonical, dep)
         return plan
 
-    def _resolve_with_pip(self, plan: _Plan, source: _Source, cancel: threading.Event) -> Iterator[Finding]:
+    def _resolve_with_pip(self, plan: _Plan, source: _Source, cancel: threading.Event) -> list[Finding]:
         """Online only: pip resolves the whole file (needs an index); on failure the pins still count."""
         specs = [d.spec for d in (*plan.pinned.values(), *plan.unpinned.values())]
         try:
             plan.report = run_pip_audit(specs, source.osv_url, resolve_with_pip=True, cancel=cancel)
         except ToolError as exc:
-            for dep in plan.unpinned.values():
-                yield self._error(plan.path, dep, f"{dep.spec} is not pinned and could not be resolved: {exc}")
+            error = redact_text(str(exc))  # pip's errors name the index URL, credentials and all
+            errors = [self._error(plan.path, dep, f"{dep.spec} is not pinned and could not be resolved: {error}")
+                      for dep in plan.unpinned.values()]
             plan.unpinned = {}
+            return errors
+        return []
 
     def audit_pinned(
         self, pairs: list[tuple[str, str]], source: _Source, cancel: threading.Event | None = None
-    ) -> dict[tuple[str, str], AuditedPackage | str]:
-        """Each (name, version) through pip-audit, in as few runs as distinct versions per name allow."""
+    ) -> dict[tuple[str, str], AuditedPackage | _NotAudited]:
+        """Each (name, version) through pip-audit, in as few runs as distinct versions per name allow.
+
+        A run that failed (pip-audit missing, crashed, no usable manifest) leaves every package
+        of its batch not audited, with the failure as a `source_error`; so does a manifest that
+        reports another version than the one asked for (garbage, not a result).
+        """
         versions: dict[str, list[str]] = {}
         for name, version in pairs:
             versions.setdefault(name, []).append(version)
-        out: dict[tuple[str, str], AuditedPackage | str] = {}
+        out: dict[tuple[str, str], AuditedPackage | _NotAudited] = {}
         depth = max((len(v) for v in versions.values()), default=0)
         for layer in range(depth):
             batch = [(n, vs[layer]) for n, vs in versions.items() if len(vs) > layer]
             try:
                 report = run_pip_audit([f"{n}=={v}" for n, v in batch], source.osv_url, cancel=cancel)
             except ToolError as exc:
+                error = redact_text(str(exc))
                 for n, v in batch:
-                    out[(n, v)] = f"{n} {v} could not be audited: {exc}"
+                    out[(n, v)] = _NotAudited(f"{n} {v} could not be audited: {error}", source_error=error)
                 continue
             for n, v in batch:
                 pkg = report.packages.get(n)
-                out[(n, v)] = pkg if pkg is not None else f"pip-audit did not report {n}; it was not audited"
+                if pkg is None:
+                    out[(n, v)] = _NotAudited(f"pip-audit did not report {n}; it was not audited")
+                elif pkg.version is not None and not _same_version(pkg.version, v):
+                    error = f"pip-audit reported {n} {pkg.version!r} where {v!r} was asked for"
+                    out[(n, v)] = _NotAudited(f"{n} {v} could not be audited: {error}", source_error=error)
+                else:
+                    out[(n, v)] = pkg
         return out
 
     def _reconcile(
@@ -281,7 +426,7 @@ class DepsProvider(Provider):
         base = {"package": pkg.name, "version": version, "requirement": dep.spec, "declared_in": dep.declared_in,
                 "source": source.label}
         if source.db is not None:
-            if source.pypi_advisories == 0:
+            if source.empty_db:
                 yield self._error(path, dep, f"the vulnerability database {source.db.path} holds no PyPI advisories")
                 return
             try:
@@ -372,6 +517,18 @@ class DepsProvider(Provider):
                       "declared_in": dep.declared_in, "error": message},
         )
 
+    def _source_error(self, scan: _TargetScan, resource_id: str, error: str, not_audited: int) -> Finding:
+        """The vulnerability source itself failed for this target: ERROR for every deps check."""
+        target = scan.discovery.target
+        return self.finding(
+            VULNERABLE_PACKAGE,
+            Status.ERROR,
+            Resource(id=resource_id, type="auditor.vulnerability_source", path=str(target)),
+            f"{error}; {not_audited} package(s) under {show_path(target)} were not audited",
+            evidence={"error": error, "packages_not_audited": not_audited, "target": str(target)},
+            affects=SOURCE_AFFECTS,
+        )
+
     def _file_error(self, path: Path, line: int | None, message: str) -> Finding:
         return self.finding(
             VULNERABLE_PACKAGE,
@@ -381,6 +538,13 @@ class DepsProvider(Provider):
             evidence={"file": str(path), "line": line, "error": message},
             discriminator=f"line:{line}" if line else "file",
         )
+
+
+def _same_version(reported: str, asked: str) -> bool:
+    try:
+        return Version(reported) == Version(asked)
+    except InvalidVersion:
+        return reported == asked
 
 
 def _local_evidence(adv: Advisory) -> dict[str, Any]:

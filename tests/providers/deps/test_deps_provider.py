@@ -86,8 +86,8 @@ def by(findings: list[Finding], resource: str, advisory: str = "", file: str = "
 
 
 def test_discovery_finds_requirements_and_project_files_only() -> None:
-    assert discover(FIX) == [DEV, REQ, PYPROJECT]  # not .venv/, not a tool-settings-only pyproject
-    assert discover(REQ) == [REQ]
+    assert discover(FIX).files == [DEV, REQ, PYPROJECT]  # not .venv/, not a tool-settings-only pyproject
+    assert discover(REQ).files == [REQ]
     with pytest.raises(InputError, match="no such file or directory"):
         discover(FIX / "missing.txt")
 
@@ -186,6 +186,8 @@ def test_empty_database_is_never_a_pass(tmp_path: Path, monkeypatch: pytest.Monk
     findings = scan(REQ)
     assert {f.status for f in findings} == {Status.ERROR}
     assert all("holds no PyPI advisories" in f.message for f in findings)
+    (source,) = [f for f in findings if f.resource.id == f"vulndb:{path}"]
+    assert source.affects == ("deps.*",)
 
 
 def test_offline_without_database_is_input_error(no_local_db: None) -> None:
@@ -272,9 +274,13 @@ def test_unreachable_service_is_error_for_every_package(no_local_db: None, monke
     findings = scan(REQ, offline=False)
     assert {(f.status, f.resource.id) for f in findings} == {
         (Status.ERROR, f"pypi:{n}") for n in ("jinja2", "requests", "urllib3", "idna", "flask")
-    }
-    assert all("could not be audited: pip-audit exited with 1 without a result" in f.message for f in findings)
-    assert all("ConnectionError" in f.message for f in findings)
+    } | {(Status.ERROR, "tool:pip-audit")}
+    packages = [f for f in findings if f.resource.id.startswith("pypi:")]
+    assert all("could not be audited: pip-audit exited with 1 without a result" in f.message for f in packages)
+    assert all("ConnectionError" in f.message for f in packages)
+    (service,) = [f for f in findings if f.resource.id == "tool:pip-audit"]
+    assert service.affects == ("deps.*",)
+    assert service.message.endswith(f"; 5 package(s) under {REQ} were not audited")
 
 
 # CLI exit codes ----------------------------------------------------------------------------
@@ -290,7 +296,8 @@ def test_cli_unreachable_service_exits_3(
     assert res.code == 3, res.err
     doc = res.json()
     assert doc["run"]["status"] == "partial"
-    assert doc["summary"]["by_status"] == {"PASS": 0, "FAIL": 0, "ERROR": 5, "SKIPPED": 0, "WAIVED": 0}
+    # Five packages and the pip-audit run they depended on.
+    assert doc["summary"]["by_status"] == {"PASS": 0, "FAIL": 0, "ERROR": 6, "SKIPPED": 0, "WAIVED": 0}
     assert "Traceback" not in res.err
 
 

@@ -18,6 +18,7 @@ from auditor.models import Finding, Severity, Status
 from auditor.providers.base import ScanContext
 from auditor.providers.code import CodeProvider, shipped_rules
 from auditor.providers.code.semgrep import SemgrepMatch, SemgrepReport, normalise_rule_id, parse_semgrep_output
+from auditor.scope import walk_target
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "code" / "app"
@@ -95,6 +96,10 @@ def test_parse_rejects_non_json() -> None:
 # Findings from a synthetic report -------------------------------------------------------------
 
 
+def findings_for(p: CodeProvider, root: Path, report: SemgrepReport) -> list[Finding]:
+    return p.findings_for(root, walk_target(root), report, NOW.date()).findings
+
+
 def match(rule: str, path: str, line: int, text_before: str, text: str) -> SemgrepMatch:
     start = len(text_before.encode())
     return SemgrepMatch(rule, path, line, line, start, start + len(text.encode()), "msg")
@@ -109,7 +114,7 @@ def test_two_matches_differ_and_a_moved_match_keeps_its_fingerprint(tmp_path: Pa
     rep = SemgrepReport(
         matches=[match(rid, "a.py", 1, "", line), match(rid, "a.py", 2, line + "\n", line)], scanned=["a.py"]
     )
-    first = [f for f in p.findings_for(tmp_path, rep) if f.status is Status.FAIL]
+    first = [f for f in findings_for(p, tmp_path, rep) if f.status is Status.FAIL]
     assert [f.resource.line for f in first] == [1, 2]
     assert first[0].fingerprint != first[1].fingerprint
     src.write_text(f"import subprocess\n\n{line}\n\n{line}\n")
@@ -120,7 +125,7 @@ def test_two_matches_differ_and_a_moved_match_keeps_its_fingerprint(tmp_path: Pa
         ],
         scanned=["a.py"],
     )
-    second = [f for f in p.findings_for(tmp_path, moved) if f.status is Status.FAIL]
+    second = [f for f in findings_for(p, tmp_path, moved) if f.status is Status.FAIL]
     assert [f.fingerprint for f in second] == [f.fingerprint for f in first]
     assert second[0].evidence["code"] == line
 
@@ -129,13 +134,14 @@ def test_credential_rules_never_copy_code(tmp_path: Path) -> None:
     line = 'DB_PASSWORD = "s3cr3t-Pa55w0rd"'
     (tmp_path / "s.py").write_text(line + "\n")
     rep = SemgrepReport(matches=[match("python.hardcoded-credential", "s.py", 1, "", line)], scanned=["s.py"])
-    found = [f for f in CodeProvider().findings_for(tmp_path, rep) if f.status is Status.FAIL]
+    found = [f for f in findings_for(CodeProvider(), tmp_path, rep) if f.status is Status.FAIL]
     assert len(found) == 1 and "code" not in found[0].evidence
     assert "s3cr3t" not in json.dumps(found[0].to_dict())
 
 
 def test_rules_without_files_of_their_language_are_skipped(tmp_path: Path) -> None:
-    found = list(CodeProvider().findings_for(tmp_path, SemgrepReport(scanned=["only.py"])))
+    (tmp_path / "only.py").write_text("x = 1\n")
+    found = findings_for(CodeProvider(), tmp_path, SemgrepReport(scanned=["only.py"], version="1.185.0"))
     by_status: dict[Status, set[str]] = {}
     for f in found:
         by_status.setdefault(f.status, set()).add(f.check_id.split(".")[1])
@@ -155,15 +161,22 @@ def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
 def test_tool_failure_is_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, timeout: float, expect: str
 ) -> None:
-    script = tmp_path / "fake-semgrep"
+    tool_dir = tmp_path / "bin"
+    tool_dir.mkdir()
+    script = tool_dir / "fake-semgrep"
     script.write_text("#!/bin/sh\n" + body + "\n")
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "app.py").write_text("x = 1\n")
     monkeypatch.setattr(tools, "find_tool", lambda name: str(script))
     p = CodeProvider()
     p.timeout_s = timeout
-    found = list(p.run(ctx_for([tmp_path])))
-    assert [(f.check_id, f.status) for f in found] == [("code.semgrep.scan", Status.ERROR)]
+    ctx = ctx_for([repo])
+    found = list(p.run(ctx))
+    assert [(f.check_id, f.status, f.affects) for f in found] == [("code.semgrep.scan", Status.ERROR, ("code.*",))]
     assert expect in found[0].message
+    assert [(c.target, c.complete) for c in ctx.coverage] == [(f"code:{repo.resolve()}", False)]
 
 
 # One real semgrep run -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from auditor import tools
-from auditor.catalog import load_catalog
+from auditor.catalog import ControlMapper, load_catalog
 from auditor.config import AuditConfig
 from auditor.errors import InputError
 from auditor.models import Finding, Severity, Status
@@ -210,3 +210,91 @@ def test_golden_code_scan(scanned: list[Finding]) -> None:
     assert {f.status for f in scanned} == {Status.PASS, Status.FAIL}
     scan = [f for f in scanned if f.check_id == "code.semgrep.scan"]
     assert scan[0].evidence["files_scanned"] == 3
+
+
+# semgrep's errors: each one with a path stops the rules it names there ---------------------
+
+
+def semgrep_json(scanned: list[str], errors: list[dict[str, object]]) -> str:
+    return json.dumps({"version": "1.185.0", "results": [], "errors": errors, "paths": {"scanned": scanned}})
+
+
+TIMEOUT = {
+    "code": 2,
+    "level": "warn",
+    "type": "Timeout",
+    "rule_id": "python.tls-verify-disabled",
+    "message": "Timeout when running python.tls-verify-disabled on app/big.py:\n ",
+    "path": "app/big.py",
+}
+PARTIAL = {
+    "code": 3,
+    "level": "warn",
+    "type": ["PartialParsing", [{"path": "app/odd.py", "start": {"line": 1}, "end": {"line": 1}}]],
+    "message": "Syntax error at line app/odd.py:1:\n `match` was unexpected",
+    "path": "app/odd.py",
+}
+
+
+def test_errors_with_a_path_are_errors_for_that_file_and_its_rules(tmp_path: Path) -> None:
+    for name in ("big.py", "odd.py", "ok.py"):
+        (tmp_path / "app").mkdir(exist_ok=True)
+        (tmp_path / "app" / name).write_text("x = 1\n")
+    report = parse_semgrep_output(semgrep_json(["app/big.py", "app/odd.py", "app/ok.py"], [TIMEOUT, PARTIAL]))
+    p = CodeProvider()
+    scan = p.findings_for(tmp_path, walk_target(tmp_path), report, NOW.date())
+    errors = {f.resource.path: f for f in scan.findings if f.status is Status.ERROR}
+    assert set(errors) == {"app/big.py", "app/odd.py"}
+    assert errors["app/big.py"].affects == ("code.python.tls-verify-disabled",)
+    assert "Timeout" in errors["app/big.py"].message and "python.tls-verify-disabled" in errors["app/big.py"].message
+    assert set(errors["app/odd.py"].affects) == set(p.rules_for("python"))  # no rule named: all of them
+    passes = {f.check_id: f.evidence["files_scanned"] for f in scan.findings if f.status is Status.PASS}
+    assert passes["code.python.tls-verify-disabled"] == 1  # only ok.py was scanned cleanly by it
+    assert passes["code.python.shell-true-with-input"] == 2
+    assert "code.semgrep.scan" not in passes
+    assert scan.coverage is not None and not scan.coverage.complete
+    assert {s.item for s in scan.coverage.skipped} == {"app/big.py", "app/odd.py"}
+    # The engine maps `affects` to the controls: the timeout stops CC6.7 (TLS verification).
+    mapper = ControlMapper(load_catalog().values())
+    assert "soc2:CC6.7" in mapper(errors["app/big.py"].check_id, errors["app/big.py"].affects)
+
+
+def test_a_file_semgrep_did_not_scan_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real run through a fake semgrep that leaves one given file out of `paths.scanned`."""
+    repo = tmp_path / "repo"
+    (repo / "web").mkdir(parents=True)
+    (repo / "app.py").write_text("x = 1\n")
+    (repo / "web" / "client.js").write_text("let x = 1;\n")
+    out = tmp_path / "out.json"
+    out.write_text(semgrep_json(["app.py"], []))
+    script = tmp_path / "fake-semgrep"
+    script.write_text(f"#!/bin/sh\ncat {out}\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(tools, "find_tool", lambda name: str(script))
+    ctx = ctx_for([repo])
+    found = list(CodeProvider().run(ctx))
+    errors = [(f.resource.path, f.affects) for f in found if f.status is Status.ERROR]
+    assert errors == [("web/client.js", CodeProvider().rules_for("javascript"))]
+    assert "semgrep skipped web/client.js" in next(f.message for f in found if f.status is Status.ERROR)
+    [cov] = ctx.coverage
+    assert cov.examined["files"] == 2 and cov.examined["files_scanned"] == 1 and not cov.complete
+
+
+def test_an_error_without_a_path_stops_every_code_check(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    fatal = {"code": 2, "level": "error", "type": "SemgrepError", "message": "Invalid scanning root: a.py"}
+    report = parse_semgrep_output(semgrep_json([], [fatal]))
+    found = CodeProvider().findings_for(tmp_path, walk_target(tmp_path), report, NOW.date()).findings
+    errors = {(f.resource.path, f.affects) for f in found if f.status is Status.ERROR}
+    assert errors == {
+        ("a.py", CodeProvider().rules_for("python")),  # given, not scanned
+        (str(tmp_path), ("code.*",)),
+    }
+    assert not any(f.status is Status.PASS for f in found)
+
+
+def test_a_target_without_source_files_is_skipped_not_passed(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# docs only\n")
+    scan = CodeProvider().findings_for(tmp_path, walk_target(tmp_path), None, NOW.date())
+    assert {f.status for f in scan.findings} == {Status.SKIPPED}
+    assert scan.coverage is not None and scan.coverage.complete and scan.coverage.examined["files"] == 0

@@ -8,6 +8,7 @@ kind of `nosemgrep` comment.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -222,3 +223,31 @@ def test_our_nosemgrep_reading_is_semgreps(repo: Path) -> None:
     ours = {(m.rule_id, m.line) for m in everything.matches if find_nosem(m.rule_id, lines, m.line) is None}
     assert len(everything.matches) > len(kept.matches)
     assert ours == {(m.rule_id, m.line) for m in kept.matches}
+
+
+def test_demo_sample_repository_under_an_ignored_folder_is_scanned(tmp_path: Path) -> None:
+    """Issue 11: `auditor demo` in a checkout scanned 0 files and passed."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("auditor-demo/\n")
+    repo = tmp_path / "auditor-demo" / "estate" / "repo"
+    sample = Path(__file__).parents[3] / "auditor" / "demo_data" / "sample_repo"
+    shutil.copytree(sample, repo, ignore=shutil.ignore_patterns("__pycache__"))
+    ctx = ScanContext(config=AuditConfig(code_paths=(repo,)), now=NOW)
+    findings = list(CodeProvider().run(ctx))
+    failed = {(f.check_id.removeprefix("code."), f.resource.path) for f in findings if f.status is Status.FAIL}
+    assert failed == {
+        (rule, "app/app.py")
+        for rule in (
+            "python.debug-mode-enabled",
+            "python.hardcoded-credential",
+            "python.insecure-random-token",
+            "python.personal-data-in-logs",
+            "python.plaintext-http-request",
+            "python.shell-true-with-input",
+            "python.sql-built-from-strings",
+            "python.unsafe-deserialisation",
+            "python.weak-password-hash",
+        )
+    }
+    scan = [f for f in findings if f.check_id == "code.semgrep.scan"]
+    assert [(f.status, f.evidence["files_scanned"]) for f in scan] == [(Status.PASS, 1)]

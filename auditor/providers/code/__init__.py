@@ -498,5 +498,7 @@ class SourceFiles:
     def lines(self, path: Path) -> list[str]:
         lines = self._lines.get(path)
         if lines is None:
-            lines = self._lines[path] = self.read(path).decode("utf-8", errors="replace").splitlines()
+            # Split on "\n" only, as semgrep counts lines (str.splitlines also splits on form feeds).
+            text = self.read(path).decode("utf-8", errors="replace")
+            lines = self._lines[path] = [line.removesuffix("\r") for line in text.split("\n")]
         return lines

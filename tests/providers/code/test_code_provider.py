@@ -298,3 +298,18 @@ def test_a_target_without_source_files_is_skipped_not_passed(tmp_path: Path) -> 
     scan = CodeProvider().findings_for(tmp_path, walk_target(tmp_path), None, NOW.date())
     assert {f.status for f in scan.findings} == {Status.SKIPPED}
     assert scan.coverage is not None and scan.coverage.complete and scan.coverage.examined["files"] == 0
+
+
+def test_lines_are_counted_as_semgrep_counts_them(tmp_path: Path) -> None:
+    """A form feed is not a line break for semgrep: the nosemgrep comment stays on its line."""
+    line = "requests.get(url, verify=False)  # nosemgrep"
+    text = f"import requests\n\x0c\ndef f(url):\n    return {line}\r\n"
+    (tmp_path / "a.py").write_text(text, newline="")
+    start = text.index("requests.get(url")
+    m = SemgrepMatch("python.tls-verify-disabled", "a.py", 4, 4, start, start + 31, "msg")
+    [f] = [
+        f
+        for f in findings_for(CodeProvider(), tmp_path, SemgrepReport(matches=[m], scanned=["a.py"], version="1"))
+        if f.status is Status.FAIL
+    ]
+    assert f.suppressed_without_approval and f.evidence["code"] == f"    return {line}"

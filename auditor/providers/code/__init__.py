@@ -262,7 +262,7 @@ class CodeProvider(Provider):
                     warnings.append(error_type(err))
             for rel, errs in sorted(by_file.items()):
                 add(self._file_error(target, rel, errs, errored_rules, skipped))
-            sources = SourceFiles()
+            sources = SourceFiles(self.max_file_bytes)
             matched: set[str] = set()
             seen: dict[tuple[str, str, str], int] = {}
             for m in sorted(report.matches, key=lambda m: (m.path, m.line, m.start_offset)):
@@ -433,7 +433,7 @@ class CodeProvider(Provider):
         today: date | None = None,
     ) -> Finding:
         """FAIL for one match; WAIVED under an approved `nosemgrep` (FAIL, marked, under an unapproved one)."""
-        files = files or SourceFiles()
+        files = files or SourceFiles(self.max_file_bytes)
         rel = Path(m.path).as_posix().removeprefix("./")
         data = files.read(base / rel)
         code = data[m.start_offset : m.end_offset].decode("utf-8", errors="replace")

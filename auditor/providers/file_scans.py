@@ -30,12 +30,14 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SEPARATORS = " \t-\u2013\u2014:;,."
 
 
-def chunk_by_directory(paths: Sequence[str], limit: int = MAX_COMMAND_LINE_BYTES) -> list[list[str]]:
-    """`paths` in chunks whose arguments (each path's bytes + 1) stay under `limit`.
+def chunk_by_directory(paths: Sequence[str], limit: int | None = None) -> list[list[str]]:
+    """`paths` in chunks whose arguments (each path's bytes + 1) stay under `limit`
+    (default `MAX_COMMAND_LINE_BYTES`).
 
     A folder's files are never split across chunks unless that folder alone exceeds the
     limit. Order is kept within and across chunks; an empty list gives no chunk.
     """
+    limit = MAX_COMMAND_LINE_BYTES if limit is None else limit
     groups: dict[str, list[str]] = {}
     for p in paths:
         groups.setdefault(os.path.dirname(p), []).append(p)

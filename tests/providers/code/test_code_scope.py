@@ -251,3 +251,18 @@ def test_demo_sample_repository_under_an_ignored_folder_is_scanned(tmp_path: Pat
     }
     scan = [f for f in findings if f.check_id == "code.semgrep.scan"]
     assert [(f.status, f.evidence["files_scanned"]) for f in scan] == [(Status.PASS, 1)]
+
+
+def test_a_long_file_list_is_scanned_in_chunks_by_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "one.py").write_text(flawed(f"{folder}_one"))
+        (tmp_path / folder / "two.py").write_text("x = 1\n")
+    monkeypatch.setattr("auditor.providers.file_scans.MAX_COMMAND_LINE_BYTES", 20)  # one folder per chunk
+    ctx = ScanContext(config=AuditConfig(code_paths=(tmp_path,)), now=NOW)
+    findings = list(CodeProvider().run(ctx))
+    [coverage] = ctx.coverage
+    assert coverage.details["chunks"] == 2 and coverage.complete
+    assert coverage.examined["files_scanned"] == 4
+    failed = {f.resource.path for f in findings if f.check_id == "code.python.tls-verify-disabled"}
+    assert failed == {"a/one.py", "b/one.py"}

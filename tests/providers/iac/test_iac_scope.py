@@ -95,3 +95,17 @@ def test_coverage_counts(repo: Path, scan: tuple[list[Finding], Coverage]) -> No
     assert coverage.examined["terraform"] == 2 and coverage.examined["github_actions"] == 1
     assert coverage.details["excluded"] == {"ignore file": 2}
     assert coverage.details["version"] == "3.3.30" and coverage.details["chunks"] == 1
+
+
+def test_a_long_file_list_is_scanned_in_chunks_by_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for folder in ("net", "ops"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "main.tf").write_text(SSH_WORLD.replace("fail_ssh_world", f"{folder}_ssh_world"))
+        (tmp_path / folder / "variables.tf").write_text('variable "name" {\n  default = "x"\n}\n')
+    monkeypatch.setattr("auditor.providers.file_scans.MAX_COMMAND_LINE_BYTES", 2 * len(str(tmp_path)) + 40)
+    ctx = ScanContext(config=AuditConfig(iac_paths=(tmp_path,)), now=NOW)
+    findings = list(IacProvider().run(ctx))
+    [coverage] = ctx.coverage
+    assert coverage.details["chunks"] == 2 and coverage.complete
+    ssh = {f.resource.id for f in findings if f.check_id == "iac.CKV_AWS_24" and f.status is Status.FAIL}
+    assert ssh == {"aws_security_group.net_ssh_world", "aws_security_group.ops_ssh_world"}

@@ -2,8 +2,8 @@
 
 Generates a corpus (default 500 Terraform files, 300 Python files) in a temp dir, then times
 
-- raw `checkov -d CORPUS` with exactly the flags auditor passes,
-- raw `semgrep scan` with exactly the flags auditor passes,
+- raw `checkov -f FILES...` with exactly the flags auditor passes,
+- raw `semgrep scan FILES...` with exactly the flags auditor passes,
 - `auditor scan --iac CORPUS/tf`, `auditor scan --code CORPUS/py` (each alone, so each
   overhead is measured against its own tool) and both together,
 
@@ -23,9 +23,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from auditor.providers.code.semgrep import semgrep_args
+from auditor.providers.code.semgrep import DEFAULT_RULE_TIMEOUT_S, semgrep_args
 from auditor.providers.iac.checkov import checkov_args
 from auditor.resources import resource_dir
+from auditor.scope import DEFAULT_MAX_FILE_BYTES
 from auditor.tools import tool_env
 
 BIN = Path(sys.executable).parent
@@ -154,8 +155,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             }
         )
         policies = resource_dir("policies")
-        raw_checkov = [str(BIN / "checkov"), *checkov_args(tf, policies / "checkov")]
-        raw_semgrep = [str(BIN / "semgrep"), *semgrep_args(policies / "semgrep", ".")]
+        tf_files = sorted(str(p) for p in tf.rglob("*") if p.is_file())
+        py_files = sorted(p.relative_to(py).as_posix() for p in py.rglob("*.py"))
+        raw_checkov = [str(BIN / "checkov"), *checkov_args(tf_files, policies / "checkov")]
+        raw_semgrep = [
+            str(BIN / "semgrep"),
+            *semgrep_args(policies / "semgrep", py_files, DEFAULT_MAX_FILE_BYTES + 1, DEFAULT_RULE_TIMEOUT_S),
+        ]
         auditor = [str(BIN / "auditor"), "scan", "--format", "json", "--output", os.devnull, "--allow-errors"]
 
         def db(name: str) -> list[str]:

@@ -8,20 +8,28 @@ checkov's `-o json` comes in several shapes, all handled by `parse_checkov_outpu
 - several of the above concatenated (seen with repeated `-d`/`-f`): decoded one by one
   and de-duplicated.
 
-One checkov process scans one target (a directory with `-d` or a file with `-f`):
-checkov 3.3.30 mixes up results between directories when given several `-d`.
+Output without a real report (no `checkov_version` in any summary: `{}`, garbage, a log
+line) is an error, never an empty scan.
+
+checkov is given exactly the files `auditor.scope` decided on, with `-f file1 file2 ...`
+(measured on 3.3.30: `-f` keeps Terraform module semantics across the files of one
+folder, gives the same results as `-d` on our fixtures, and does not skip hidden folders
+such as `.github/`), cut into chunks by folder when the command line would grow past
+about 1 MB. checkov 3.3.30 mixes up results between directories when given several `-d`,
+so `-d` is not used at all. Its own size limits (5 MB for secrets, 50 MB for IaC files)
+are raised above the scope's limit so that it never drops a file the scope kept.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor.providers.file_scans import chunk_by_directory
 from auditor.tools import ToolError, run_tool
 
 CHECKOV_FRAMEWORKS = (
@@ -37,6 +45,9 @@ CHECKOV_FRAMEWORKS = (
 RESULT_KINDS = {"passed_checks": "PASSED", "failed_checks": "FAILED", "skipped_checks": "SKIPPED"}
 # Helm charts that pull remote dependencies would need the network: block every remote repo.
 CHECKOV_ENV = {"CHECKOV_HELM_ALLOWED_REMOTE_REPOS": "none", "LOG_LEVEL": "WARNING"}
+# checkov's own size limits (secrets scan, IaC parsers): raised, never lowered, above ours.
+CHECKOV_SECRETS_MAX_BYTES = 5_000_000
+CHECKOV_IAC_MAX_BYTES = 50_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,49 +76,76 @@ class CheckovReport:
     parsing_errors: list[str] = field(default_factory=list)
     frameworks: dict[str, dict[str, Any]] = field(default_factory=dict)  # check_type -> summary
     version: str | None = None
+    chunks: int = 0  # checkov processes it took
 
 
-# Folders that hold no infrastructure of the project: never descend (a virtualenv alone
-# makes checkov take minutes).
-SKIP_DIRS = frozenset({".git", "node_modules", ".terraform", ".venv", "__pycache__", ".tox", ".mypy_cache"})
+def checkov_env(max_file_bytes: int) -> dict[str, str]:
+    """checkov's environment: offline and quiet, its size limits above the scope's `max_file_bytes`."""
+    return {
+        **CHECKOV_ENV,
+        "CHECKOV_MAX_FILE_SIZE": str(max(CHECKOV_SECRETS_MAX_BYTES, max_file_bytes + 1)),
+        "CHECKOV_MAX_IAC_FILE_SIZE": str(max(CHECKOV_IAC_MAX_BYTES, max_file_bytes + 1)),
+    }
 
 
 def checkov_args(
-    target: Path, external_checks_dir: Path | None, frameworks: Sequence[str] = CHECKOV_FRAMEWORKS
+    files: Sequence[str], external_checks_dir: Path | None, frameworks: Sequence[str] = CHECKOV_FRAMEWORKS
 ) -> list[str]:
-    """The command line for one target: offline, explicit frameworks, JSON, every file for secrets."""
-    args = ["-f" if target.is_file() else "-d", str(target)]
+    """The command line for a list of files: offline, explicit frameworks, JSON, every file for secrets."""
+    args = ["-f", *files]
     args += ["--framework", *frameworks]
     args += ["--skip-download", "--enable-secret-scan-all-files", "--output", "json", "--compact"]
-    for name in sorted(SKIP_DIRS):
-        args += ["--skip-path", re.escape(name) + "/"]
     if external_checks_dir is not None:
         args += ["--external-checks-dir", str(external_checks_dir)]
     return args
 
 
 def run_checkov(
-    target: Path,
+    files: Sequence[str],
     external_checks_dir: Path | None,
     *,
     timeout: float,
+    max_file_bytes: int,
     cancel: threading.Event | None = None,
     frameworks: Sequence[str] = CHECKOV_FRAMEWORKS,
 ) -> CheckovReport:
-    """Run checkov on one target. Raises ToolError when it is missing, crashes or says nothing readable."""
-    res = run_tool(
-        "checkov",
-        checkov_args(target, external_checks_dir, frameworks),
-        timeout=timeout,
-        env=CHECKOV_ENV,
-        ok_codes=(0, 1),  # 1: some check failed
-        cancel=cancel,
-    )
-    try:
-        return parse_checkov_output(res.stdout)
-    except ValueError as exc:
-        tail = " | ".join(res.stderr.strip().splitlines()[-3:]) or "no error output"
-        raise ToolError(f"checkov gave no readable JSON ({exc}); stderr: {tail}") from None
+    """Run checkov on exactly `files` (absolute paths), one process per chunk, merged.
+
+    Raises ToolError when checkov is missing, crashes, times out or prints no report.
+    """
+    merged = CheckovReport()
+    seen: set[tuple[str, str, str, str, int | None]] = set()
+    for chunk in chunk_by_directory(list(files)):
+        res = run_tool(
+            "checkov",
+            checkov_args(chunk, external_checks_dir, frameworks),
+            timeout=timeout,
+            env=checkov_env(max_file_bytes),
+            ok_codes=(0, 1),  # 1: some check failed
+            cancel=cancel,
+        )
+        try:
+            report = parse_checkov_output(res.stdout)
+        except ValueError as exc:
+            tail = " | ".join(res.stderr.strip().splitlines()[-3:]) or "no error output"
+            raise ToolError(f"checkov gave no usable report ({exc}); stderr: {tail}") from None
+        for r in report.results:
+            if r.key() not in seen:
+                seen.add(r.key())
+                merged.results.append(r)
+        for err in report.parsing_errors:
+            if err not in merged.parsing_errors:
+                merged.parsing_errors.append(err)
+        for fw, summary in report.frameworks.items():
+            into = merged.frameworks.setdefault(fw, {})
+            for k, v in summary.items():
+                if isinstance(v, int) and not isinstance(v, bool):
+                    into[k] = int(into.get(k, 0)) + v
+                else:
+                    into.setdefault(k, v)
+        merged.version = merged.version or report.version
+        merged.chunks += 1
+    return merged
 
 
 def iter_json_documents(text: str) -> Iterator[Any]:
@@ -131,7 +169,8 @@ def iter_json_documents(text: str) -> Iterator[Any]:
 
 
 def parse_checkov_output(text: str) -> CheckovReport:
-    """All of checkov's JSON shapes -> one report. Raises ValueError when there is no report at all."""
+    """All of checkov's JSON shapes -> one report. Raises ValueError when there is no report at
+    all: no JSON, or JSON without a `checkov_version` in any summary (`{}`, `[]`, a stray value)."""
     reports: list[dict[str, Any]] = []
     found_any = False
     try:
@@ -164,6 +203,8 @@ def parse_checkov_output(text: str) -> CheckovReport:
                 if r.key() not in seen:
                     seen.add(r.key())
                     out.results.append(r)
+    if out.version is None:
+        raise ValueError("no checkov_version in any summary: not a checkov report")
     return out
 
 

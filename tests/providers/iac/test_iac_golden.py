@@ -1,7 +1,8 @@
 """Golden fixtures through real checkov: one scan of tests/fixtures/iac, many assertions.
 
 Every framework has named passing (`pass_*`) and failing (`fail_*`) resources; the exact
-sets are asserted. A raw checkov run on the same folder proves the wrapper loses nothing.
+sets are asserted. A raw `checkov -d` run on the same folder proves that the wrapper, which
+gives checkov the scope's exact file list with `-f`, loses nothing.
 """
 
 from __future__ import annotations
@@ -28,9 +29,14 @@ SECRET = "AKIAIOSFODNN7EXAMPLE"
 
 
 @pytest.fixture(scope="module")
-def findings() -> list[Finding]:
+def scanned() -> tuple[list[Finding], ScanContext]:
     ctx = ScanContext(config=AuditConfig(iac_paths=(FIXTURES,)), now=datetime(2026, 11, 28, tzinfo=UTC))
-    return list(IacProvider().run(ctx))
+    return list(IacProvider().run(ctx)), ctx
+
+
+@pytest.fixture(scope="module")
+def findings(scanned: tuple[list[Finding], ScanContext]) -> list[Finding]:
+    return scanned[0]
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +96,13 @@ def statuses(findings: list[Finding], check_id: str, under: str) -> dict[str, se
             "golden/terraform/",
             {
                 "PASS": {"aws_ebs_volume.pass_encrypted"},
-                "FAIL": {"aws_ebs_volume.fail_plaintext"},
-                "WAIVED": {"aws_ebs_volume.waived_plaintext"},
+                # An inline skip without a valid approval fails (marked), one with it is waived.
+                "FAIL": {
+                    "aws_ebs_volume.fail_plaintext",
+                    "aws_ebs_volume.fail_skip_unapproved",
+                    "aws_ebs_volume.fail_skip_expired",
+                },
+                "WAIVED": {"aws_ebs_volume.waived_skip_approved"},
             },
         ),
         (
@@ -210,21 +221,69 @@ def test_secret_is_found_without_its_value(findings: list[Finding]) -> None:
     assert SECRET[:9] not in json.dumps([f.to_dict() for f in findings])
 
 
-def test_waiver_reason_is_kept(findings: list[Finding]) -> None:
-    waived = [f for f in findings if f.status is Status.WAIVED]
-    assert [(f.check_id, f.resource.id, f.waiver) for f in waived] == [
-        (
-            "iac.CKV_AWS_3",
-            "aws_ebs_volume.waived_plaintext",
-            {"source": "inline", "reason": "scratch volume holds no data"},
-        )
-    ]
+def test_inline_skips_need_an_unexpired_approval(findings: list[Finding]) -> None:
+    skips = {f.resource.id: (f.status, f.waiver) for f in findings if f.waiver is not None}
+    assert skips == {
+        "aws_ebs_volume.fail_skip_unapproved": (
+            Status.FAIL,
+            {
+                "source": "inline",
+                "approved": False,
+                "reason": "scratch volume holds no data",
+                "comment": "scratch volume holds no data",
+            },
+        ),
+        "aws_ebs_volume.waived_skip_approved": (
+            Status.WAIVED,
+            {
+                "source": "inline",
+                "approved": True,
+                "approver": "jane@example.com",
+                "expires": "2027-05-31",
+                "reason": "scratch volume holds no data",
+            },
+        ),
+        "aws_ebs_volume.fail_skip_expired": (
+            Status.FAIL,
+            {
+                "source": "inline",
+                "approved": False,
+                "reason": "scratch volume holds no data",
+                "comment": "scratch volume holds no data approved-by=jane@example.com expires=2026-10-31",
+            },
+        ),
+    }
+    expired = next(f for f in findings if f.resource.id == "aws_ebs_volume.fail_skip_expired" and f.waiver)
+    assert expired.suppressed_without_approval
+    assert "approval expired on 2026-10-31" in expired.message
 
 
 def test_scan_check_passes_with_evidence(findings: list[Finding]) -> None:
     scan = [f for f in findings if f.check_id == "iac.checkov.scan"]
     assert [f.status for f in scan] == [Status.PASS]
     assert scan[0].evidence["checkov_version"] == "3.3.30"
+
+
+def test_coverage_counts_equal_the_scope(scanned: tuple[list[Finding], ScanContext]) -> None:
+    findings, ctx = scanned
+    files = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
+    [cov] = ctx.coverage
+    assert cov.target == f"iac:{FIXTURES.resolve()}" and cov.complete and cov.skipped == ()
+    assert cov.examined == {
+        "files_in_scope": len(files),
+        "files": len(files),
+        "files_reported": len(files) - 1,  # golden/secrets/config.json holds no secret and no IaC
+        "iac_files": 11,
+        "cloudformation": 1,
+        "dockerfile": 2,
+        "github_actions": 1,
+        "kubernetes": 1,
+        "secrets": 1,
+        "terraform": 8,
+        "terraform_plan": 1,
+    }
+    assert cov.details["version"] == "3.3.30"
+    assert {f.target for f in findings} == {cov.target}
 
 
 def test_fingerprints_are_unique(findings: list[Finding]) -> None:
@@ -236,7 +295,7 @@ def test_wrapper_loses_nothing(findings: list[Finding], raw_failed: set[tuple[st
     ours = {
         (f.check_id.removeprefix("iac."), f.resource.path or "", str(f.resource.line))
         for f in findings
-        if f.status is Status.FAIL
+        if f.status is Status.FAIL and f.waiver is None  # checkov itself lists inline skips apart
     }
     assert len(raw_failed) > 50
     assert ours == raw_failed

@@ -1,4 +1,4 @@
-"""IacProvider without checkov: JSON shapes, finding shape, waivers, secrets, errors, data files."""
+"""IacProvider without checkov: JSON shapes, finding shape, inline suppressions, secrets, errors, data files."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from auditor.errors import InputError
 from auditor.models import Severity, Status
 from auditor.providers.base import ScanContext
 from auditor.providers.iac import SCAN_CHECK, IacProvider
-from auditor.providers.iac.checkov import CheckovReport, checkov_args, parse_checkov_output
+from auditor.providers.iac.checkov import CheckovReport, checkov_args, checkov_env, parse_checkov_output
 from auditor.providers.iac.policies import load_checkov_ids, shipped_checkov_data
 from auditor.resources import resource_dir
+from auditor.scope import walk_target
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -111,8 +112,20 @@ def test_concatenated_documents_are_all_read_and_deduplicated() -> None:
     assert sorted(r.check_id for r in rep.results) == ["CKV_AWS_3", "CKV_SECRET_2"]
 
 
-@pytest.mark.parametrize("text", ["", "   \n", "Traceback (most recent call last):\n  boom\n", "[{"])
-def test_unreadable_output_is_an_error(text: str) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n",
+        "Traceback (most recent call last):\n  boom\n",
+        "[{",
+        "{}",  # a checkov that printed an empty object found nothing and said nothing
+        "[]",
+        '{"passed": 0, "failed": 0}',  # a summary without a version is not checkov's
+        '[{"check_type": "terraform", "results": {}, "summary": {"passed": 0}}]',
+    ],
+)
+def test_output_without_a_report_is_an_error(text: str) -> None:
     with pytest.raises(ValueError):
         parse_checkov_output(text)
 
@@ -122,10 +135,12 @@ def test_code_blocks_are_never_kept() -> None:
     assert SECRET not in repr(rep)
 
 
-def test_arguments_are_offline_explicit_and_json(tmp_path: Path) -> None:
-    args = checkov_args(tmp_path, tmp_path / "policies")
+def test_arguments_are_the_exact_files_offline_explicit_and_json(tmp_path: Path) -> None:
+    files = [str(tmp_path / "main.tf"), str(tmp_path / ".github" / "workflows" / "ci.yml")]
+    args = checkov_args(files, tmp_path / "policies")
     joined = " ".join(args)
-    assert args[:2] == ["-d", str(tmp_path)]
+    assert args[:3] == ["-f", *files]
+    assert "-d" not in args and "--skip-path" not in args  # the scope is ours, not checkov's
     assert (
         "--framework terraform terraform_plan cloudformation kubernetes helm dockerfile github_actions secrets"
         in joined
@@ -135,9 +150,14 @@ def test_arguments_are_offline_explicit_and_json(tmp_path: Path) -> None:
     assert "--quiet" not in args  # it would drop the passed checks
     assert args[args.index("--output") + 1] == "json"
     assert args[args.index("--external-checks-dir") + 1] == str(tmp_path / "policies")
-    f = tmp_path / "main.tf"
-    f.write_text("")
-    assert checkov_args(f, None)[:2] == ["-f", str(f)]
+
+
+def test_checkov_size_limits_are_raised_above_the_scope_limit() -> None:
+    small = checkov_env(1024)
+    assert small["CHECKOV_MAX_FILE_SIZE"] == "5000000" and small["CHECKOV_MAX_IAC_FILE_SIZE"] == "50000000"
+    big = checkov_env(80_000_000)
+    assert big["CHECKOV_MAX_FILE_SIZE"] == "80000001" and big["CHECKOV_MAX_IAC_FILE_SIZE"] == "80000001"
+    assert small["CHECKOV_HELM_ALLOWED_REMOTE_REPOS"] == "none"
 
 
 # Findings -------------------------------------------------------------------------------------
@@ -149,13 +169,15 @@ def provider() -> IacProvider:
 
 
 def findings_for(provider: IacProvider, root: Path, docs: object) -> list:  # type: ignore[type-arg]
+    """The provider's findings for a synthetic checkov report over the files under `root`."""
     rep = parse_checkov_output(json.dumps(docs))
-    return list(provider.findings_for(root, rep))
+    return provider.findings_for(root, walk_target(root), rep, NOW.date()).findings
 
 
-def test_finding_shape_pass_fail_waived(provider: IacProvider, tmp_path: Path) -> None:
+def test_finding_shape_pass_fail_and_unapproved_skip(provider: IacProvider, tmp_path: Path) -> None:
     (tmp_path / "net").mkdir()
     path = str(tmp_path / "net" / "main.tf")
+    (tmp_path / "net" / "main.tf").write_text("")
     skipped = raw_check("CKV_AWS_3", "aws_ebs_volume.scratch", path, (10, 14))
     skipped["check_result"] = {"result": "SKIPPED", "suppress_comment": "scratch volume holds no data"}
     passed = raw_check("CKV_AWS_24", "aws_security_group.ok", path, (1, 5))
@@ -179,16 +201,24 @@ def test_finding_shape_pass_fail_waived(provider: IacProvider, tmp_path: Path) -
     assert fail.evidence["evaluated_keys"] == ["encrypted"]
     assert fail.provider == "iac" and fail.title.startswith("Ensure no security groups allow ingress")
     assert found[("iac.CKV_AWS_24", "aws_security_group.ok")].status is Status.PASS
-    waived = found[("iac.CKV_AWS_3", "aws_ebs_volume.scratch")]
-    assert waived.status is Status.WAIVED
-    assert waived.waiver == {"source": "inline", "reason": "scratch volume holds no data"}
+    suppressed = found[("iac.CKV_AWS_3", "aws_ebs_volume.scratch")]
+    assert suppressed.status is Status.FAIL and suppressed.suppressed_without_approval
+    assert suppressed.waiver == {
+        "source": "inline",
+        "approved": False,
+        "reason": "scratch volume holds no data",
+        "comment": "scratch volume holds no data",
+    }
+    assert suppressed.message.startswith("suppressed without approval (no approved-by=<who> expires=YYYY-MM-DD")
     scan = found[("iac.checkov.scan", str(tmp_path))]
     assert scan.status is Status.PASS and scan.evidence["checkov_version"] == "3.3.30"
+    assert {f.target for f in found.values()} == {f"iac:{tmp_path.resolve()}"}
     assert SECRET not in json.dumps([f.to_dict() for f in found.values()])
 
 
 def test_fingerprint_ignores_lines(provider: IacProvider, tmp_path: Path) -> None:
     path = str(tmp_path / "main.tf")
+    (tmp_path / "main.tf").write_text("")
     a = findings_for(
         provider, tmp_path, report_doc("terraform", [raw_check("CKV_AWS_3", "aws_ebs_volume.v", path, (1, 4))])
     )
@@ -200,6 +230,7 @@ def test_fingerprint_ignores_lines(provider: IacProvider, tmp_path: Path) -> Non
 
 def test_secret_value_never_reaches_the_finding(provider: IacProvider, tmp_path: Path) -> None:
     path = str(tmp_path / ".env")
+    (tmp_path / ".env").write_text("")
     one = raw_check("CKV_SECRET_2", "25910f981e85ca04baf359199dd0bd4a3ae738b6", path, (2, 3))
     two = raw_check("CKV_SECRET_2", "d70eab08607a4d05faa2d0d6647206599e9abc65", path, (5, 6))
     one["code_block"] = [[2, f"AWS_SECRET_ACCESS_KEY={SECRET}\n"]]
@@ -215,6 +246,7 @@ def test_secret_value_never_reaches_the_finding(provider: IacProvider, tmp_path:
 
 
 def test_unmapped_id_gets_the_default_severity(provider: IacProvider, tmp_path: Path) -> None:
+    (tmp_path / "a.tf").write_text("")
     doc = report_doc("terraform", [raw_check("CKV_AWS_999999", "aws_thing.x", str(tmp_path / "a.tf"), (1, 2))])
     f = next(f for f in findings_for(provider, tmp_path, doc) if f.check_id == "iac.CKV_AWS_999999")
     assert f.severity is Severity.MEDIUM
@@ -222,9 +254,136 @@ def test_unmapped_id_gets_the_default_severity(provider: IacProvider, tmp_path: 
 
 
 def test_parsing_errors_are_errors_not_passes(provider: IacProvider, tmp_path: Path) -> None:
-    doc = report_doc("terraform", [], parsing_errors=[str(tmp_path / "broken.tf")])
+    (tmp_path / "broken.tf").write_text('resource "aws_sqs_queue" "q" {\n')
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11\nRUN apt-get update\n{{\n")
+    doc = report_doc("terraform", [], parsing_errors=[str(tmp_path / "broken.tf"), str(tmp_path / "Dockerfile")])
     found = findings_for(provider, tmp_path, doc)
-    assert [(f.check_id, f.status, f.resource.path) for f in found] == [("iac.checkov.scan", Status.ERROR, "broken.tf")]
+    assert sorted((f.check_id, f.status, f.resource.path, f.affects) for f in found) == [
+        ("iac.checkov.scan", Status.ERROR, "Dockerfile", ("iac.CKV_DOCKER_*", "iac.CKV2_DOCKER_*")),
+        ("iac.checkov.scan", Status.ERROR, "broken.tf", ("iac.*",)),
+    ]
+
+
+def test_results_for_files_outside_the_list_are_dropped(provider: IacProvider, tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text("")
+    doc = report_doc(
+        "terraform",
+        [
+            raw_check("CKV_AWS_3", "aws_ebs_volume.in", str(tmp_path / "main.tf"), (1, 4)),
+            raw_check("CKV_AWS_3", "aws_ebs_volume.out", str(tmp_path.parent / "module" / "main.tf"), (1, 4)),
+            raw_check("CKV_AWS_3", "aws_ebs_volume.rel", "main.tf", (6, 9)),  # relative: to the target
+        ],
+    )
+    scan = provider.findings_for(tmp_path, walk_target(tmp_path), parse_checkov_output(json.dumps(doc)), NOW.date())
+    assert sorted(f.resource.id for f in scan.findings if f.check_id == "iac.CKV_AWS_3") == [
+        "aws_ebs_volume.in",
+        "aws_ebs_volume.rel",
+    ]
+    assert scan.coverage is not None and scan.coverage.details["results_outside_scope"] == 1
+
+
+def test_dockerfile_addresses_are_relative_to_the_target(provider: IacProvider, tmp_path: Path) -> None:
+    (tmp_path / "svc").mkdir()
+    dockerfile = tmp_path / "svc" / "Dockerfile"
+    dockerfile.write_text("FROM python:3.11\n")
+    doc = report_doc("dockerfile", [raw_check("CKV_DOCKER_3", f"{dockerfile}.", str(dockerfile), (1, 1))])
+    found = [f for f in findings_for(provider, tmp_path, doc) if f.check_id == "iac.CKV_DOCKER_3"]
+    assert [(f.resource.id, f.resource.path) for f in found] == [("/svc/Dockerfile.", "svc/Dockerfile")]
+
+
+SHAPED = {
+    "infra/main.tf": 'resource "aws_s3_bucket" "data" {\n  bucket = "d"\n}\n',
+    "k8s/app.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n",
+    "Dockerfile": "FROM python:3.11\n",
+    ".github/workflows/ci.yml": "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n",
+    "cfn/stack.json": '{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}',
+}
+
+
+def test_iac_files_checkov_said_nothing_about_are_errors(provider: IacProvider, tmp_path: Path) -> None:
+    for rel, text in SHAPED.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    (tmp_path / "notes.yaml").write_text("kind: Shopping\nitems: [milk]\n")  # not IaC: no error
+    reported = raw_check("CKV_AWS_18", "aws_s3_bucket.data", str(tmp_path / "infra" / "main.tf"), (1, 3))
+    scan = provider.findings_for(
+        tmp_path,
+        walk_target(tmp_path),
+        parse_checkov_output(json.dumps(report_doc("terraform", [reported]))),
+        NOW.date(),
+    )
+    errors = {(f.resource.path, f.affects) for f in scan.findings if f.status is Status.ERROR}
+    assert errors == {
+        ("k8s/app.yaml", ("iac.CKV_K8S_*", "iac.CKV2_K8S_*")),
+        ("Dockerfile", ("iac.CKV_DOCKER_*", "iac.CKV2_DOCKER_*")),
+        (".github/workflows/ci.yml", ("iac.CKV_GHA_*", "iac.CKV2_GHA_*")),
+        ("cfn/stack.json", ("iac.*",)),
+    }
+    assert all("checkov skipped" in f.message for f in scan.findings if f.status is Status.ERROR)
+    assert not any(f.check_id == "iac.checkov.scan" and f.status is Status.PASS for f in scan.findings)
+    cov = scan.coverage
+    assert cov is not None and not cov.complete
+    assert cov.examined["iac_files"] == 5 and cov.examined["files_reported"] == 1
+    assert {s.item for s in cov.skipped} == {"k8s/app.yaml", "Dockerfile", ".github/workflows/ci.yml", "cfn/stack.json"}
+
+
+def test_file_over_the_size_limit_is_an_error_for_every_iac_check(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text("# " + "x" * 200 + "\n")
+    (tmp_path / "small.tf").write_text("")
+    p = IacProvider()
+    p.max_file_bytes = 100
+    scope = walk_target(tmp_path, p.max_file_bytes)
+    scan = p.findings_for(tmp_path, scope, CheckovReport(version="3.3.30"), NOW.date())
+    errors = [(f.resource.path, f.affects) for f in scan.findings if f.status is Status.ERROR]
+    assert errors == [("main.tf", ("iac.*",))]
+    assert scan.coverage is not None and [s.item for s in scan.coverage.skipped] == ["main.tf"]
+
+
+@pytest.mark.parametrize(
+    ("comment", "status", "waiver"),
+    [
+        (
+            "scratch only approved-by=jane@example.com expires=2027-03-31",
+            Status.WAIVED,
+            {
+                "source": "inline",
+                "approved": True,
+                "approver": "jane@example.com",
+                "expires": "2027-03-31",
+                "reason": "scratch only",
+            },
+        ),
+        (
+            "scratch only approved-by=jane@example.com expires=2026-11-27",
+            Status.FAIL,
+            {
+                "source": "inline",
+                "approved": False,
+                "reason": "scratch only",
+                "comment": "scratch only approved-by=jane@example.com expires=2026-11-27",
+            },
+        ),
+        (
+            "No comment provided",
+            Status.FAIL,
+            {"source": "inline", "approved": False, "reason": "", "comment": "No comment provided"},
+        ),
+    ],
+)
+def test_checkov_skip_approved_expired_and_bare(
+    provider: IacProvider, tmp_path: Path, comment: str, status: Status, waiver: dict[str, object]
+) -> None:
+    (tmp_path / "main.tf").write_text("")
+    skipped = raw_check("CKV_AWS_3", "aws_ebs_volume.scratch", str(tmp_path / "main.tf"), (1, 4))
+    skipped["check_result"] = {"result": "SKIPPED", "suppress_comment": comment}
+    found = [
+        f
+        for f in findings_for(provider, tmp_path, report_doc("terraform", [], skipped=[skipped]))
+        if f.check_id == "iac.CKV_AWS_3"
+    ]
+    assert [(f.status, f.waiver) for f in found] == [(status, waiver)]
+    if status is Status.FAIL:
+        assert found[0].suppressed_without_approval and "suppressed without approval" in found[0].message
 
 
 def test_helm_chart_without_helm_binary_is_an_error(
@@ -237,9 +396,9 @@ def test_helm_chart_without_helm_binary_is_an_error(
         raise tools.ToolError(f"{name} is not installed")
 
     monkeypatch.setattr("auditor.providers.iac.find_tool", no_helm)
-    found = list(provider.findings_for(tmp_path, CheckovReport()))
-    assert [(f.check_id, f.status, f.resource.path) for f in found] == [
-        ("iac.checkov.scan", Status.ERROR, "charts/web")
+    found = provider.findings_for(tmp_path, walk_target(tmp_path), CheckovReport(version="3.3.30"), NOW.date()).findings
+    assert [(f.check_id, f.status, f.resource.path, f.affects) for f in found] == [
+        ("iac.checkov.scan", Status.ERROR, "charts/web", ("iac.CKV_K8S_*", "iac.CKV2_K8S_*"))
     ]
     assert "helm" in found[0].message
 
@@ -264,7 +423,8 @@ def fake_tool(tmp_path: Path, body: str) -> str:
     ("body", "timeout", "expect"),
     [
         ("echo 'Traceback: boom' >&2; exit 2", 30.0, "exited with 2"),
-        ("echo 'not json'; exit 0", 30.0, "no readable JSON"),
+        ("echo 'not json'; exit 0", 30.0, "no usable report"),
+        ("echo '{}'; exit 0", 30.0, "no usable report"),
         ("sleep 30", 0.5, "timed out"),
     ],
 )
@@ -275,9 +435,11 @@ def test_tool_failure_is_an_error_never_a_pass(
     monkeypatch.setattr(tools, "find_tool", lambda name: exe)
     p = IacProvider()
     p.timeout_s = timeout
-    found = list(p.run(ctx_for([tmp_path])))
-    assert [(f.check_id, f.status) for f in found] == [("iac.checkov.scan", Status.ERROR)]
+    ctx = ctx_for([tmp_path])
+    found = list(p.run(ctx))
+    assert [(f.check_id, f.status, f.affects) for f in found] == [("iac.checkov.scan", Status.ERROR, ("iac.*",))]
     assert expect in found[0].message
+    assert [(c.target, c.complete) for c in ctx.coverage] == [(f"iac:{tmp_path.resolve()}", False)]
 
 
 # Data files -----------------------------------------------------------------------------------

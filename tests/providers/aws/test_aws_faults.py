@@ -686,14 +686,14 @@ def test_an_account_that_cannot_be_assumed_has_incomplete_coverage(
             "before-call.cloudtrail.GetTrailStatus",
             "AccessDeniedException",
             sorted(PASSING_ALARMS | {"aws.cloudtrail.multi_region_trail"}),
-            {"gdpr:Art.33", "gdpr:Art.30", "soc2:CC7.2", "soc2:CC2.1"},
+            {"gdpr:Art.32(1)(b)", "soc2:CC7.2", "soc2:CC2.1"},
             id="trail-status",
         ),
         pytest.param(
             "before-call.guardduty.ListDetectors",
             "AccessDeniedException",
             ["aws.guardduty.detector_enabled", "aws.securityhub.enabled"],
-            {"soc2:CC6.8", "gdpr:Art.33", "soc2:CC7.2", "soc2:CC7.3"},
+            {"soc2:CC6.8", "gdpr:Art.32(1)(b)", "soc2:CC7.2", "soc2:CC7.3"},
             id="guardduty-dataset",
         ),
     ],
@@ -707,10 +707,13 @@ def test_a_denied_read_turns_its_controls_error_in_the_roll_up(
     checks: list[str],
     controls: set[str],
 ) -> None:
+    from auditor.catalog import ControlMapper, frameworks_for
+
     chosen = [c for c in AwsProvider().aws_checks() if c.info.id in checks]
     config = AuditConfig(aws=AwsTargets(enabled=True, regions=(GOOD_REGION,)))
+    mapper = ControlMapper(frameworks_for(["soc2", "gdpr"]))
 
-    def roll_up_with(hooks: dict[str, Callable[..., Any]], name: str) -> dict[str, str]:
+    def roll_up_with(hooks: dict[str, Callable[..., Any]], name: str) -> tuple[dict[str, str], set[str]]:
         def hooked_session(profile: str | None) -> boto3.Session:
             s = boto3.Session()
             for e, handler in hooks.items():
@@ -723,8 +726,15 @@ def test_a_denied_read_turns_its_controls_error_in_the_roll_up(
             result = run_scan(config, store, providers=[AwsProvider(checks=chosen)], now=NOW)
         finally:
             store.close()
-        return {c.ref: str(c.status) for c in result.controls if c.ref in controls}
+        errored = {f.check_id for f in result.findings if f.status is Status.ERROR}
+        return {c.ref: str(c.status) for c in result.controls}, errored
 
-    assert roll_up_with({}, "before") == dict.fromkeys(controls, "PASS")
+    before, none = roll_up_with({}, "before")
+    assert none == set()
+    denied, errored = roll_up_with({event: refuse(event, code, 400)}, "denied")
+    # Every control an errored check is a pass condition of (from the catalog in force).
+    stopped = {ref for cid in errored for ref in mapper(cid)}
+    assert controls <= stopped
+    assert {ref: before[ref] for ref in stopped} == dict.fromkeys(stopped, "PASS")
     # Before the fix, the alarm chains FAILed here: the controls were FAIL, not ERROR.
-    assert roll_up_with({event: refuse(event, code, 400)}, "denied") == dict.fromkeys(controls, "ERROR")
+    assert {ref: denied[ref] for ref in stopped} == dict.fromkeys(stopped, "ERROR")

@@ -148,8 +148,9 @@ class ControlSection:
     anchor: str
     status: str  # PASS FAIL ERROR NOT_TESTED GAP
     counts: dict[str, int]
-    checks: list[CheckRow] = field(default_factory=list)
+    checks: list[CheckRow] = field(default_factory=list)  # shown (the first MAX_CHECK_ROWS)
     checks_hidden: int = 0
+    all_checks: list[CheckRow] = field(default_factory=list)  # every check with results (controls.json)
     samples: list[SampleSet] = field(default_factory=list)
     waivers: list[WaiverRow] = field(default_factory=list)
     evidence: list[EvidenceItem] = field(default_factory=list)
@@ -182,8 +183,7 @@ class ControlSection:
             "status": self.status,
             "automated": self.control.automated,
             "counts": dict(self.counts),
-            "checks": {c.check_id: dict(c.counts) for c in self.checks},
-            "checks_not_listed": self.checks_hidden,
+            "checks": {c.check_id: dict(c.counts) for c in (self.all_checks or self.checks)},
             "not_tested": (
                 {"kind": self.not_tested_kind, "reason": self.not_tested_reason} if self.not_tested_kind else None
             ),
@@ -566,6 +566,7 @@ def build_report_model(
                 counts=counts,
                 checks=rows[:MAX_CHECK_ROWS],
                 checks_hidden=max(0, len(rows) - MAX_CHECK_ROWS),
+                all_checks=rows,
                 samples=sample_sets,
                 waivers=[
                     WaiverRow(

@@ -332,9 +332,14 @@ def test_appendix_b_has_titles_and_severities_and_says_where_the_rest_is(
         ),
         finding(concrete(tool_check), Status.PASS, "bucket2", title="Tool title from checkov"),
     ]
+    wide = max(soc2().controls, key=lambda c: len(c.checks))  # more checks with results than a section lists
+    wide_checks = sorted({concrete(r) for r in wide.checks})[:15]
+    findings += [finding(cid, Status.PASS, f"wide-{n}") for n, cid in enumerate(wide_checks)]
     run = save_synthetic_run(store, T0, findings, suffix="appx")
     out = write_report(store, "soc2", run_ref=run.id, pdf_path=tmp_path / "b.pdf", pack_path=tmp_path / "b.zip", now=T0)
     assert out.pack is not None
+    section = next(c for c in controls_json(out.pack)["controls"] if c["id"] == wide.id)
+    assert set(wide_checks) <= set(section["checks"])  # all of them, not the first 12
     rows = list(csv.DictReader(io.StringIO(member(out.pack, "checks.csv").decode())))
     assert {r["check_id"] for r in rows} == {f.check_id for f in findings}
     assert all(r["title"] and r["severity"] for r in rows)

@@ -537,7 +537,8 @@ def build_report_model(
             status = srow["status"] if srow else "NOT_TESTED"
             if status == "MANUAL":  # the catalog changed since the run: judge it as manual now
                 status = manual_status(control)
-        counts = {k: int(srow[k.lower()]) if srow else a.counts.get(k, 0) for k in STATUS_KEYS}
+        # Counted from the findings this report holds (and exports), so counts and lists agree.
+        counts = {k: a.counts.get(k, 0) for k in STATUS_KEYS}
         rows = sorted(
             (
                 CheckRow(

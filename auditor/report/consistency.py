@@ -142,9 +142,7 @@ def _check_findings_json(
     if isinstance(manifest.get("run_ids"), list) and run_id not in manifest["run_ids"]:
         out.add("manifest", f"findings.json run {run_id} is not among the manifest's run_ids")
     if "framework" in manifest and doc.get("framework") != manifest["framework"]:
-        out.add(
-            "manifest", f"manifest.json framework {manifest['framework']}, findings.json {doc.get('framework')}"
-        )
+        out.add("manifest", f"manifest.json framework {manifest['framework']}, findings.json {doc.get('framework')}")
 
 
 # findings.csv column -> how the same value reads in a findings.json entry
@@ -349,11 +347,15 @@ def _check_embedded(parts: dict[str, bytes], manifest: dict[str, Any], out: Prob
         out.add("report.pdf", f"report.pdf embeds {name}, which the manifest does not list as an attachment")
 
 
-def _check_html(parts: dict[str, bytes], out: Problems) -> None:
+def _check_html(parts: dict[str, bytes], manifest: dict[str, Any], out: Problems) -> None:
     html = parts["report.html"].decode("utf-8", errors="replace")
-    for name, digest in _META.findall(html):
+    named = dict(_META.findall(html))
+    for name, digest in named.items():
         if name in parts and hashlib.sha256(parts[name]).hexdigest() != digest:
             out.add("report.html", f"report.html names {name} with a sha256 that differs from the pack's {name}")
+    for name in _list(manifest.get("attachments")):
+        if name not in named:
+            out.add("report.html", f"report.html does not name the attachment {name} the manifest lists")
 
 
 def check_parts(manifest: dict[str, Any], parts: dict[str, bytes]) -> list[str]:
@@ -375,5 +377,5 @@ def check_parts(manifest: dict[str, Any], parts: dict[str, bytes]) -> list[str]:
     if "report.pdf" in parts:
         _check_embedded(parts, manifest, out)
     if "report.html" in parts:
-        _check_html(parts, out)
+        _check_html(parts, manifest, out)
     return out.finish()

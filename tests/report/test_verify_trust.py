@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -283,3 +284,38 @@ def test_verify_unusable_manifest_still_exits_2(packs: Packs, cli: Any) -> None:
     members["manifest.json"] = b'{"schema": "something-else"}'
     res = cli("verify", str(_zip(packs.tmp / "bad-manifest.zip", members)))
     assert res.code == 2 and "not an auditor pack manifest" in res.err and "Traceback" not in res.err
+
+
+def test_demo_signing_key_is_private_reused_and_verifies_its_packs(packs: Packs, tmp_path: Path, cli: Any) -> None:
+    from auditor.demo import demo_signing_key
+
+    private, public = demo_signing_key(tmp_path)
+    assert private.stat().st_mode & 0o777 == 0o600
+    first = public.read_bytes()
+    again_private, again_public = demo_signing_key(tmp_path)
+    assert (again_private, again_public) == (private, public) and public.read_bytes() == first
+    store = Store.open(packs.db, readonly=True)
+    try:
+        out = write_report(
+            store, "soc2", run_ref=packs.run_id, pack_path=tmp_path / "demo.zip", sign_key_path=private, now=NOW
+        )
+    finally:
+        store.close()
+    res = cli("verify", str(out.pack), "--public-key", str(public))
+    assert res.code == 0 and "INTACT and AUTHENTICATED" in res.out
+
+
+def test_report_html_must_name_the_attachments_the_pack_holds(packs: Packs, cli: Any) -> None:
+    members = _members(packs.unsigned)
+    html = members["report.html"].decode()
+    digest = hashlib.sha256(members["findings.json"]).hexdigest()
+    assert f'<meta name="auditor-attachment" content="findings.json sha256={digest}">' in html
+    members["report.html"] = html.replace(digest, "0" * 64).encode()
+    _rehash(members, "report.html")
+    res = cli("verify", str(_zip(packs.tmp / "html.zip", members)))
+    assert res.code == 1
+    assert "report.html names findings.json with a sha256 that differs from the pack's findings.json" in res.out
+    members["report.html"] = re.sub(r'<meta name="auditor-attachment"[^>]*>', "", html).encode()
+    _rehash(members, "report.html")
+    res = cli("verify", str(_zip(packs.tmp / "html2.zip", members)))
+    assert res.code == 1 and "report.html does not name the attachment checks.csv the manifest lists" in res.out

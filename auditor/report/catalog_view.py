@@ -144,9 +144,7 @@ def _diff_control(a: Control, b: Control) -> ControlChange | None:
 
     checks_added, checks_removed = delta(a.checks, b.checks)
     sup_added, sup_removed = delta(a.supporting, b.supporting)
-    items_added, items_removed = delta(
-        tuple(i.id for i in a.manual_evidence), tuple(i.id for i in b.manual_evidence)
-    )
+    items_added, items_removed = delta(tuple(i.id for i in a.manual_evidence), tuple(i.id for i in b.manual_evidence))
     other = tuple(
         name
         for name, x, y in (
@@ -171,9 +169,7 @@ def diff_frameworks(a: Framework, b: Framework) -> tuple[tuple[str, ...], tuple[
     ids_b = {c.id: c for c in b.controls}
     added = tuple(c for c in ids_b if c not in ids_a)
     removed = tuple(c for c in ids_a if c not in ids_b)
-    changed = tuple(
-        ch for cid in ids_b if cid in ids_a and (ch := _diff_control(ids_a[cid], ids_b[cid])) is not None
-    )
+    changed = tuple(ch for cid in ids_b if cid in ids_a and (ch := _diff_control(ids_a[cid], ids_b[cid])) is not None)
     return added, removed, changed
 
 

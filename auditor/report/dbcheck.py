@@ -166,9 +166,7 @@ def _compare_controls(expected: dict[str, Any], parts: dict[str, bytes], out: Pr
                 f"controls.json {name}: stored {_short(expected.get(name))} vs pack {_short(pack.get(name))}",
             )
     want_checks = {c["check_id"]: c["counts"] for c in expected.get("checks") or ()}
-    have_checks = {
-        c.get("check_id"): c.get("counts") for c in pack.get("checks") or () if isinstance(c, dict)
-    }
+    have_checks = {c.get("check_id"): c.get("counts") for c in pack.get("checks") or () if isinstance(c, dict)}
     if want_checks != have_checks:
         out.add(topic, "controls.json checks: the counts per check differ from the database's")
     want_controls = {c["id"]: c for c in expected["controls"]}

@@ -107,9 +107,7 @@ def target_scope(c: Coverage) -> TargetScope:
         target=redact_identity(c.target),
         state=state,
         examined={k: v for k, v in c.examined.items()},
-        skipped=[
-            SkippedShown(redact_identity(s.item), redact_text(s.reason)) for s in c.skipped[:MAX_SKIPPED_SHOWN]
-        ],
+        skipped=[SkippedShown(redact_identity(s.item), redact_text(s.reason)) for s in c.skipped[:MAX_SKIPPED_SHOWN]],
         skipped_total=len(c.skipped),
         errored_checks=list(c.errored_checks),
         regions_scanned=_str_list(c.details.get("regions_scanned")),

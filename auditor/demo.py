@@ -226,6 +226,38 @@ def add_demo_manual_evidence(store: Store, folder: Path, now: datetime) -> None:
             )
 
 
+SIGNING_KEY = "pack-signing-key.pem"
+PUBLIC_KEY = "pack-signing-key.pub.pem"
+
+
+def demo_signing_key(out: Path) -> tuple[Path, Path]:
+    """The demo's Ed25519 pack-signing key pair under `out` (private key 0600), made once and reused."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    private, public = out / SIGNING_KEY, out / PUBLIC_KEY
+    key: Ed25519PrivateKey | None = None
+    if private.is_file():
+        try:
+            loaded = serialization.load_pem_private_key(private.read_bytes(), password=None)
+            key = loaded if isinstance(loaded, Ed25519PrivateKey) else None
+        except (ValueError, TypeError):
+            key = None
+    if key is None:
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        private.unlink(missing_ok=True)
+        fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+    os.chmod(private, 0o600)
+    public.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return private, public
+
+
 def fix_aws_between_scans(env: dict[str, str]) -> None:
     """The platform team turns on versioning for the public site bucket."""
     from auditor.providers.aws import demo_estate
@@ -304,8 +336,9 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
         from auditor.report.period import Period
 
         period = Period(start=(now - timedelta(days=14)).date(), end=now.date())
+        signing_key, public_key = demo_signing_key(out)
         for framework in ("soc2", "gdpr"):
-            demo.step(f"writing the {framework.upper()} evidence pack (PDF, HTML, findings, manifest)")
+            demo.step(f"writing the signed {framework.upper()} evidence pack (PDF, HTML, findings, manifest)")
             report = write_report(
                 store,
                 framework,
@@ -313,12 +346,23 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
                 html_path=out / f"{framework}-report.html",
                 pdf_path=out / f"{framework}-report.pdf",
                 pack_path=out / f"{framework}-evidence-pack.zip",
+                sign_key_path=signing_key,
                 now=now,
             )
             outputs[f"{framework} pack"] = report.pack or out / f"{framework}-evidence-pack.zip"
             outputs[f"{framework} pdf"] = report.pdf or out / f"{framework}-report.pdf"
     finally:
         store.close()
+
+    from auditor.report.pack import verify_pack
+
+    verified: dict[str, int] = {}
+    for framework in ("soc2", "gdpr"):
+        check = verify_pack(outputs[f"{framework} pack"], public_key)
+        verified[framework] = check.exit_code
+        demo.step(f"verified the {framework.upper()} pack with the public key: {check.verdict} ({check.exit_code})")
+        for problem in check.problems():
+            console.print(f"    {problem}")
 
     elapsed = time.monotonic() - started
     console.print()
@@ -343,5 +387,9 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
     console.print(f"  explore:    auditor runs --db {db_path}")
     console.print(f"              auditor diff --db {db_path}")
     console.print(f"              auditor trend --db {db_path} --framework soc2")
-    console.print(f"              auditor verify {outputs['soc2 pack']}")
-    return 0
+    console.print(f"  public key: {public_key}  (packs are signed with {signing_key.name}, kept 0600 beside it)")
+    console.print("  verify:")
+    for framework in ("soc2", "gdpr"):
+        console.print(f"              auditor verify {outputs[f'{framework} pack']} --public-key {public_key}")
+    console.print(f"              auditor verify {outputs['soc2 pack']} --public-key {public_key} --db {db_path}")
+    return 0 if all(code == 0 for code in verified.values()) else 1

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,11 +14,14 @@ from tests.conftest import run_auditor
 
 
 def moto_processes() -> set[int]:
+    """moto_server processes started from this virtualenv (other checkouts on the machine run their own)."""
+    venv = str(Path(sys.executable).parent).encode()
     pids = set()
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if b"moto_server" in (proc / "cmdline").read_bytes():
+                cmdline = (proc / "cmdline").read_bytes()
+                if b"moto_server" in cmdline and venv in cmdline:
                     pids.add(int(proc.name))
             except OSError:
                 continue
@@ -49,8 +54,15 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "secret:payments-db-password" in resolved
     assert any("acme-public-site-us" in r for r in resolved)
 
+    # The packs are signed: they verify (exit 0) with the public key the demo prints, and only with it.
+    printed = re.search(r"^\s*public key:\s+(\S+)", res.err, re.M)
+    assert printed is not None, res.err
+    public_key = Path(printed.group(1))
+    assert public_key.parent == out and (out / "pack-signing-key.pem").stat().st_mode & 0o777 == 0o600
     for framework in ("soc2", "gdpr"):
         pack = out / f"{framework}-evidence-pack.zip"
-        verify = run_auditor("verify", str(pack))
-        assert verify.code == 0, verify.out + verify.err
+        assert f"auditor verify {pack} --public-key {public_key}" in res.err
+        verify = run_auditor("verify", str(pack), "--public-key", str(public_key))
+        assert verify.code == 0 and "INTACT and AUTHENTICATED" in verify.out, verify.out + verify.err
+        assert run_auditor("verify", str(pack)).code == 4  # without the key: intact, not authenticated
         assert (out / f"{framework}-report.pdf").stat().st_size > 10_000

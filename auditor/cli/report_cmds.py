@@ -34,10 +34,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_db_flag(r)
     r.set_defaults(func=cmd_report)
 
-    v = sub.add_parser("verify", help="check an evidence pack's integrity (exit 0 intact, 1 tampered, 2 unusable)")
+    v = sub.add_parser(
+        "verify",
+        help="check an evidence pack (exit 0 intact and authenticated, 1 tampered or different from the database, "
+        "2 unusable, 4 intact but not authenticated)",
+    )
     v.add_argument("pack", metavar="PACK.zip")
-    v.add_argument("--public-key", metavar="K", help="Ed25519 public key (PEM): also check the signature")
-    v.add_argument("--db", metavar="PATH", help="also recompute the database digest against this database")
+    v.add_argument("--public-key", metavar="K", help="Ed25519 public key (PEM) the pack must be signed with")
+    v.add_argument(
+        "--db", metavar="PATH", help="compare the pack finding by finding with the database it was generated from"
+    )
     v.add_argument("--format", choices=("text", "json"), default="text")
     v.set_defaults(func=cmd_verify)
 
@@ -100,27 +106,45 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    """0 intact and authenticated; 1 tampered or different from the database; 2 unusable;
+    4 intact but not authenticated (unsigned, or no key and no database)."""
     result = verify_pack(Path(args.pack), Path(args.public_key) if args.public_key else None)
     if args.db:
+        from auditor.report.dbcheck import compare_with_database
+
         store = Store.open(resolve_db_path(args.db), create=False, readonly=True)
         try:
-            db = result.manifest.get("database") or {}
-            digest = store.report_digest(list(result.manifest.get("run_ids", [])), str(result.manifest["framework"]))
-            result.database = "matches" if digest == db.get("sha256") else "differs"
+            result.database_differences = compare_with_database(store, result.manifest, result.parts)
         finally:
             store.close()
+        result.database = "differs" if result.database_differences else "matches"
     if args.format == "json":
         json.dump(result.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
-    else:
-        state = "INTACT" if result.intact else "TAMPERED"
+        return result.exit_code
+    checks = [f"{len(result.verified)} file(s) verified"]
+    checks.append("parts consistent" if not result.inconsistencies else "parts DISAGREE")
+    sig = {
+        "valid": f"signature valid (key sha256 {(result.key_id or '')[:16]}…)",
+        "invalid": "signature INVALID",
+        "missing": "signature MISSING",
+        "unsigned": "unsigned",
+        "not checked": "signed, signature not checked (no --public-key)",
+    }[result.signature]
+    checks.append(sig)
+    if result.database != "not checked":
+        checks.append(f"database {'matches' if result.database == 'matches' else 'DIFFERS'}")
+    print(f"{args.pack}: {result.verdict}: " + "; ".join(checks))
+    for problem in result.problems():
+        print(f"  {problem}")
+    if result.directories:
+        print(f"  note: directory entries ignored (a re-zipped pack): {len(result.directories)}")
+    if result.exit_code == 4:
         print(
-            f"{args.pack}: {state}: {len(result.verified)} file(s) verified; signature {result.signature}; "
-            f"database digest {result.database}"
+            f"  not authenticated: {result.unauthenticated_reason()}. Verify with --public-key KEY (a signed pack) "
+            "or --db DATABASE (the database it was generated from)."
         )
-        for problem in result.problems():
-            print(f"  {problem}")
-    return 0 if result.intact else 1
+    return result.exit_code
 
 
 def cmd_evidence_add(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from auditor.models import Status
+from auditor.models import ControlStatus, Status
 
 if TYPE_CHECKING:
     from auditor.engine import ScanResult
@@ -21,6 +21,14 @@ STATUS_STYLE = {
     "WAIVED": "yellow",
     "NOT_TESTED": "dim",
     "MANUAL": "cyan",
+}
+# Every control that is not passing, gaps included: a control with no automated test and no
+# valid manual evidence is not evidenced, whatever the findings say.
+NOT_PASSING_LABELS = {
+    ControlStatus.FAIL: "FAIL",
+    ControlStatus.ERROR: "ERROR (could not be evaluated)",
+    ControlStatus.NOT_TESTED: "NOT TESTED (no automated check produced a result)",
+    ControlStatus.MANUAL: "GAP (manual control without valid evidence)",
 }
 _ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WAIVED: 2, Status.SKIPPED: 3, Status.PASS: 4}
 
@@ -51,6 +59,10 @@ def write(result: ScanResult, stream: TextIO) -> None:
     assert isinstance(by, dict)
     parts = [f"[{STATUS_STYLE[k]}]{k} {v}[/]" for k, v in by.items() if v]
     console.print(f"Run {result.run.id} ({result.run.status}): {result.summary['total']} findings: " + ", ".join(parts))
-    failing = [c for c in result.controls if c.status.value in ("FAIL", "ERROR")]
-    if failing:
-        console.print("Controls not passing: " + ", ".join(f"{c.ref} {c.status.value}" for c in failing))
+    not_passing = [c for c in result.controls if c.status is not ControlStatus.PASS]
+    if not_passing:
+        console.print(f"Controls not passing: {len(not_passing)} of {len(result.controls)}")
+        for status, label in NOT_PASSING_LABELS.items():
+            refs = [c.ref for c in not_passing if c.status is status]
+            if refs:
+                console.print(f"  [{STATUS_STYLE[status.value]}]{label}[/] ({len(refs)}): " + ", ".join(refs))

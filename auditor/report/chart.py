@@ -1,5 +1,9 @@
 """The executive summary's trend chart: inline SVG written by hand (no plotting library).
 
+Lines and bars share one axis, 0-100 % of the framework's controls: the dashed line is the
+share of all controls passing, the solid line the share of controls with automated tests
+passing, and each bar the share of all controls failing in that run (16 of 61 failing is a
+bar up to 26 %). The report prints the same values in a table under the chart.
 Every text in the SVG is escaped; the chart fetches nothing.
 """
 
@@ -19,6 +23,12 @@ class TrendPoint:
     pass_rate: float  # 0..1: share of all the framework's controls that passed in this run
     automated_rate: float  # 0..1: share of the controls with automated tests that passed
     failing: int  # controls that failed in this run
+    controls: int  # controls of the framework (the denominator of every share)
+
+    @property
+    def failing_rate(self) -> float:
+        """0..1: share of all the framework's controls that failed in this run."""
+        return self.failing / self.controls if self.controls else 0.0
 
 
 WIDTH, HEIGHT = 640, 230
@@ -26,7 +36,9 @@ LEFT, RIGHT, TOP, BOTTOM = 46, 34, 14, 46
 
 
 def trend_svg(points: list[TrendPoint], title: str) -> Markup:
-    """Lines: automated and all controls passing per run (oldest left); bars: failing controls."""
+    """Lines: automated and all controls passing per run (oldest left); bars: controls failing.
+
+    All three are shares of controls drawn on the same 0-100 % axis."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{WIDTH}" height="{HEIGHT}" '
@@ -50,19 +62,19 @@ def trend_svg(points: list[TrendPoint], title: str) -> Markup:
         parts.append("</svg>")
         return Markup("".join(parts))
     n = len(points)
-    step = plot_w / max(n - 1, 1)
-    max_fail = max((p.failing for p in points), default=0) or 1
+    pad = 12  # keep the first and last bars inside the plot
+    step = (plot_w - 2 * pad) / max(n - 1, 1)
     bar_w = max(min(step * 0.5, 14), 1.5)
 
     def x_of(i: int) -> float:
-        return LEFT + (i * step if n > 1 else plot_w / 2)
+        return LEFT + (pad + i * step if n > 1 else plot_w / 2)
 
-    for i, p in enumerate(points):  # failing controls: light bars on a secondary scale
-        h = (plot_h * 0.45) * p.failing / max_fail
+    for i, p in enumerate(points):  # controls failing: bars on the same 0-100 % axis as the lines
+        h = plot_h * p.failing_rate
         if h > 0:
             parts.append(
                 f'<rect x="{x_of(i) - bar_w / 2:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar_w:.1f}" '
-                f'height="{h:.1f}" fill="#f3c4c4"/>'
+                f'height="{h:.1f}" fill="#f3c4c4" data-share="{p.failing_rate:.4f}"/>'
             )
     all_xy = [(x_of(i), TOP + plot_h - plot_h * p.pass_rate) for i, p in enumerate(points)]
     auto_xy = [(x_of(i), TOP + plot_h - plot_h * p.automated_rate) for i, p in enumerate(points)]
@@ -94,7 +106,7 @@ def trend_svg(points: list[TrendPoint], title: str) -> Markup:
             '<line x1="{x}" y1="{y}" x2="{x2}" y2="{y}" stroke="#7a8699" stroke-width="1.3" stroke-dasharray="4 3"/>',
             "all controls passing (incl. manual)",
         ),
-        ('<rect x="{x}" y="{yb}" width="10" height="8" fill="#f3c4c4"/>', f"controls failing (max {max_fail})"),
+        ('<rect x="{x}" y="{yb}" width="10" height="8" fill="#f3c4c4"/>', "controls failing"),
     ]
     x = LEFT
     for shape, label in legend:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -14,12 +15,15 @@ from typing import Any
 from auditor.clock import utcnow
 from auditor.errors import InputError
 from auditor.models import iso_z
-from auditor.report.exports import FindingExports
+from auditor.outputs.csv_output import neutralise
+from auditor.report.exports import STATUS_KEYS, FindingExports
 from auditor.report.model import ReportModel, build_report_model, resolve_run
 from auditor.report.pack import PackEntry, load_private_key, write_pack
 from auditor.report.period import Period
 from auditor.report.render import PdfAttachment, render_html, render_pdf
 from auditor.store import Store
+
+CHECKS_CSV_COLUMNS = ("check_id", "title", "severity", "provider", *STATUS_KEYS, "findings")
 
 
 @dataclass(frozen=True)
@@ -82,16 +86,24 @@ def write_report(
     run = resolve_run(store, run_ref, period, framework)
     with tempfile.TemporaryDirectory(prefix="auditor-report-") as tmpdir:
         work = Path(tmpdir)
-        with FindingExports(work, run, framework) as exports:
+        with FindingExports(work, run, framework, seen=store.seen_times) as exports:
             model = build_report_model(store, framework, run_ref=run.id, period=period, now=now, sinks=[exports])
         controls_path = work / "controls.json"
         controls_path.write_text(json.dumps(model.controls_document(), indent=1, default=str), encoding="utf-8")
+        checks_path = work / "checks.csv"
+        write_checks_csv(checks_path, model)
+        n = exports.count
         attach = [
+            PdfAttachment(exports.csv_path, "findings.csv", f"All {n} {framework} findings of the run (CSV)"),
+            PdfAttachment(exports.json_path, "findings.json", f"All {n} {framework} findings (JSON)"),
             PdfAttachment(
-                exports.csv_path, "findings.csv", f"All {exports.count} {framework} findings of the run (CSV)"
+                controls_path,
+                "controls.json",
+                "Per-control results, samples, waivers, exceptions register, scope and evidence (JSON)",
             ),
-            PdfAttachment(exports.json_path, "findings.json", f"All {exports.count} {framework} findings (JSON)"),
-            PdfAttachment(controls_path, "controls.json", "Per-control results, checks, waivers and evidence (JSON)"),
+            PdfAttachment(
+                checks_path, "checks.csv", f"All {len(model.checks_all)} checks with results, counts per status (CSV)"
+            ),
         ]
         if model.period_analysis:
             period_path = work / "period.json"
@@ -126,13 +138,22 @@ def write_report(
                 "report_run": model.run.id,
                 "period": ({"start": period.start.isoformat(), "end": period.end.isoformat()} if period else None),
                 "run_ids": model.run_ids,
-                "database": {
-                    "sha256": store.report_digest(model.run_ids, framework),
-                    "covers": "runs, control results and findings of run_ids; manual evidence of the framework",
-                },
+                "catalog": model.catalog.to_dict(),
+                "attachments": [a.name for a in attach],
+                "findings": {"count": exports.count, **exports.summary},
             }
             manifest = write_pack(pack_path, entries, header, now, sign_key)
     return ReportPaths(html=html_path, pdf=pdf_path, pack=pack_path, model=model, manifest=manifest)
+
+
+def write_checks_csv(path: Path, model: ReportModel) -> None:
+    """Every check with results in the report (Appendix B shows the first rows of this list)."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CHECKS_CSV_COLUMNS)
+        for r in model.checks_all:
+            values = (r.check_id, r.title, r.severity, r.provider, *(r.counts[k] for k in STATUS_KEYS), r.total)
+            writer.writerow([neutralise(v) for v in values])
 
 
 def write_framework_pack(store: Store, framework: str, out_dir: Path) -> dict[str, Path]:

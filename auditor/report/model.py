@@ -7,12 +7,18 @@ so a 50,000-finding run costs memory in proportion to the number of controls.
 Control status in a report
 --------------------------
 Automated controls keep the status stored with the run. Controls with no automated
-check are judged at the report's "as of" time (when it was generated): PASS only when
-every expected evidence item the catalog lists is covered by a stored file that has not
-expired, otherwise a GAP that names the missing items. A GAP is never shown as passing.
-Manual evidence on an automated control is shown as supporting material and does not
-change its status; neither do a control's supporting checks (detective signals shown
-beside it, never its pass condition).
+check are judged at the report's "as of" time (when it was generated) by the roll-up's
+rule: PASS when every evidence item the control expects is covered by a stored file that
+has not expired, otherwise a GAP that names the missing items. A GAP is never shown as
+passing. Manual evidence on an automated control is shown as supporting material and
+does not change its status; neither do a control's supporting checks (detective signals
+shown beside it, never its pass condition). Each test carries the catalog's rationale:
+why that check is evidence for that control.
+
+The controls are those of the catalog in force when the run was scanned (`catalog_view`),
+the scope is what the providers recorded as examined (`scope_view`), evidence samples are
+a seeded random draw (`sampling`), and every WAIVED finding is in the exceptions register
+(`exceptions`).
 """
 
 from __future__ import annotations
@@ -22,26 +28,36 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
 
 from auditor import __version__
-from auditor.catalog import Control, Framework, ManualEvidenceState, load_catalog
+from auditor.catalog import Control, Framework, load_catalog, manual_states
 from auditor.clock import parse_instant
 from auditor.errors import InputError
 from auditor.models import Finding, Run, Severity, Status, iso_z
 from auditor.redact import redact, redact_text
+from auditor.report.catalog_view import CatalogHistory, CatalogInForce, catalog_history, catalog_in_force
 from auditor.report.chart import TrendPoint, trend_svg
-from auditor.report.period import Period, PeriodAnalysis, analyse_period
+from auditor.report.exceptions import ExceptionRegister
+from auditor.report.period import Period, PeriodAnalysis, analyse_period, manual_evidence_entries
+from auditor.report.redaction import redact_identity
+from auditor.report.sampling import SampleDraw, sample_seed
+from auditor.report.scope_view import Scope, build_scope, not_tested_reason
 from auditor.store import Store
 
+__all__ = ["ReportModel", "build_report_model", "redact_identity", "resolve_run"]
+
 SAMPLES_PER_STATUS = 3
+SAMPLED_STATUSES = ("FAIL", "PASS", "ERROR", "SKIPPED")
 MAX_CHECK_ROWS = 12
+MAX_APPENDIX_CHECKS = 200
 MAX_EVIDENCE_CHARS = 700
 MAX_TREND_RUNS = 90
 SEVERITIES = [s.value for s in Severity]
+_SEVERITY_RANK = {s.value: s.rank for s in Severity}
 STATUS_KEYS = ("PASS", "FAIL", "ERROR", "WAIVED", "SKIPPED")
 
 # Report-level control status: the stored ControlStatus, except MANUAL -> GAP.
@@ -63,6 +79,33 @@ class Sample:
     location: str
     message: str
     evidence: str  # redacted, pretty JSON, truncated
+    fingerprint: str = ""
+    first_seen: str | None = None
+    last_seen: str | None = None
+
+
+@dataclass(frozen=True)
+class SampleSet:
+    """`k of N (random sample, seed ...)` for one status of one control (see `sampling`)."""
+
+    status: str
+    population: int
+    seed: str
+    samples: list[Sample]
+
+    @property
+    def caption(self) -> str:
+        if len(self.samples) == self.population:
+            return f"all {self.population}"
+        return f"{len(self.samples)} of {self.population}, random sample, seed {self.seed}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "population": self.population,
+            "seed": self.seed,
+            "method": "sha256(seed|fingerprint), smallest first",
+            "fingerprints": [s.fingerprint for s in self.samples],
+        }
 
 
 @dataclass(frozen=True)
@@ -71,7 +114,12 @@ class CheckRow:
     title: str
     severity: str
     counts: dict[str, int]
+    provider: str = ""
     why: str = ""  # the catalog's rationale: why this check is evidence for the control
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.get(k, 0) for k in STATUS_KEYS)
 
     @property
     def has_results(self) -> bool:
@@ -138,14 +186,14 @@ class ControlSection:
     anchor: str
     status: str  # PASS FAIL ERROR NOT_TESTED GAP
     counts: dict[str, int]
-    checks: list[CheckRow] = field(default_factory=list)
+    checks: list[CheckRow] = field(default_factory=list)  # shown (the first MAX_CHECK_ROWS)
     checks_hidden: int = 0
-    samples_fail: list[Sample] = field(default_factory=list)
-    samples_pass: list[Sample] = field(default_factory=list)
-    samples_other: list[Sample] = field(default_factory=list)
+    all_checks: list[CheckRow] = field(default_factory=list)  # every check with results (controls.json)
+    samples: list[SampleSet] = field(default_factory=list)
     waivers: list[WaiverRow] = field(default_factory=list)
     evidence: list[EvidenceItem] = field(default_factory=list)
     not_tested_reason: str = ""
+    not_tested_kind: str = ""
     supporting: list[CheckRow] = field(default_factory=list)  # every supporting ref, with this run's counts
     expected: list[ExpectedItem] = field(default_factory=list)
 
@@ -165,6 +213,12 @@ class ControlSection:
     def is_gap(self) -> bool:
         return self.status == "GAP"
 
+    def samples_of(self, status: str) -> SampleSet | None:
+        for s in self.samples:
+            if s.status == status:
+                return s
+        return None
+
     def to_dict(self, period: dict[str, Any] | None) -> dict[str, Any]:
         return {
             "id": self.control.id,
@@ -173,7 +227,11 @@ class ControlSection:
             "status": self.status,
             "automated": self.control.automated,
             "counts": dict(self.counts),
-            "checks": {c.check_id: dict(c.counts) for c in self.checks},
+            "checks": {c.check_id: dict(c.counts) for c in (self.all_checks or self.checks)},
+            "not_tested": (
+                {"kind": self.not_tested_kind, "reason": self.not_tested_reason} if self.not_tested_kind else None
+            ),
+            "samples": {s.status: s.to_dict() for s in self.samples},
             "waivers": [vars(w) for w in self.waivers],
             "manual_evidence": [
                 {k: v for k, v in vars(e).items() if k != "pack_path"} | {"pack_path": e.pack_path}
@@ -184,26 +242,10 @@ class ControlSection:
                 for i in self.expected
             ],
             "missing_manual_evidence": [i.id for i in self.missing_items],
-            "rationale": {c.check_id: c.why for c in self.checks if c.why},
+            "rationale": {c.check_id: c.why for c in (self.all_checks or self.checks) if c.why},
             "supporting": {c.check_id: {"why": c.why, "counts": dict(c.counts)} for c in self.supporting},
             "period": period,
         }
-
-
-@dataclass(frozen=True)
-class ScopeItem:
-    name: str
-    reason: str
-
-
-@dataclass
-class Scope:
-    targets: list[str]
-    providers: list[str]
-    not_scanned: list[ScopeItem]
-    not_tested_controls: list[str]
-    run_status: str
-    run_error: str | None
 
 
 @dataclass
@@ -217,27 +259,40 @@ class Summary:
     by_status: dict[str, int]
     failed_by_severity: dict[str, int]
     waived_by_severity: dict[str, int]
+    suppressed_without_approval: int
     chart: Markup
     chart_runs: int
+    trend: list[TrendPoint] = field(default_factory=list)
 
 
 @dataclass
 class ReportModel:
     organisation: str
     framework: Framework
+    catalog: CatalogInForce
     run: Run
     run_ids: list[str]
     generated_at: datetime
     scanner_version: str
     period: Period | None
     period_analysis: PeriodAnalysis | None
+    catalog_history: CatalogHistory | None
     scope: Scope
     summary: Summary
     controls: list[ControlSection]
+    exceptions: ExceptionRegister
     checks_catalog: list[CheckRow]
-    checks_catalog_hidden: int
+    checks_all: list[CheckRow]
     evidence_items: list[EvidenceItem]
     attachments: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def samples_per_status(self) -> int:
+        return SAMPLES_PER_STATUS
+
+    @property
+    def checks_catalog_hidden(self) -> int:
+        return len(self.checks_all) - len(self.checks_catalog)
 
     @property
     def period_label(self) -> str:
@@ -251,29 +306,78 @@ class ReportModel:
         return self.framework.name.split(" - ")[0].split(" (")[0].strip() or self.framework.id
 
     @property
+    def kind(self) -> str:
+        """`Evidence report`, `Period report, 15 days` or `Type II period report, 120 days`."""
+        return self.period.kind if self.period else "Evidence report"
+
+    @property
     def title(self) -> str:
-        kind = "Type II period report" if self.period else "Evidence report"
-        return f"{self.framework.name} — {kind}"
+        return f"{self.framework.name} — {self.kind}"
 
     def controls_document(self) -> dict[str, Any]:
         per = self.period_analysis.controls if self.period_analysis else {}
-        return {
+        doc = {
             "schema": "auditor.report.controls/1",
             "framework": self.framework.id,
             "organisation": self.organisation,
             "run": self.run.to_dict(),
             "as_of": iso_z(self.generated_at),
             "period": (
-                {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()} if self.period else None
+                {
+                    "start": self.period.start.isoformat(),
+                    "end": self.period.end.isoformat(),
+                    "days": self.period.days,
+                    "kind": self.period.kind,
+                }
+                if self.period
+                else None
             ),
+            "catalog": self.catalog.to_dict(),
+            "catalog_changes": self.catalog_history.to_dict() if self.catalog_history else None,
             "summary": {
                 "controls": self.summary.control_status,
                 "pass_rate": round(self.summary.pass_rate, 4),
                 "findings": self.summary.by_status,
                 "failed_by_severity": self.summary.failed_by_severity,
+                "waived_by_severity": self.summary.waived_by_severity,
+                "suppressed_without_approval": self.summary.suppressed_without_approval,
             },
+            "scope": {
+                "coverage_recorded": self.scope.coverage_recorded,
+                "targets": [
+                    {
+                        "provider": t.provider,
+                        "target": t.target,
+                        "state": t.state,
+                        "examined": t.examined,
+                        "skipped": t.skipped_total,
+                        "errored_checks": t.errored_checks,
+                        "regions_scanned": t.regions_scanned,
+                        "regions_enabled": t.regions_enabled,
+                    }
+                    for t in self.scope.targets
+                ],
+            },
+            "exceptions": self.exceptions.to_dict(),
+            "trend": [
+                {
+                    "run": p.run_id,
+                    "at": iso_z(p.at),
+                    "controls": p.controls,
+                    "failing": p.failing,
+                    "failing_share": round(p.failing_rate, 4),
+                    "passing_share": round(p.pass_rate, 4),
+                    "automated_passing_share": round(p.automated_rate, 4),
+                }
+                for p in self.summary.trend
+            ],
+            "checks": [
+                {"check_id": r.check_id, "title": r.title, "severity": r.severity, "counts": dict(r.counts)}
+                for r in self.checks_all
+            ],
             "controls": [c.to_dict(per[c.id].to_dict() if c.id in per else None) for c in self.controls],
         }
+        return doc
 
 
 def anchor_for(control_id: str) -> str:
@@ -291,15 +395,6 @@ def evidence_pack_path(row: dict[str, Any]) -> str:
     )
 
 
-_ID_TOKEN = re.compile(r"[^:/\\\s]+")
-
-
-def redact_identity(text: str) -> str:
-    """Redaction for resource ids and paths: token by token, so that `secret:db-password` (a name
-    followed by a colon) is not mistaken for `secret: <value>` while an access key id in a name still is."""
-    return _ID_TOKEN.sub(lambda m: redact_text(m.group()), text) if text else text
-
-
 def _where(f: Finding) -> str:
     r = f.resource
     if r.path and r.line:
@@ -308,7 +403,7 @@ def _where(f: Finding) -> str:
     return " / ".join(bits) if bits else (r.path or "")
 
 
-def _sample(f: Finding) -> Sample:
+def _sample(f: Finding, seen: tuple[str, str] | None) -> Sample:
     ev = json.dumps(redact(f.evidence), indent=1, sort_keys=True, default=str, ensure_ascii=False)
     if len(ev) > MAX_EVIDENCE_CHARS:
         ev = ev[:MAX_EVIDENCE_CHARS].rstrip() + "\n… (truncated; full evidence in findings.json)"
@@ -320,36 +415,27 @@ def _sample(f: Finding) -> Sample:
         location=redact_identity(_where(f)),
         message=redact_text(f.message),
         evidence=ev,
+        fingerprint=f.fingerprint,
+        first_seen=seen[0] if seen else None,
+        last_seen=seen[1] if seen else None,
     )
-
-
-class _Bounded:
-    """Keeps the N smallest items by key while streaming (for evidence samples)."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.items: list[tuple[tuple[Any, ...], Finding]] = []
-
-    def add(self, key: tuple[Any, ...], f: Finding) -> None:
-        if len(self.items) >= self.n and key >= self.items[-1][0]:
-            return
-        self.items.append((key, f))
-        self.items.sort(key=lambda kv: kv[0])
-        del self.items[self.n :]
-
-    def findings(self) -> list[Finding]:
-        return [f for _, f in self.items]
 
 
 @dataclass
 class _ControlAcc:
     counts: Counter[str] = field(default_factory=Counter)
     checks: dict[str, Counter[str]] = field(default_factory=dict)
-    fail: _Bounded = field(default_factory=lambda: _Bounded(SAMPLES_PER_STATUS))
-    passed: _Bounded = field(default_factory=lambda: _Bounded(SAMPLES_PER_STATUS))
-    other: _Bounded = field(default_factory=lambda: _Bounded(SAMPLES_PER_STATUS))
+    draws: dict[str, SampleDraw[Finding]] = field(default_factory=dict)
     waivers: dict[tuple[str, str, str, str], list[Any]] = field(default_factory=dict)
     support: dict[str, Counter[str]] = field(default_factory=dict)  # supporting check -> status counts
+
+
+@dataclass
+class _CheckAcc:
+    title: str = ""
+    provider: str = ""
+    severities: Counter[str] = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
 
 
 FindingSink = Callable[[Finding], None]
@@ -370,6 +456,15 @@ def resolve_run(store: Store, run_ref: str | None, period: Period | None, framew
     return store.get_run("latest")
 
 
+def _check_severity(meta: dict[str, Any] | None, acc: _CheckAcc) -> str:
+    if meta and meta.get("severity"):
+        return str(meta["severity"])
+    if not acc.severities:
+        return ""
+    # A tool check without catalog metadata: the severity its findings carry (the most common).
+    return max(acc.severities.items(), key=lambda kv: (kv[1], _SEVERITY_RANK.get(kv[0], -1)))[0]
+
+
 def build_report_model(
     store: Store,
     framework_id: str,
@@ -380,16 +475,16 @@ def build_report_model(
     sinks: Iterable[FindingSink] = (),
 ) -> ReportModel:
     """Read the run (and period) from the store; feed every framework finding to `sinks`."""
-    catalog = load_catalog()
-    if framework_id not in catalog:
-        raise InputError(f"unknown framework {framework_id!r} (known: {', '.join(sorted(catalog))})")
-    framework = catalog[framework_id]
+    if framework_id not in load_catalog():
+        raise InputError(f"unknown framework {framework_id!r} (known: {', '.join(sorted(load_catalog()))})")
     run = resolve_run(store, run_ref, period, framework_id)
     stored = {r["control_id"]: r for r in store.control_results(run.id, framework_id)}
     if not stored:
         raise InputError(
             f"run {run.id} did not evaluate framework {framework_id} (it has no {framework_id} control results)"
         )
+    in_force = catalog_in_force(store, run.id, framework_id)
+    framework = in_force.framework
     context = store.run_context(run.id)
     checks_meta = {r["id"]: r for r in store.db.query("SELECT id, title, severity, provider FROM checks ORDER BY id")}
     sink_list = list(sinks)
@@ -399,7 +494,8 @@ def build_report_model(
     by_status: Counter[str] = Counter()
     failed_sev: Counter[str] = Counter()
     waived_sev: Counter[str] = Counter()
-    seen_checks: Counter[str] = Counter()
+    check_acc: dict[str, _CheckAcc] = {}
+    register = ExceptionRegister()
     total = 0
     support_of: dict[str, list[str]] = {}  # check id -> controls it supports (shown, never their pass condition)
     for f in store.iter_findings_for_run(run.id):
@@ -412,23 +508,30 @@ def build_report_model(
         if not mine:
             continue
         total += 1
-        by_status[f.status.value] += 1
-        seen_checks[f.check_id] += 1
+        status = f.status.value
+        by_status[status] += 1
+        ca = check_acc.setdefault(f.check_id, _CheckAcc())
+        ca.counts[status] += 1
+        ca.severities[f.severity.value] += 1
+        ca.title = ca.title or f.title
+        ca.provider = ca.provider or f.provider
         if f.status is Status.FAIL:
             failed_sev[f.severity.value] += 1
         elif f.status is Status.WAIVED:
             waived_sev[f.severity.value] += 1
+        register.add(f, mine)
         for sink in sink_list:
             sink(f)
         for cid in mine:
             a = acc[cid]
-            a.counts[f.status.value] += 1
-            a.checks.setdefault(f.check_id, Counter())[f.status.value] += 1
-            key = (-f.severity.rank, f.check_id, f.resource.id)
-            if f.status is Status.FAIL:
-                a.fail.add(key, f)
-            elif f.status is Status.PASS:
-                a.passed.add((f.check_id, f.resource.id), f)
+            a.counts[status] += 1
+            a.checks.setdefault(f.check_id, Counter())[status] += 1
+            if status in SAMPLED_STATUSES:
+                draw = a.draws.get(status)
+                if draw is None:
+                    seed = sample_seed(run.id, framework_id, cid, status)
+                    draw = a.draws[status] = SampleDraw(seed, SAMPLES_PER_STATUS)
+                draw.offer(f.fingerprint, f)
             elif f.status is Status.WAIVED:
                 w = f.waiver or {}
                 wkey = (
@@ -439,13 +542,15 @@ def build_report_model(
                 )
                 slot = a.waivers.setdefault(wkey, [0, f.resource.id])
                 slot[0] += 1
-            else:
-                a.other.add((0 if f.status is Status.ERROR else 1, *key), f)
 
-    evidence_rows = store.list_manual_evidence(framework_id)
+    sampled = {fp for a in acc.values() for d in a.draws.values() for fp in d.fingerprints}
+    seen = store.seen_times(sampled) if sampled else {}
+
     evidence_by_control: dict[str, list[EvidenceItem]] = {}
     all_items: list[EvidenceItem] = []
-    for row in evidence_rows:
+    for row in store.list_manual_evidence(framework_id):
+        if parse_instant(row["added_at"]) > now:
+            continue  # not on file yet when the report was generated
         expires = parse_instant(row["expires_at"]) if row["expires_at"] else None
         item = EvidenceItem(
             id=row["id"],
@@ -464,25 +569,41 @@ def build_report_model(
         evidence_by_control.setdefault(row["control_id"], []).append(item)
         all_items.append(item)
 
-    providers_run = set(context["providers"])
+    scope = build_scope(context, run, framework, ())
+    # Manual controls are judged at the report's time by the roll-up's rule: every expected
+    # evidence item covered by a file that has not expired (`ManualEvidenceState.covers`).
+    manual = manual_states(
+        [
+            (ref, e.item, e.expires_at)
+            for ref, entries in manual_evidence_entries(store, framework_id, now).items()
+            for e in entries
+        ],
+        now,
+    )
+
+    def manual_status(control: Control) -> str:
+        state = manual.get(control.ref)
+        return "PASS" if state is not None and state.covers(control) else "GAP"
+
     sections: list[ControlSection] = []
     for control in framework.controls:
         a = acc[control.id]
         srow = stored.get(control.id)
         items = evidence_by_control.get(control.id, [])
         if not control.automated:
-            status = "PASS" if manual_evidence_covers(control, items) else "GAP"
+            status = manual_status(control)
         else:
             status = srow["status"] if srow else "NOT_TESTED"
             if status == "MANUAL":  # the catalog changed since the run: judge it as manual now
-                status = "PASS" if manual_evidence_covers(control, items) else "GAP"
-        counts = {k: int(srow[k.lower()]) if srow else a.counts.get(k, 0) for k in STATUS_KEYS}
+                status = manual_status(control)
+        # Counted from the findings this report holds (and exports), so counts and lists agree.
+        counts = {k: a.counts.get(k, 0) for k in STATUS_KEYS}
         rows = sorted(
             (
                 CheckRow(
                     check_id=cid,
-                    title=str(checks_meta.get(cid, {}).get("title", "")),
-                    severity=str(checks_meta.get(cid, {}).get("severity", "")),
+                    title=str(checks_meta.get(cid, {}).get("title", "")) or check_acc[cid].title,
+                    severity=_check_severity(checks_meta.get(cid), check_acc[cid]),
                     counts={k: c.get(k, 0) for k in STATUS_KEYS},
                     why=control.why_for(cid),
                 )
@@ -490,14 +611,14 @@ def build_report_model(
             ),
             key=lambda r: (-r.counts["FAIL"], -r.counts["ERROR"], r.check_id),
         )
-        reason = ""
+        kind, reason = ("", "")
         if status == "NOT_TESTED":
-            wanted = sorted({ref.split(".", 1)[0] for ref in control.checks} - providers_run)
-            reason = (
-                f"its checks come from providers not run in this scan: {', '.join(wanted)}"
-                if wanted
-                else "its checks produced no applicable result in this run"
-            )
+            kind, reason = not_tested_reason(control, counts, scope)
+        sample_sets = [
+            SampleSet(s, d.population, d.seed, [_sample(f, seen.get(f.fingerprint)) for f in d.chosen])
+            for s in SAMPLED_STATUSES
+            if (d := a.draws.get(s)) is not None
+        ]
         sections.append(
             ControlSection(
                 control=control,
@@ -506,9 +627,8 @@ def build_report_model(
                 counts=counts,
                 checks=rows[:MAX_CHECK_ROWS],
                 checks_hidden=max(0, len(rows) - MAX_CHECK_ROWS),
-                samples_fail=[_sample(f) for f in a.fail.findings()],
-                samples_pass=[_sample(f) for f in a.passed.findings()],
-                samples_other=[_sample(f) for f in a.other.findings()],
+                all_checks=rows,
+                samples=sample_sets,
                 waivers=[
                     WaiverRow(
                         check_id=k[0],
@@ -522,18 +642,22 @@ def build_report_model(
                 ],
                 evidence=items,
                 not_tested_reason=reason,
+                not_tested_kind=kind,
                 supporting=_supporting_rows(control, a, checks_meta),
                 expected=expected_items(control, items),
             )
         )
+    scope.not_tested_controls = [s.control.id for s in sections if s.status == "NOT_TESTED"]
 
     period_analysis = analyse_period(store, framework, period, now) if period else None
+    history = catalog_history(store, period_analysis.runs, framework_id) if period_analysis else None
     run_ids = [run.id]
     if period_analysis:
         run_ids = sorted({run.id, *(r.id for r in period_analysis.runs)})
 
     status_counts = Counter(s.status for s in sections)
     automated = [s for s in sections if s.control.automated]
+    points = _trend_points(store, framework, period, now)
     summary = Summary(
         controls_total=len(sections),
         control_status={k: status_counts.get(k, 0) for k in STATUS_LABELS},
@@ -544,50 +668,44 @@ def build_report_model(
         by_status={k: by_status.get(k, 0) for k in STATUS_KEYS},
         failed_by_severity={k: failed_sev.get(k, 0) for k in SEVERITIES},
         waived_by_severity={k: waived_sev.get(k, 0) for k in SEVERITIES},
-        chart=Markup(""),
-        chart_runs=0,
+        suppressed_without_approval=register.suppressed_total,
+        chart=trend_svg(points, f"Share of {framework.id} controls passing and failing per run"),
+        chart_runs=len(points),
+        trend=points,
     )
-    points = _trend_points(store, framework, period)
-    summary.chart = trend_svg(points, f"Share of {framework.id} controls passing per run")
-    summary.chart_runs = len(points)
 
-    scope = _scope(context, run, framework, sections)
-    catalog_rows = [
-        CheckRow(
-            check_id=cid,
-            title=str(checks_meta.get(cid, {}).get("title", "")),
-            severity=str(checks_meta.get(cid, {}).get("severity", "")),
-            counts={"findings": n},
-        )
-        for cid, n in sorted(seen_checks.items())
-    ]
+    all_checks = sorted(
+        (
+            CheckRow(
+                check_id=cid,
+                title=str(checks_meta.get(cid, {}).get("title", "")) or ca.title or "(no title recorded)",
+                severity=_check_severity(checks_meta.get(cid), ca),
+                counts={k: ca.counts.get(k, 0) for k in STATUS_KEYS},
+                provider=str(checks_meta.get(cid, {}).get("provider", "")) or ca.provider,
+            )
+            for cid, ca in check_acc.items()
+        ),
+        key=lambda r: (-r.counts["FAIL"], -r.counts["ERROR"], -_SEVERITY_RANK.get(r.severity, -1), r.check_id),
+    )
     return ReportModel(
         organisation=context["organisation"] or "(organisation not recorded)",
         framework=framework,
+        catalog=in_force,
         run=run,
         run_ids=run_ids,
         generated_at=now,
         scanner_version=run.scanner_version,
         period=period,
         period_analysis=period_analysis,
+        catalog_history=history,
         scope=scope,
         summary=summary,
         controls=sections,
-        checks_catalog=catalog_rows[:200],
-        checks_catalog_hidden=max(0, len(catalog_rows) - 200),
+        exceptions=register,
+        checks_catalog=all_checks[:MAX_APPENDIX_CHECKS],
+        checks_all=all_checks,
         evidence_items=all_items,
     )
-
-
-def manual_evidence_covers(control: Control, files: Iterable[EvidenceItem]) -> bool:
-    """The catalog's rule: every expected item covered by a file valid now (any valid file if none listed)."""
-    files = list(files)
-    state = ManualEvidenceState(
-        valid_items=frozenset(e.item for e in files if e.valid and e.item),
-        files=len(files),
-        any_valid=any(e.valid for e in files),
-    )
-    return state.covers(control)
 
 
 def expected_items(control: Control, files: Iterable[EvidenceItem]) -> list[ExpectedItem]:
@@ -634,50 +752,32 @@ def _supporting_rows(control: Control, a: _ControlAcc, checks_meta: dict[str, di
     return rows
 
 
-def _trend_points(store: Store, framework: Framework, period: Period | None) -> list[TrendPoint]:
+def _trend_points(store: Store, framework: Framework, period: Period | None, now: datetime) -> list[TrendPoint]:
+    """Runs up to the report's time (a pack rebuilt later from the database shows the same trend)."""
+    until = now + timedelta(seconds=1)
     if period:
-        runs = store.stored_runs_between(period.start_at, period.end_before)
+        runs = store.stored_runs_between(period.start_at, min(period.end_before, until))
     else:
-        runs = store.stored_runs(MAX_TREND_RUNS)
+        runs = store.stored_runs_between(None, until)[-MAX_TREND_RUNS:]
     statuses = store.control_statuses(framework.id, [r.id for r in runs])
-    total = len(framework.controls) or 1
     automated = {c.id for c in framework.controls if c.automated}
-    points = [
-        TrendPoint(
-            run_id=r.id,
-            at=r.started_at,
-            pass_rate=sum(1 for s in statuses[r.id].values() if s == "PASS") / total,
-            automated_rate=sum(1 for c, s in statuses[r.id].items() if s == "PASS" and c in automated)
-            / (len(automated) or 1),
-            failing=sum(1 for s in statuses[r.id].values() if s == "FAIL"),
+    points = []
+    for r in runs:
+        st = statuses.get(r.id)
+        if not st:
+            continue
+        auto = [c for c in st if c in automated]
+        points.append(
+            TrendPoint(
+                run_id=r.id,
+                at=r.started_at,
+                pass_rate=sum(1 for s in st.values() if s == "PASS") / len(st),
+                automated_rate=sum(1 for c in auto if st[c] == "PASS") / (len(auto) or 1),
+                failing=sum(1 for s in st.values() if s == "FAIL"),
+                controls=len(st),
+            )
         )
-        for r in runs
-        if statuses.get(r.id)
-    ]
     return points[-MAX_TREND_RUNS:]
-
-
-def _scope(context: dict[str, Any], run: Run, framework: Framework, sections: list[ControlSection]) -> Scope:
-    from auditor.providers import discover_providers
-
-    ran = set(context["providers"])
-    installed = set(discover_providers())
-    wanted = {ref.split(".", 1)[0] for c in framework.controls for ref in c.checks}
-    not_scanned: list[ScopeItem] = []
-    for name in sorted((installed | wanted) - ran):
-        if name in installed:
-            why = "installed, but not selected for this run (no target of this kind was given)"
-        else:
-            why = "the catalog maps controls to this provider, but it is not installed in this auditor"
-        not_scanned.append(ScopeItem(name, why))
-    return Scope(
-        targets=[redact_identity(t) for t in context["targets"]],
-        providers=sorted(ran),
-        not_scanned=not_scanned,
-        not_tested_controls=[s.control.id for s in sections if s.status == "NOT_TESTED"],
-        run_status=run.status.value,
-        run_error=redact_text(run.error) if run.error else None,
-    )
 
 
 def generated_stamp(now: datetime) -> str:

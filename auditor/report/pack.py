@@ -1,11 +1,14 @@
 """Tamper-evident evidence packs: a zip with a SHA-256 manifest, optionally signed (Ed25519).
 
 `manifest.json` lists every other file of the pack with its SHA-256 and size, the run
-ids the report covers and a digest of the database rows it was built from.
+ids the report covers, the attachments embedded in the PDF and the report's finding counts.
 `manifest.sig` (optional) is the base64 Ed25519 signature of manifest.json's bytes.
 `verify_pack` reads the zip in place (nothing is extracted to disk), with caps on the
-number of members and on the bytes it will decompress, and names every file that is
-changed, missing or extra.
+number of members and on the bytes it will decompress, names every file that is changed,
+missing or extra, checks the signature, and checks that the parts agree with each other
+(`consistency.py`). Digests alone prove nothing about origin: whoever edits a file can
+re-hash the manifest. A pack is *authenticated* only by a valid signature for the key the
+verifier trusts, or by matching the database it was generated from (`dbcheck.py`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ MAX_MEMBER_BYTES = 2 * 1024**3
 MAX_TOTAL_BYTES = 8 * 1024**3
 MAX_MANIFEST_BYTES = 32 * 1024**2
 MAX_KEY_BYTES = 64 * 1024
+MAX_PART_BYTES = 1024**3  # findings.json, the PDF ...: read whole for the cross-checks
 CHUNK = 1024 * 1024
 
 
@@ -157,23 +161,64 @@ def _info(name: str, stamp: tuple[int, int, int, int, int, int]) -> zipfile.ZipI
 
 @dataclass
 class VerifyResult:
+    """What `verify_pack` found. Exit codes (`exit_code`): 0 intact and authenticated, 1 tampered
+    (or different from the database), 4 intact but not authenticated; unusable packs raise InputError (2)."""
+
     manifest: dict[str, Any]
     verified: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
-    signature: str = "absent"  # absent | not checked | valid | invalid | missing
+    directories: list[str] = field(default_factory=list)  # directory entries of a re-zipped pack: ignored
+    # valid | invalid | missing (the manifest declares a signature, manifest.sig is gone)
+    # | unsigned | not checked (signed, no --public-key given)
+    signature: str = "unsigned"
+    key_id: str | None = None
+    inconsistencies: list[str] = field(default_factory=list)
     database: str = "not checked"  # not checked | matches | differs
+    database_differences: list[str] = field(default_factory=list)
+    parts: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+    @property
+    def tampered(self) -> bool:
+        return bool(
+            self.changed
+            or self.missing
+            or self.extra
+            or self.signature in ("invalid", "missing")
+            or self.inconsistencies
+            or self.database == "differs"
+        )
+
+    @property
+    def authenticated(self) -> bool:
+        return self.signature == "valid" or self.database == "matches"
 
     @property
     def intact(self) -> bool:
-        return (
-            not self.changed
-            and not self.missing
-            and not self.extra
-            and self.signature not in ("invalid", "missing")
-            and self.database != "differs"
-        )
+        return not self.tampered
+
+    @property
+    def exit_code(self) -> int:
+        if self.tampered:
+            return 1
+        return 0 if self.authenticated else 4
+
+    @property
+    def verdict(self) -> str:
+        if self.tampered:
+            files_ok = not (self.changed or self.missing or self.extra or self.inconsistencies)
+            only_db = files_ok and self.signature not in ("invalid", "missing")
+            return "DIFFERS FROM THE DATABASE" if only_db else "TAMPERED"
+        return "INTACT and AUTHENTICATED" if self.authenticated else "INTACT but NOT AUTHENTICATED"
+
+    def unauthenticated_reason(self) -> str:
+        why = {
+            "unsigned": "the pack is unsigned",
+            "not checked": "the pack is signed, but no --public-key was given to check the signature",
+        }.get(self.signature, f"signature {self.signature}")
+        db = "no --db was given to compare it with the database" if self.database == "not checked" else ""
+        return f"{why}{' and ' + db if db else ''}: nothing shows who made it"
 
     def problems(self) -> list[str]:
         out = [f"changed: {n}" for n in self.changed]
@@ -182,20 +227,27 @@ class VerifyResult:
         if self.signature == "invalid":
             out.append("signature: INVALID (manifest.json was altered, or signed with another key)")
         if self.signature == "missing":
-            out.append("signature: manifest.sig is missing (the pack is unsigned)")
-        if self.database == "differs":
-            out.append("database: the stored rows no longer match the manifest's database digest")
+            out.append("signature: the manifest declares a signature but manifest.sig is missing")
+        out += [f"inconsistent: {line}" for line in self.inconsistencies]
+        out += [f"database: {line}" for line in self.database_differences]
         return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "verdict": self.verdict,
+            "exit_code": self.exit_code,
             "intact": self.intact,
+            "authenticated": self.authenticated,
             "files_verified": len(self.verified),
             "changed": self.changed,
             "missing": self.missing,
             "extra": self.extra,
+            "directories_ignored": self.directories,
             "signature": self.signature,
+            "signing_key_sha256": self.key_id,
+            "inconsistencies": self.inconsistencies,
             "database": self.database,
+            "database_differences": self.database_differences,
             "run_ids": self.manifest.get("run_ids", []),
             "framework": self.manifest.get("framework"),
         }
@@ -220,8 +272,31 @@ def _hash_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]) 
     return h.hexdigest()
 
 
+def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
+    """A member read whole for the cross-checks (bounded), or None when it is corrupt."""
+    if info.file_size > MAX_PART_BYTES:
+        raise InputError(f"pack member {info.filename!r} is too large to cross-check; refusing")
+    try:
+        with zf.open(info, "r") as fh:
+            data = fh.read(MAX_PART_BYTES + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
+        return None
+    if len(data) > MAX_PART_BYTES:
+        raise InputError(f"pack member {info.filename!r} is too large to cross-check; refusing")
+    return data
+
+
+def _is_directory(info: zipfile.ZipInfo) -> bool:
+    return info.filename.endswith("/") and info.file_size == 0
+
+
 def verify_pack(path: Path, public_key: Path | None = None) -> VerifyResult:
-    """Recompute every digest of a pack. Raises InputError when the pack is unusable."""
+    """Recompute every digest of a pack, check its signature and that its parts agree.
+
+    Raises InputError when the pack is unusable. Directory entries and member order (a pack
+    unzipped and zipped again) are not tampering."""
+    from auditor.report.consistency import CROSS_CHECKED, check_parts
+
     key = load_public_key(public_key) if public_key else None
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -232,9 +307,10 @@ def verify_pack(path: Path, public_key: Path | None = None) -> VerifyResult:
     except (zipfile.BadZipFile, OSError, ValueError):
         raise InputError(f"{path}: not a zip file (not an evidence pack)") from None
     with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise InputError(f"{path}: {len(infos)} members, more than an evidence pack holds; refusing")
+        all_infos = zf.infolist()
+        if len(all_infos) > MAX_MEMBERS:
+            raise InputError(f"{path}: {len(all_infos)} members, more than an evidence pack holds; refusing")
+        infos = [i for i in all_infos if not _is_directory(i)]
         counts = Counter(i.filename for i in infos)
         by_name = {i.filename: i for i in infos}
         if MANIFEST not in by_name:
@@ -253,6 +329,7 @@ def verify_pack(path: Path, public_key: Path | None = None) -> VerifyResult:
         if not isinstance(manifest, dict) or manifest.get("schema") != PACK_SCHEMA or not isinstance(files, list):
             raise InputError(f"{path}: {MANIFEST} is not an auditor pack manifest ({PACK_SCHEMA})")
         result = VerifyResult(manifest=manifest)
+        result.directories = sorted(i.filename for i in all_infos if _is_directory(i))
         budget = [MAX_TOTAL_BYTES]
         listed: set[str] = set()
         for entry in files:
@@ -270,12 +347,20 @@ def verify_pack(path: Path, public_key: Path | None = None) -> VerifyResult:
             else:
                 result.verified.append(name)
         result.extra = sorted(n for n in counts if n not in listed and n not in (MANIFEST, SIGNATURE))
+        for name in CROSS_CHECKED:
+            info = by_name.get(name)
+            if info is not None and counts[name] == 1:
+                data = _read_part(zf, info)
+                if data is not None:
+                    result.parts[name] = data
+        declared = manifest.get("signature")
         sig_info = by_name.get(SIGNATURE)
-        if key is None:
-            result.signature = "not checked" if sig_info else "absent"
-        elif sig_info is None:
-            result.signature = "missing"
+        if sig_info is None:
+            result.signature = "missing" if declared else "unsigned"
+        elif key is None:
+            result.signature = "not checked"
         else:
+            result.key_id = public_key_id(key)
             try:
                 if sig_info.file_size > 4096:
                     raise ValueError("signature file too large")
@@ -284,4 +369,5 @@ def verify_pack(path: Path, public_key: Path | None = None) -> VerifyResult:
                 result.signature = "valid"
             except (InvalidSignature, ValueError, zipfile.BadZipFile, OSError):
                 result.signature = "invalid"
+    result.inconsistencies = check_parts(manifest, result.parts)
     return result

@@ -9,6 +9,18 @@ For a period (inclusive dates) and one framework, per control:
   report's "as of" time when the period has not ended yet);
 - waivers (risk acceptances) that covered findings of the control in the period;
 and for the whole period, the days on which no run was stored (gaps in the schedule).
+
+Controls with no automated check are judged by day, not by run: a day counts as evidenced
+only when, for the whole day, stored manual evidence covered every item the control expects
+(added before the day began, expiring after it ended). Their pass share is evidenced days /
+observed days, and each run of days without valid evidence is a lapse interval.
+
+The period is observed up to its end, or up to the report's "as of" day: the report day
+itself counts once a run was stored on it, otherwise only whole days before it count.
+
+Wording: a period report is called "Type II" only when the period covers at least
+`TYPE_II_MIN_DAYS` days. That is this tool's labelling convention, stated in the report's
+methodology, not a judgement of whether a period suffices for an examination.
 """
 
 from __future__ import annotations
@@ -17,10 +29,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from auditor.catalog import Framework
+from auditor.catalog import Control, Framework, manual_states
+from auditor.clock import parse_instant
 from auditor.errors import UsageError
 from auditor.models import Run, iso_z
 from auditor.store import Store
+
+TYPE_II_MIN_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,16 @@ class Period:
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
+
+    @property
+    def is_type_ii(self) -> bool:
+        """Long enough to be labelled "Type II" by this tool's convention (see module doc)."""
+        return self.days >= TYPE_II_MIN_DAYS
+
+    @property
+    def kind(self) -> str:
+        """`Period report, 15 days` or `Type II period report, 120 days`."""
+        return f"{'Type II period report' if self.is_type_ii else 'Period report'}, {self.days} days"
 
 
 def parse_period(text: str) -> Period:
@@ -107,29 +132,6 @@ class PeriodWaiver:
         }
 
 
-@dataclass
-class ControlPeriod:
-    runs: int = 0
-    passed: int = 0
-    status_counts: dict[str, int] = field(default_factory=dict)
-    intervals: list[FailureInterval] = field(default_factory=list)
-    waivers: list[PeriodWaiver] = field(default_factory=list)
-
-    @property
-    def pass_share(self) -> float | None:
-        return self.passed / self.runs if self.runs else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "runs": self.runs,
-            "passed": self.passed,
-            "pass_share": round(self.pass_share, 4) if self.pass_share is not None else None,
-            "status_counts": dict(self.status_counts),
-            "failure_intervals": [i.to_dict() for i in self.intervals],
-            "waivers": [w.to_dict() for w in self.waivers],
-        }
-
-
 @dataclass(frozen=True)
 class ScheduleGap:
     first_day: date
@@ -141,6 +143,40 @@ class ScheduleGap:
 
     def to_dict(self) -> dict[str, Any]:
         return {"from": self.first_day.isoformat(), "to": self.last_day.isoformat(), "days": self.days}
+
+
+@dataclass
+class ControlPeriod:
+    runs: int = 0
+    passed: int = 0
+    status_counts: dict[str, int] = field(default_factory=dict)
+    intervals: list[FailureInterval] = field(default_factory=list)
+    waivers: list[PeriodWaiver] = field(default_factory=list)
+    # Manual controls (no automated check) are judged by day (module doc).
+    basis: str = "runs"  # runs | days
+    days_observed: int = 0
+    days_evidenced: int = 0
+    lapses: list[ScheduleGap] = field(default_factory=list)
+
+    @property
+    def pass_share(self) -> float | None:
+        if self.basis == "days":
+            return self.days_evidenced / self.days_observed if self.days_observed else None
+        return self.passed / self.runs if self.runs else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "basis": self.basis,
+            "runs": self.runs,
+            "passed": self.passed,
+            "days_observed": self.days_observed if self.basis == "days" else None,
+            "days_evidenced": self.days_evidenced if self.basis == "days" else None,
+            "pass_share": round(self.pass_share, 4) if self.pass_share is not None else None,
+            "status_counts": dict(self.status_counts),
+            "failure_intervals": [i.to_dict() for i in self.intervals],
+            "evidence_lapses": [g.to_dict() for g in self.lapses],
+            "waivers": [w.to_dict() for w in self.waivers],
+        }
 
 
 @dataclass
@@ -157,7 +193,12 @@ class PeriodAnalysis:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
+            "period": {
+                "start": self.period.start.isoformat(),
+                "end": self.period.end.isoformat(),
+                "days": self.period.days,
+                "kind": self.period.kind,
+            },
             "runs": [{"id": r.id, "started_at": iso_z(r.started_at), "status": str(r.status)} for r in self.runs],
             "observed_until": self.observed_until.isoformat(),
             "days_without_run": self.days_without_run,
@@ -215,7 +256,7 @@ def analyse_period(store: Store, framework: Framework, period: Period, as_of: da
     runs = [
         r
         for r in store.stored_runs_between(period.start_at, period.end_before)
-        if framework.id in r.frameworks or not r.frameworks
+        if (framework.id in r.frameworks or not r.frameworks) and r.started_at <= as_of
     ]
     statuses = store.control_statuses(framework.id, [r.id for r in runs])
     runs = [r for r in runs if statuses.get(r.id)]  # runs that evaluated this framework
@@ -225,21 +266,79 @@ def analyse_period(store: Store, framework: Framework, period: Period, as_of: da
         if st:
             before_status = st
             break
-    # Only whole days count: the day of the report itself is not over yet.
-    observed_until = min(period.end, as_of.date() - timedelta(days=1))
+    observed_until = observed_until_day(period, as_of, runs)
     closes_at = min(period.end_before, as_of)
+    evidence = manual_evidence_entries(store, framework.id, as_of)
     controls: dict[str, ControlPeriod] = {}
     for control in framework.controls:
         seq = [(r, statuses[r.id].get(control.id, "NOT_TESTED")) for r in runs]
         cp = ControlPeriod(runs=len(seq), passed=sum(1 for _, s in seq if s == "PASS"))
         for _, s in seq:
             cp.status_counts[s] = cp.status_counts.get(s, 0) + 1
-        cp.intervals = failure_intervals(seq, before_status.get(control.id) == "FAIL", closes_at)
+        if control.automated:
+            cp.intervals = failure_intervals(seq, before_status.get(control.id) == "FAIL", closes_at)
+        else:
+            evidenced = evidenced_days(control, evidence.get(control.ref, []), period.start, observed_until)
+            cp.basis = "days"
+            cp.days_observed = max(0, (observed_until - period.start).days + 1)
+            cp.days_evidenced = len(evidenced)
+            cp.lapses = schedule_gaps(evidenced, period.start, observed_until)
         controls[control.id] = cp
     if runs:
         _attach_waivers(store, framework, runs, controls)
     gaps = schedule_gaps({r.started_at.date() for r in runs}, period.start, observed_until)
     return PeriodAnalysis(period=period, runs=runs, gaps=gaps, observed_until=observed_until, controls=controls)
+
+
+def observed_until_day(period: Period, as_of: datetime, runs: list[Run]) -> date:
+    """The last day of the period the report speaks for: the period end, or the last whole day
+    before the report, or the report day itself when a run was stored on it."""
+    until = as_of.date() - timedelta(days=1)
+    last_run_day = max((r.started_at.date() for r in runs), default=None)
+    if last_run_day is not None and last_run_day > until:
+        until = min(last_run_day, as_of.date())
+    return min(period.end, until)
+
+
+@dataclass(frozen=True)
+class EvidenceEntry:
+    item: str | None
+    added_at: datetime
+    expires_at: datetime | None
+
+
+def manual_evidence_entries(store: Store, framework: str, as_of: datetime) -> dict[str, list[EvidenceEntry]]:
+    """Stored manual evidence per control ref, as it stood at `as_of` (later additions left out)."""
+    out: dict[str, list[EvidenceEntry]] = {}
+    for row in store.list_manual_evidence(framework):
+        added = parse_instant(row["added_at"])
+        if added > as_of:
+            continue
+        expires = parse_instant(row["expires_at"]) if row["expires_at"] else None
+        out.setdefault(f"{row['framework']}:{row['control_id']}", []).append(
+            EvidenceEntry(row.get("item"), added, expires)
+        )
+    return out
+
+
+def evidenced_days(control: Control, entries: list[EvidenceEntry], start: date, until: date) -> set[date]:
+    """Days in [start, until] on which, for the whole day, unexpired evidence covered every
+    item the control expects (the roll-up's rule, `ManualEvidenceState.covers`)."""
+    days: set[date] = set()
+    day = start
+    while day <= until:
+        begins = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        ends = begins + timedelta(days=1)
+        in_force = [
+            (control.ref, e.item, e.expires_at)
+            for e in entries
+            if e.added_at <= begins and (e.expires_at is None or e.expires_at >= ends)
+        ]
+        state = manual_states(in_force, begins).get(control.ref)
+        if state is not None and state.covers(control):
+            days.add(day)
+        day += timedelta(days=1)
+    return days
 
 
 def _attach_waivers(store: Store, framework: Framework, runs: list[Run], controls: dict[str, ControlPeriod]) -> None:

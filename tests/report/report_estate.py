@@ -6,11 +6,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from auditor.catalog import ControlMapper, frameworks_for
+from auditor.catalog import ControlMapper, Framework, catalog_document, frameworks_for
 from auditor.config import AuditConfig
 from auditor.demo import make_certificate
 from auditor.engine import ScanResult, roll_up_all, run_scan, summarise
-from auditor.models import Finding, Resource, Run, RunStatus, Severity, Status
+from auditor.models import Coverage, Finding, Resource, Run, RunStatus, Severity, Status
 from auditor.store import Store
 
 PLANTED_SECRET = "hunter2-Sup3rS3cretValue"
@@ -67,24 +67,45 @@ def scan_day(store: Store, folder: Path, when: datetime, *, rotated: bool, hosti
 
 
 def save_synthetic_run(
-    store: Store, when: datetime, findings: list[Finding], organisation: str = "Acme Test GmbH"
+    store: Store,
+    when: datetime,
+    findings: list[Finding],
+    organisation: str = "Acme Test GmbH",
+    *,
+    providers: tuple[str, ...] = ("secrets",),
+    coverage: tuple[Coverage, ...] = (),
+    frameworks: list[Framework] | None = None,
+    store_catalog: bool = True,
+    suffix: str = "synthx",
 ) -> Run:
-    """Store a run directly (large or hand-made finding sets), with controls rolled up as the engine does."""
-    frameworks = frameworks_for(("soc2", "gdpr"))
+    """Store a run directly (large or hand-made finding sets), with controls rolled up as the engine does.
+
+    `frameworks` is the catalog in force for the run (default: today's); it is stored with the run
+    unless `store_catalog` is False (a run from before catalogs were recorded)."""
+    frameworks = frameworks or frameworks_for(("soc2", "gdpr"))
     mapper = ControlMapper(frameworks)
     findings = [replace(f, controls=mapper(f.check_id)) for f in findings]
     run = Run(
-        id=when.strftime("%Y%m%dT%H%M%SZ-") + "synthx",
+        id=when.strftime("%Y%m%dT%H%M%SZ-") + suffix,
         started_at=when,
         finished_at=None,
         status=RunStatus.RUNNING,
         scanner_version="0.1.0",
-        targets=("secrets-inventory:synthetic.yaml",),
-        frameworks=("soc2", "gdpr"),
+        targets=tuple(c.target for c in coverage) or ("secrets-inventory:synthetic.yaml",),
+        frameworks=tuple(fw.id for fw in frameworks),
     )
-    store.begin_run(run, ["secrets"], organisation)
+    store.begin_run(run, list(providers), organisation)
     controls = roll_up_all(store, frameworks, findings, when)
-    return store.save_run(run.id, findings, controls, RunStatus.COMPLETE, when, summarise(findings))
+    return store.save_run(
+        run.id,
+        findings,
+        controls,
+        RunStatus.COMPLETE,
+        when,
+        summarise(findings),
+        coverage=coverage,
+        catalog=catalog_document(frameworks) if store_catalog else None,
+    )
 
 
 def synthetic_findings(n: int, *, fail_every: int = 7, waived_every: int = 50) -> list[Finding]:

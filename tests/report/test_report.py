@@ -94,21 +94,20 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     for d in SCAN_DAYS:
         last = scan_day(store, tmp / "estate", DAY0 + timedelta(days=d), rotated=d >= ROTATED_FROM)
     assert last is not None
-    store.add_manual_evidence(
-        "soc2",
-        "CC1.1",
-        "code-of-conduct.txt",
-        b"Code of conduct v3, acknowledged by all staff\n",
-        "hr-team",
-        "Code of conduct <b>v3</b>",
-        DAY0,
-        DAY0 + timedelta(days=365),
-        item="code-of-conduct",
-        approver="ceo@example.com",
-    )
-    for item in ("confidentiality-agreements", "conduct-violation-log", "background-checks"):  # CC1.1 needs all four
+    # CC1.1 passes only with every expected evidence item on file (the roll-up's rule).
+    cc11 = load_catalog()["soc2"].control("CC1.1")
+    assert cc11 is not None and cc11.manual_evidence
+    for n, item in enumerate(cc11.manual_evidence):
         store.add_manual_evidence(
-            "soc2", "CC1.1", f"{item}.txt", item.encode(), "hr-team", "", DAY0, DAY0 + timedelta(days=365), item=item
+            "soc2",
+            "CC1.1",
+            "code-of-conduct.txt" if n == 0 else f"cc11-{item.id}.txt",
+            b"Code of conduct v3, acknowledged by all staff\n" if n == 0 else f"{item.title}\n".encode(),
+            "hr-team",
+            "Code of conduct <b>v3</b>" if n == 0 else item.title,
+            DAY0,
+            DAY0 + timedelta(days=365),
+            item=item.id,
         )
     store.add_manual_evidence(
         "soc2",
@@ -137,6 +136,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
                 message=f"hostile name {i}: {name}",
                 provider="secrets",
                 evidence={"name": name, "css": f"url(http://127.0.0.1:{port}/ev{i}.png)"},
+                # suppressed inline without approval: listed by the exceptions register, whatever the sample
+                waiver={"source": "inline", "approved": False, "reason": f"skip {name}"},
             )
         )
     save_synthetic_run(store, DAY0 + timedelta(days=10), findings)
@@ -257,7 +258,14 @@ def test_manual_evidence_files_are_in_the_pack(built: Built) -> None:
     assert {"report.pdf", "report.html", "findings.json", "findings.csv", "controls.json", "manifest.json"} <= names
     assert {f["path"] for f in manifest["files"]} == names - {"manifest.json"}
     assert manifest["run_ids"] == [built.last_scan.run.id]
-    assert len(manifest["database"]["sha256"]) == 64
+    assert manifest["attachments"] == ["findings.csv", "findings.json", "controls.json", "checks.csv"]
+    by_status = built.last_scan.summary["by_status"]
+    assert isinstance(by_status, dict)
+    soc2 = [f for f in built.last_scan.findings if any(r.startswith("soc2:") for r in f.controls)]
+    assert manifest["findings"]["count"] == len(soc2)
+    assert manifest["findings"]["by_status"] == {
+        k: sum(1 for f in soc2 if f.status.value == k) for k in ("PASS", "FAIL", "ERROR", "WAIVED", "SKIPPED")
+    }
 
 
 def test_pdf_embeds_the_finding_list_as_attachments(built: Built) -> None:
@@ -380,9 +388,10 @@ def test_verify_names_exactly_what_changed(built: Built, tmp_path: Path, cli: An
     changed = _rewrite(pack, tmp_path / "changed.zip", {"findings.csv": csv.replace(b"PASS", b"FAIL", 1)})
     res = cli("verify", str(changed), "--format", "json")
     assert res.code == 1
-    assert json.loads(res.out) | {} == json.loads(res.out)
     doc = json.loads(res.out)
     assert (doc["changed"], doc["missing"], doc["extra"]) == (["findings.csv"], [], [])
+    assert doc["verdict"] == "TAMPERED" and doc["exit_code"] == 1
+    assert any("findings.csv disagrees with findings.json" in line for line in doc["inconsistencies"])
     missing = _rewrite(pack, tmp_path / "missing.zip", {"report.html": None}, {"notes.txt": b"hi"})
     doc = json.loads(cli("verify", str(missing), "--format", "json").out)
     assert (doc["changed"], doc["missing"], doc["extra"]) == ([], ["report.html"], ["notes.txt"])
@@ -399,10 +408,21 @@ def test_verify_names_exactly_what_changed(built: Built, tmp_path: Path, cli: An
         other.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     assert cli("verify", str(pack), "--public-key", str(other_pub)).code == 1
+    # An unsigned pack is intact but not authenticated (4), unless the database vouches for it (0).
     unsigned = built.point.pack
-    assert cli("verify", str(unsigned), "--public-key", str(built.key_pub)).code == 1  # signature missing
-    assert cli("verify", str(unsigned)).code == 0
-    assert cli("verify", str(unsigned), "--db", str(built.db)).out.count("database digest matches") == 1
+    res = cli("verify", str(unsigned), "--public-key", str(built.key_pub))
+    assert res.code == 4 and "INTACT but NOT AUTHENTICATED" in res.out and "the pack is unsigned" in res.out
+    res = cli("verify", str(unsigned))
+    assert res.code == 4 and "no --db was given" in res.out
+    res = cli("verify", str(unsigned), "--db", str(built.db))
+    assert res.code == 0 and "INTACT and AUTHENTICATED" in res.out and "database matches" in res.out, res.out
+    # A signed pack without the key to check it: also 4, in words.
+    res = cli("verify", str(pack))
+    assert res.code == 4 and "no --public-key was given" in res.out
+    # Removing the signature of a pack whose manifest declares one is tampering.
+    stripped = _rewrite(pack, tmp_path / "stripped.zip", {"manifest.sig": None})
+    res = cli("verify", str(stripped))
+    assert res.code == 1 and "manifest.sig is missing" in res.out
 
 
 def test_verify_unusable_input_exits_2(tmp_path: Path, cli: Any, built: Built) -> None:

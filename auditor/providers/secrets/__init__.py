@@ -18,6 +18,7 @@ Severity policy (documented in docs/providers/secrets.md):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -189,7 +190,10 @@ class SecretsInventoryProvider(Provider):
             )
         not_before = cert.not_valid_before_utc
         not_after = cert.not_valid_after_utc
-        days_left = (not_after - now).total_seconds() / 86400
+        # Validity dates are whole seconds: count whole seconds left, or a certificate that
+        # expires in exactly 72 hours reads as "2 days" (the floor of 2.99999...).
+        seconds_left = math.ceil((not_after - now).total_seconds())
+        days_left = seconds_left / 86400
         evidence = {
             **base_evidence,
             "subject": cert.subject.rfc4514_string(),
@@ -198,7 +202,7 @@ class SecretsInventoryProvider(Provider):
             "sha256_fingerprint": cert.fingerprint(hashes.SHA256()).hex(),
             "not_valid_before": not_before.isoformat(),
             "not_valid_after": not_after.isoformat(),
-            "days_left": int(days_left // 1),
+            "days_left": seconds_left // 86400,
             "warning_days": warning_days,
         }
         if days_left < 0:
@@ -225,7 +229,7 @@ class SecretsInventoryProvider(Provider):
                 CERT_EXPIRY,
                 Status.FAIL,
                 resource,
-                f"certificate {entry.name!r} expires on {not_after.date()}, in {int(days_left)} days "
+                f"certificate {entry.name!r} expires on {not_after.date()}, in {time_left(seconds_left)} "
                 f"(warning window {warning_days} days)",
                 evidence=evidence,
                 severity=severity,
@@ -234,9 +238,18 @@ class SecretsInventoryProvider(Provider):
             CERT_EXPIRY,
             Status.PASS,
             resource,
-            f"certificate {entry.name!r} is valid until {not_after.date()} ({int(days_left)} days left)",
+            f"certificate {entry.name!r} is valid until {not_after.date()} ({time_left(seconds_left)} left)",
             evidence=evidence,
         )
+
+
+def time_left(seconds: int) -> str:
+    """`3 days` for exactly 72 hours, `2 days 12 hours`, `47 hours` (under two days)."""
+    days, rest = divmod(max(seconds, 0), 86400)
+    hours = rest // 3600
+    if days < 2:
+        return f"{days * 24 + hours} hours"
+    return f"{days} days" + (f" {hours} hours" if hours else "")
 
 
 class CertificateError(Exception):

@@ -445,7 +445,7 @@ def test_planted_secrets_never_leave(
                    "--approver", f"bob {SECRETS['waiver_db_approver']}", "--expires", "2027-05-31",
                    "--db", str(db)).code == 0
         assert run("evidence add", "evidence", "add", "soc2:CC1.1", str(paths["evidence"]),
-                   "--owner", f"it-ops password={SECRETS['evidence_owner']}",
+                   "--item", "code-of-conduct", "--owner", f"it-ops password={SECRETS['evidence_owner']}",
                    "--note", f"reviewed; portal key {SECRETS['evidence_note']}", "--expires", "2027-06-30",
                    "--db", str(db)).code == 0
         monkeypatch.setitem(scan_cmd.FORMATS, "json", every_format)

@@ -92,9 +92,16 @@ def member(pack: Path, name: str) -> bytes:
 
 def test_scope_lists_what_was_examined_and_not_tested_reasons_are_specific(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "a.db")
-    code_only = single_provider_control("code")
-    iac_only = single_provider_control("iac")
-    aws_only = single_provider_control("aws")
+    # The catalog in force for these runs: one control per provider (today's catalog pairs every AWS
+    # check with its IaC twin, so it has no single-provider controls left to show each reason with).
+    def ctl(cid: str, check: str) -> Control:
+        return Control("soc2", cid, f"Tested by {check}", "Test", "A control for this test.", (check,), ())
+
+    code_only = ctl("T.CODE", "code.python.tls-verify-disabled")
+    iac_only = ctl("T.IAC", "iac.CKV_AWS_19")
+    aws_only = ctl("T.AWS", "aws.cloudtrail.multi_region_trail")
+    secrets_ctl = ctl("T.SEC", "secrets.inventory.rotation_age")
+    fw = Framework("soc2", "SOC 2 (test catalog)", "t", (code_only, iac_only, aws_only, secrets_ctl))
     coverage = (
         Coverage("secrets", "secrets:/estate/inventory.yaml", examined={"secrets": 3}),
         Coverage("code", "code:/repo", examined={"files": 0}),
@@ -111,7 +118,7 @@ def test_scope_lists_what_was_examined_and_not_tested_reasons_are_specific(tmp_p
         finding(concrete(code_only.checks[0]), Status.SKIPPED, "no-python-files"),
     ]
     run1 = save_synthetic_run(
-        store, T0, findings, providers=("secrets", "code", "iac"), coverage=coverage, suffix="scope1"
+        store, T0, findings, providers=("secrets", "code", "iac"), coverage=coverage, suffix="scope1", frameworks=[fw]
     )
     out = write_report(
         store, "soc2", run_ref=run1.id, pdf_path=tmp_path / "a.pdf", pack_path=tmp_path / "a.zip", now=T0
@@ -166,6 +173,7 @@ def test_scope_lists_what_was_examined_and_not_tested_reasons_are_specific(tmp_p
         providers=("code", "aws"),
         coverage=coverage2,
         suffix="scope2",
+        frameworks=[fw],
     )
     out2 = write_report(
         store,

@@ -133,6 +133,9 @@ class AuditConfig:
     strict_suppressions: bool = False
     baseline_file: Path | None = None
     max_workers: int = 4
+    # Files larger than this in an --iac/--code target are not given to the tools: their
+    # target's scan is incomplete (ERROR naming them). auditor.scope.DEFAULT_MAX_FILE_BYTES.
+    max_file_bytes: int = 10 * 1024 * 1024
     notifications: Notifications = field(default_factory=Notifications)
     retention_days: int | None = None  # retention.keep_days: `auditor prune` default
     config_file: Path | None = None  # the audit.yaml this came from, if any

@@ -215,6 +215,7 @@ TOP_KEYS = (
     "allow_errors",
     "offline",
     "max_workers",
+    "max_file_bytes",
     "notifications",
     "retention",
     "gdpr",
@@ -362,6 +363,11 @@ def parse_config(
         ),
         baseline_file=r.path(top["baseline"], "baseline", "file") if "baseline" in top else None,
         max_workers=r.integer(top["max_workers"], "max_workers", 1, 64) if "max_workers" in top else base.max_workers,
+        max_file_bytes=(
+            r.integer(top["max_file_bytes"], "max_file_bytes", 1, 2**40)
+            if "max_file_bytes" in top
+            else base.max_file_bytes
+        ),
         notifications=_read_notifications(r, top["notifications"]) if "notifications" in top else Notifications(),
         retention_days=retention_days,
         config_file=config_file,

@@ -195,7 +195,9 @@ def _add_file(scope: Scope, path: Path, rel: str, max_file_bytes: int) -> None:
         return
     if st.st_size > max_file_bytes:
         scope.skipped.append(
-            SkippedItem(rel, f"{st.st_size} bytes, over the {max_file_bytes}-byte scan limit (--max-file-bytes)")
+            SkippedItem(
+                rel, f"{st.st_size} bytes, over the {max_file_bytes}-byte scan limit (raise it with --max-file-bytes)"
+            )
         )
         return
     if not os.access(path, os.R_OK):

@@ -274,3 +274,24 @@ def test_key_files_that_are_devices_are_refused(tmp_path: Path, flag: str) -> No
     line = one_line_error(run_auditor(*args, "--db", str(db)))
     assert time.monotonic() - started < 30
     assert f"{flag} /dev/zero: key file is a device" in line, line
+
+
+def test_max_file_bytes_decides_what_a_code_scan_skips(cli: Cli, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "app.py").write_text('import requests\nrequests.get("https://x", verify=False)\n' + "#\n" * 200)
+    base = ["scan", "--code", str(repo), "--format", "json", "--db", str(tmp_path / "a.db")]
+    small = cli(*base, "--max-file-bytes", "100")
+    assert small.code == 3  # the only file was not scanned: incomplete, never PASS
+    doc = small.json()
+    assert isinstance(doc, dict)
+    (cov,) = doc["run"]["coverage"]
+    assert cov["complete"] is False and [s["item"] for s in cov["skipped"]] == ["app.py"]
+    assert "raise it with --max-file-bytes" in cov["skipped"][0]["reason"]
+    assert not any(f["status"] == "PASS" for f in doc["findings"])
+    large = cli(*base, "--max-file-bytes", "100000")
+    assert large.code == 0
+    doc = large.json()
+    assert isinstance(doc, dict)
+    assert [f["check_id"] for f in doc["findings"] if f["status"] == "FAIL"] == ["code.python.tls-verify-disabled"]
+    assert one_line_error(run_auditor(*base, "--max-file-bytes", "0")).endswith("must be at least 1")

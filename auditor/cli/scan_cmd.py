@@ -63,12 +63,29 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="inline suppressions without approved-by/expires (checkov:skip, nosemgrep) also breach --fail-on",
     )
     o.add_argument("--baseline", metavar="FILE", help="gate only on FAIL findings not in this baseline")
+    o.add_argument(
+        "--max-file-bytes",
+        metavar="N",
+        type=_positive_int,
+        help="files larger than this in --iac/--code targets are not scanned and make the scan incomplete "
+        "(default: 10485760)",
+    )
     o.add_argument("--offline", action="store_true", help="forbid any network look-up (vulnerability data)")
     o.add_argument(
         "--shard", metavar="I/N", help="scan only shard I of N of the AWS accounts (merge with `auditor merge`)"
     )
     o.add_argument("--organisation", metavar="NAME", help="organisation name for the run and its reports")
     p.set_defaults(func=cmd_scan)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of bytes, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def config_from_args(args: argparse.Namespace) -> AuditConfig:
@@ -100,6 +117,7 @@ def config_from_args(args: argparse.Namespace) -> AuditConfig:
         fail_on=parse_fail_on(args.fail_on or "none"),
         allow_errors=args.allow_errors,
         offline=args.offline,
+        max_file_bytes=args.max_file_bytes or base.max_file_bytes,
         shard=parse_shard(args.shard) if args.shard else None,
         waivers_file=Path(args.waivers) if args.waivers else None,
         allow_repository_waivers=args.allow_repo_waivers,

@@ -152,6 +152,8 @@ class CodeProvider(Provider):
         )
 
     def run(self, ctx: ScanContext) -> Iterator[Finding]:
+        if ctx.config.max_file_bytes != DEFAULT_MAX_FILE_BYTES:
+            self.max_file_bytes = ctx.config.max_file_bytes  # --max-file-bytes / audit.yaml max_file_bytes
         for target in ctx.config.code_paths:
             ctx.progress(self.name, f"semgrep {target}")
             scope = walk_target(target, self.max_file_bytes)

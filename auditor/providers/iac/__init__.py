@@ -157,6 +157,8 @@ class IacProvider(Provider):
     # Scanning -----------------------------------------------------------------------------
 
     def run(self, ctx: ScanContext) -> Iterator[Finding]:
+        if ctx.config.max_file_bytes != DEFAULT_MAX_FILE_BYTES:
+            self.max_file_bytes = ctx.config.max_file_bytes  # --max-file-bytes / audit.yaml max_file_bytes
         external = self._custom_dir if self._custom else None
         for target in ctx.config.iac_paths:
             ctx.progress(self.name, f"checkov {target}")

@@ -1082,46 +1082,6 @@ class Store:
             raise StoreError(f"no manual evidence #{evidence_id}")
         return bytes(row[0])
 
-    def report_digest(self, run_ids: Sequence[str], framework: str) -> str:
-        """SHA-256 over the stored rows a report is built from (runs, control results, findings, evidence)."""
-        h = hashlib.sha256()
-
-        def feed(rows: Iterable[Sequence[Any]]) -> None:
-            for row in rows:
-                h.update(_dumps(list(row)).encode("utf-8"))
-                h.update(b"\n")
-
-        for rid in sorted(run_ids):
-            feed(
-                self.db.execute(
-                    "SELECT id, started_at, finished_at, status, scanner_version, summary, obs_seq FROM runs "
-                    "WHERE id = ?",
-                    [rid],
-                )
-            )
-            feed(
-                self.db.execute(
-                    "SELECT control_id, status, pass, fail, error, skipped, waived FROM control_results "
-                    "WHERE run_id = ? AND framework = ? ORDER BY control_id",
-                    [rid, framework],
-                )
-            )
-            feed(
-                self.db.execute(
-                    "SELECT fingerprint, status, severity, details_hash FROM run_findings WHERE run_id = ? "
-                    "ORDER BY fingerprint",
-                    [rid],
-                )
-            )
-        feed(
-            self.db.execute(
-                "SELECT id, control_id, sha256, added_at, expires_at FROM manual_evidence WHERE framework = ? "
-                "ORDER BY id",
-                [framework],
-            )
-        )
-        return h.hexdigest()
-
     # Waivers (issue 7) ----------------------------------------------------------------------
 
     def add_waiver(

@@ -54,9 +54,20 @@ thresholds:
   certificate_warning_days: 30
   image_max_age_days: 90
 
+# GDPR Art. 44: data stores outside targets.aws.allowed_regions pass only where a
+# transfer mechanism is declared for their region (scc, adequacy, dpf, bcr, derogation).
+# gdpr:
+#   transfers:
+#     - region: us-east-1
+#       mechanism: scc
+#       reference: "Standard Contractual Clauses in the AWS DPA, signed 2026-01-15"
+
 # Risk acceptance (see `auditor waive`) and a baseline of accepted findings.
 # waivers: waivers.yaml
+# allow_repository_waivers: false   # .auditor-waivers.yaml inside scanned targets (no wildcards)
+# strict_suppressions: false        # inline checkov:skip / nosemgrep without approval also fail the gate
 # baseline: baseline.json
+# max_file_bytes: 10485760          # larger files in iac/code targets are not scanned: the scan is incomplete
 
 # Exit code gate: none (a scheduled audit that found problems still succeeded),
 # or critical|high|medium|low for CI.

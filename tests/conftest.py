@@ -27,7 +27,11 @@ def now() -> datetime:
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the user's database, cache or clock."""
+    """No test reads the user's database, cache or clock, nor the version orderings another test's
+    image scan registered for the process (`auditor.vulndb.versions.register_scheme`)."""
+    from auditor.vulndb import versions
+
+    monkeypatch.setattr(versions, "_SCHEMES", dict(versions._SCHEMES))
     monkeypatch.setenv("AUDITOR_NOW", NOW.isoformat())
     monkeypatch.setenv("AUDITOR_DB", str(tmp_path / "default.db"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -20,13 +20,11 @@ import errno
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
 from auditor.errors import InputError
-
-MiB = 1024 * 1024
 
 
 def show_path(path: Path | str) -> str:
@@ -55,8 +53,12 @@ def is_regular_file(path: Path) -> bool:
         return False
 
 
-def read_bounded(path: Path | str, max_bytes: int, what: str = "file") -> bytes:
-    """The whole content of a regular file of at most `max_bytes`; InputError otherwise."""
+def open_regular_file(path: Path | str, max_bytes: int, what: str = "file") -> BinaryIO:
+    """A regular file opened for reading (symlinks followed), at most `max_bytes` long; InputError otherwise.
+
+    Opened non-blocking, so a FIFO never waits for a writer; the open descriptor itself is
+    checked, so what was checked is what is read. For streaming; `read_bounded` reads it whole.
+    """
     where = show_path(path)
     try:
         # O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
@@ -67,7 +69,7 @@ def read_bounded(path: Path | str, max_bytes: int, what: str = "file") -> bytes:
         raise InputError(f"{where}: {what} is a directory, not a file") from None
     except OSError as exc:
         if exc.errno == errno.ENXIO:  # a socket, or a FIFO opened for writing
-            raise InputError(f"{where}: {what} is not a regular file") from None
+            raise InputError(f"{where}: {what} is a socket, not a regular file; refusing to read it") from None
         raise InputError(f"{where}: cannot read {what}: {exc.strerror or exc}") from None
     try:
         st = os.fstat(fd)
@@ -75,24 +77,22 @@ def read_bounded(path: Path | str, max_bytes: int, what: str = "file") -> bytes:
             raise InputError(f"{where}: {what} is {kind_of(st.st_mode)}, not a regular file; refusing to read it")
         if st.st_size > max_bytes:
             raise InputError(f"{where}: {what} is {st.st_size} bytes; the limit is {max_bytes}")
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            try:
-                block = os.read(fd, min(MiB, max_bytes + 1 - total))
-            except BlockingIOError:  # pragma: no cover - regular files do not block
-                continue
-            if not block:
-                break
-            chunks.append(block)
-            total += len(block)
-            if total > max_bytes:
-                raise InputError(f"{where}: {what} is larger than the limit of {max_bytes} bytes")
-        return b"".join(chunks)
-    except OSError as exc:
-        raise InputError(f"{where}: cannot read {what}: {exc.strerror or exc}") from None
-    finally:
+        return os.fdopen(fd, "rb")
+    except BaseException:
         os.close(fd)
+        raise
+
+
+def read_bounded(path: Path | str, max_bytes: int, what: str = "file") -> bytes:
+    """The whole content of a regular file of at most `max_bytes`; InputError otherwise."""
+    with open_regular_file(path, max_bytes, what) as fh:
+        try:
+            data = fh.read(max_bytes + 1)  # a file that grew after the check is still bounded
+        except OSError as exc:
+            raise InputError(f"{show_path(path)}: cannot read {what}: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise InputError(f"{show_path(path)}: {what} is larger than the limit of {max_bytes} bytes")
+    return data
 
 
 def read_text_bounded(path: Path | str, max_bytes: int, what: str = "file") -> str:

@@ -18,7 +18,6 @@ never symlinks, devices or FIFOs (`O_NOFOLLOW`, checked on the descriptor).
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -32,9 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from auditor import safeio
 from auditor.errors import InputError
 from auditor.providers.image.layers import DEFAULT_LIMITS, LayerError, Limits, make_tarinfo_class, normalise_member_path
-from auditor.safeio import kind_of, read_bounded, show_path
+from auditor.safeio import read_bounded, show_path
 
 DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 MANIFEST_TYPES = {
@@ -120,30 +120,8 @@ def diff_ids(config: dict[str, Any], count: int, where: str) -> list[str | None]
 
 
 def open_regular_file(path: Path, what: str, max_bytes: int) -> IO[bytes]:
-    """A regular file opened for reading (symlinks followed), at most `max_bytes` long.
-
-    Opened non-blocking, so a FIFO never waits for a writer; the descriptor itself is
-    checked, so what was checked is what is read.
-    """
-    where = show_path(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise InputError(f"{where}: no such file or directory") from None
-    except OSError as exc:
-        if exc.errno == errno.ENXIO:  # a socket
-            raise InputError(f"{where}: {what} is a socket, not a regular file; refusing to read it") from None
-        raise InputError(f"{where}: cannot open {what}: {exc.strerror or exc}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{where}: {what} is {kind_of(st.st_mode)}, not a regular file; refusing to read it")
-        if st.st_size > max_bytes:
-            raise InputError(f"{where}: {what} is {st.st_size} bytes; the limit is {max_bytes}")
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+    """`auditor.safeio.open_regular_file` with this module's argument order."""
+    return safeio.open_regular_file(path, max_bytes, what)
 
 
 class TarIndex:

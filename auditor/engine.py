@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from auditor import __version__
 from auditor.baseline import Baseline, load_baseline
@@ -186,14 +187,13 @@ def summarise(findings: Iterable[Finding]) -> dict[str, object]:
     }
 
 
-def redact_finding(f: Finding) -> Finding:
-    """Every text of a finding through the one redaction (identities keep their names)."""
+def redact_finding(f: Finding, **changes: Any) -> Finding:
+    """Every text of a finding through the one redaction (identities keep their names).
+    `changes` are applied in the same copy (one copy per finding on a 100k-finding run)."""
     r = f.resource
-    resource = replace(
-        r,
-        id=redact_formats(r.id),
-        path=redact_formats(r.path) if r.path else r.path,
-    )
+    rid = redact_formats(r.id)
+    path = redact_formats(r.path) if r.path else r.path
+    resource = r if rid is r.id and path is r.path else replace(r, id=rid, path=path)
     return replace(
         f,
         message=redact_text(f.message),
@@ -201,6 +201,7 @@ def redact_finding(f: Finding) -> Finding:
         resource=resource,
         waiver=redact(f.waiver) if f.waiver is not None else None,
         target=redact_formats(f.target),
+        **changes,
     )
 
 
@@ -208,8 +209,8 @@ def finalise_findings(findings: Iterable[Finding], mapper: ControlMapper) -> lis
     """Redact, attach controls (an ERROR's `affects` included); sorted for stable output."""
     out = []
     for f in findings:
-        f = redact_finding(f)
-        out.append(replace(f, controls=mapper(f.check_id, f.affects if f.status is Status.ERROR else ())))
+        controls = mapper(f.check_id, f.affects if f.status is Status.ERROR else ())
+        out.append(redact_finding(f, controls=controls))
     out.sort(key=lambda f: (f.provider, f.check_id, f.resource.id, f.fingerprint))
     return out
 

@@ -245,6 +245,7 @@ _SECRET_FIELDS = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)  # evidence keys repeat across every finding of a check
 def is_secret_field(key: str) -> bool:
     """A dictionary key whose value is a credential (`password`, `dbToken`, `Authorization`)."""
     return is_secret_key(key) or tuple(key_words(key)) in _SECRET_FIELDS

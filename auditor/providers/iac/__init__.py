@@ -33,6 +33,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from auditor.config import AuditConfig
@@ -413,10 +414,16 @@ def resource_address(resource: str, sf: ScopeFile, root: Path) -> str:
     `/abs/repo/Dockerfile.FROM`; given `-d /abs/repo` it said `/Dockerfile.FROM`. The
     latter keeps fingerprints independent of where the repository is checked out.
     """
-    for prefix in {str(sf.path), os.path.realpath(sf.path)}:
+    for prefix in {str(sf.path), _realpath(str(sf.path))}:
         if resource.startswith(prefix):
             return "/" + sf.rel + resource[len(prefix) :]
     return resource
+
+
+@lru_cache(maxsize=65536)
+def _realpath(path: str) -> str:
+    """os.path.realpath, once per path (checkov reports thousands of results per file set)."""
+    return os.path.realpath(path)
 
 
 def _file_lookup(scope: Scope) -> dict[str, ScopeFile]:
@@ -432,7 +439,7 @@ def _find(lookup: dict[str, ScopeFile], root: Path, path: str) -> ScopeFile | No
     if not path:
         return None
     p = path if os.path.isabs(path) else os.path.join(root, path)
-    return lookup.get(os.path.normpath(p)) or lookup.get(os.path.realpath(p))
+    return lookup.get(os.path.normpath(p)) or lookup.get(_realpath(p))
 
 
 def iac_shapes(scope: Scope) -> dict[str, str]:

@@ -175,14 +175,12 @@ def _evidence_items(raw: Any, where: str) -> tuple[EvidenceRequirement, ...]:
     return tuple(out)
 
 
-# libyaml's safe loader when present: the catalogs are large (rationale per mapping), and the
-# pure-Python loader spent about 0.7 s of every scan's start-up on them.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_framework(path: Path) -> Framework:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        text = path.read_text(encoding="utf-8")
+        # libyaml's safe loader when present: the catalogs are large (a rationale per mapping)
+        # and the pure-Python loader spent about 0.7 s of every scan's start-up on them.
+        data = yaml.load(text, Loader=yaml.CSafeLoader) if hasattr(yaml, "CSafeLoader") else yaml.safe_load(text)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read control catalog: {exc}".replace("\n", " ")) from None
     if not isinstance(data, dict) or not isinstance(data.get("controls"), list):

@@ -97,11 +97,6 @@ class Control:
                 return text
         return ""
 
-    def evidence_item(self, item_id: str) -> EvidenceRequirement | None:
-        for item in self.manual_evidence:
-            if item.id == item_id:
-                return item
-        return None
 
 
 @dataclass(frozen=True)

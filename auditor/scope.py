@@ -29,7 +29,7 @@ from pathlib import Path
 import pathspec
 
 from auditor.models import SkippedItem
-from auditor.safeio import read_text_bounded, show_path
+from auditor.safeio import read_text_bounded
 
 # Files larger than this are not given to a tool (their scan is reported as incomplete).
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -75,19 +75,6 @@ class Scope:
     skipped: list[SkippedItem] = field(default_factory=list)  # in scope, not scannable: incomplete
     excluded: Counter[str] = field(default_factory=Counter)  # out of scope by rule: counts per reason
 
-    @property
-    def complete(self) -> bool:
-        return not self.skipped
-
-    def with_suffixes(self, suffixes: tuple[str, ...]) -> list[ScopeFile]:
-        return [f for f in self.files if f.rel.endswith(suffixes)]
-
-    def summary(self) -> dict[str, object]:
-        return {
-            "files_in_scope": len(self.files),
-            "skipped": len(self.skipped),
-            "excluded": dict(sorted(self.excluded.items())),
-        }
 
 
 class _Ignores:
@@ -205,6 +192,3 @@ def _add_file(scope: Scope, path: Path, rel: str, max_file_bytes: int) -> None:
         return
     scope.files.append(ScopeFile(path=path, rel=rel, size=st.st_size))
 
-
-def describe(scope: Scope) -> str:
-    return f"{show_path(scope.target)}: {len(scope.files)} file(s) in scope, {len(scope.skipped)} skipped"

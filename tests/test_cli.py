@@ -46,7 +46,8 @@ def test_json_output_matches_the_contract(cli: Cli, golden_inventory: Path, tmp_
     assert res.code == 3  # two unreadable certificates: incomplete scan
     doc = res.json()
     assert isinstance(doc, dict)
-    assert set(doc) == {"schema", "run", "summary", "findings", "controls"}
+    assert set(doc) == {"schema", "run", "source_root", "summary", "findings", "controls"}
+    assert doc["source_root"] == str(golden_inventory.parent.resolve())  # no repository: the inventory's folder
     assert doc["schema"] == "auditor.scan/1"
     assert set(doc["run"]) == {"id", "started_at", "finished_at", "status", "scanner_version", "targets", "coverage"}
     assert doc["run"]["status"] == "partial"

@@ -184,7 +184,7 @@ def classify(files: Sequence[str], root: Path, *, with_deps: bool = False) -> Pl
             else:
                 plan.skipped.append((rel, "dependency file (scanned with --with-deps)"))
         elif name.endswith(DATA_SUFFIXES):
-            shape = iac_shape(Path(rel), _sniff(path))
+            shape = iac_shape(path, _sniff(path))
             if shape is not None:
                 add(plan.iac, rel)
             else:

@@ -262,7 +262,7 @@ def _main(argv: list[str]) -> int:
         scan += ["--source-root", str(root)]
     if not given & {"fail_on", "config"}:
         scan += ["--fail-on", "high"]
-    scan += _repository_waivers(root, probe)
+    scan += repository_waivers(root, probe)
     with tempfile.TemporaryDirectory(prefix="auditor-pre-commit-") as tmp:
         if "db" not in given:
             scan += ["--db", str(Path(tmp) / "runs.db")]
@@ -276,7 +276,7 @@ def _main(argv: list[str]) -> int:
         return code
 
 
-def _repository_waivers(root: Path, probe: argparse.Namespace) -> list[str]:
+def repository_waivers(root: Path, probe: argparse.Namespace) -> list[str]:
     """`--waivers .auditor-waivers.yaml` when the repository's own file may apply (see the module doc)."""
     from auditor.safeio import show_path
     from auditor.waivers import load_waiver_file

@@ -4,7 +4,8 @@ The real runs use `.pre-commit-hooks.yaml` as shipped (language: python): pre-co
 a committed copy of this checkout, creates the hook's virtualenv and `pip install`s the
 copy into it. Only the dependencies are not downloaded: PYTHONPATH points at this venv's
 site-packages (where the pinned requirements are installed) and PIP_NO_INDEX forbids the
-registry, so pip finds them already satisfied and builds just our package (~6 s).
+registry, so pip finds them already satisfied and builds just our package without build
+isolation (~6 s).
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from pathlib import Path
 import pytest
 
 from auditor.errors import InputError
-from auditor.precommit import classify, main, scan_parser, split_argv
-from auditor.precommit import _repository_waivers as repository_waivers
+from auditor.precommit import classify, main, repository_waivers, scan_parser, split_argv
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -259,6 +259,9 @@ def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         PRE_COMMIT_HOME=str(home),
         PYTHONPATH=sysconfig.get_paths()["purelib"],
         PIP_NO_INDEX="1",
+        # pip reads this as --no-build-isolation (its "no-" variables are inverted): setuptools
+        # and wheel (dev extra) then come from PYTHONPATH instead of the registry.
+        PIP_NO_BUILD_ISOLATION="0",
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         # checkov and semgrep are console scripts of this venv (the hook's env has none).
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",

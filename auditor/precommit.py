@@ -258,7 +258,7 @@ def _main(argv: list[str]) -> int:
         return 0  # nothing this hook scans was changed
 
     scan = [*options, *plan.targets()]
-    if "--source-root" in parser._option_string_actions and "source_root" not in given:
+    if "source_root" not in given:
         scan += ["--source-root", str(root)]
     if not given & {"fail_on", "config"}:
         scan += ["--fail-on", "high"]

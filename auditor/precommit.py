@@ -1,0 +1,324 @@
+"""The pre-commit hook: `python -m auditor.precommit [SCAN OPTIONS] [HOOK OPTIONS] FILE...`.
+
+pre-commit runs the hook's `entry`, then the hook's `args`, then the file names, from the
+repository root, with no `--` in between. So the command line is read left to right with
+the arity of every `auditor scan` option (taken from the scan command's own parser): an
+option's value is never a file to scan (`--waivers w.yaml` stays a waiver file), and the
+first word that is not an option or an option's value starts the file names. An unknown
+option is one line on stderr and exit 2.
+
+Each file is classified by name and, for YAML/JSON, by content (`classify`):
+
+- IaC (`--iac FILE`, checkov): Terraform/HCL (`.tf`, `.tfvars`, `.hcl`), Dockerfiles,
+  and YAML/JSON/`.template` files that are IaC-shaped (`auditor.providers.iac.shapes`:
+  Kubernetes manifests, CloudFormation templates, GitHub Actions workflows); a file inside
+  a Helm chart sends the chart's folder. `package.json`, `tsconfig.json`,
+  `.pre-commit-config.yaml`, waiver files and other data files are not IaC;
+- secrets in `.env` / `.env.*` / `*.env` files: `--iac FILE` too, where checkov's secrets
+  scan reads every file given to it (an AWS key in a committed `.env` is CKV_SECRET_2);
+- code (`--code FILE`, semgrep): the suffixes our rules have languages for;
+- dependency files (`requirements*.txt`, `pyproject.toml`): only with `--with-deps`
+  (`--deps FILE`, pip-audit), since a vulnerability look-up needs the network or a local
+  database (`auditor vulndb import`, then pass `--offline` too);
+- anything else is not scanned.
+
+The scan runs in this process with `--source-root` = the repository root (paths keep
+their folders), `--fail-on high` unless the args say otherwise, and a throwaway database
+unless `--db` is given. Output: one line per FAIL and per ERROR,
+`path:line: severity check_id message`; the exit code is the scan's (0 clean, 1 gate
+breached, 2 usage or input, 3 incomplete scan). With `--format` in the args the scan's own
+output is printed instead.
+
+A `.auditor-waivers.yaml` at the repository root applies as it would to a scan of the
+repository: only with `--allow-repo-waivers`, never with a wildcard (exit 2 with
+FILE:LINE). `--waivers FILE` is explicit and always applies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import AuditorError, UsageError
+from auditor.redact import one_line
+
+log = logging.getLogger(__name__)
+
+WAIVER_FILENAME = ".auditor-waivers.yaml"
+# Options of the hook itself (not of `auditor scan`).
+HOOK_FLAGS = {"--with-deps", "--list-files", "-v", "--verbose"}
+
+TERRAFORM_SUFFIXES = (".tf", ".tfvars", ".hcl")
+DATA_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+ENV_FILE = re.compile(r"^(?:\.env(?:\..+)?|.+\.env)$")
+DEPS_FILE = re.compile(r"^(?:requirements[^/]*\.txt|pyproject\.toml)$", re.IGNORECASE)
+MAX_SNIFF_BYTES = 1_000_000  # YAML/JSON larger than this are not read to decide their shape
+
+
+@dataclass
+class Plan:
+    """What the hook scans: each list holds repository-relative paths (forward slashes)."""
+
+    iac: list[str] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)
+    deps: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+    def targets(self) -> list[str]:
+        args: list[str] = []
+        for flag, paths in (("--iac", self.iac), ("--code", self.code), ("--deps", self.deps)):
+            for p in paths:
+                args += [flag, p]
+        return args
+
+
+def scan_parser() -> argparse.ArgumentParser:
+    """The `auditor scan` parser itself, so the hook knows every option and its arity."""
+    from auditor.cli import build_parser
+
+    for action in build_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            parser: argparse.ArgumentParser = action.choices["scan"]
+            return parser
+    raise AssertionError("auditor has no scan command")
+
+
+@dataclass
+class HookArgs:
+    options: list[str] = field(default_factory=list)  # `auditor scan` options, as given
+    given: set[str] = field(default_factory=set)  # their argparse dests ("waivers", "fail_on", ...)
+    hook: set[str] = field(default_factory=set)  # the hook's own flags
+    files: list[str] = field(default_factory=list)
+
+
+def split_argv(argv: Sequence[str], parser: argparse.ArgumentParser) -> HookArgs:
+    """Options, hook flags and files of the hook's command line (see the module doc)."""
+    out = HookArgs()
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            i += 1
+            break
+        if not word.startswith("-") or word == "-":
+            break
+        name, has_value, _ = word.partition("=")
+        if name in HOOK_FLAGS and not has_value:
+            out.hook.add(name)
+            i += 1
+            continue
+        action = _action(word, parser)
+        if action is None:
+            if os.path.lexists(word):
+                break  # a file whose name starts with "-"
+            raise UsageError(
+                f"unknown option {word!r} (the hook takes the options of `auditor scan`, --with-deps and --list-files)"
+            )
+        out.given.add(action.dest)
+        if action.nargs != 0 and not has_value:
+            if i + 1 >= len(argv):
+                raise UsageError(f"option {name} needs a value")
+            out.options += [word, argv[i + 1]]
+            i += 2
+        else:
+            out.options.append(word)
+            i += 1
+    out.files = list(argv[i:])
+    return out
+
+
+def _action(word: str, parser: argparse.ArgumentParser) -> argparse.Action | None:
+    name = word.partition("=")[0]
+    known = parser._option_string_actions
+    return known.get(name) or _by_prefix(name, known)
+
+
+def _by_prefix(name: str, known: dict[str, argparse.Action]) -> argparse.Action | None:
+    if not name.startswith("--"):
+        return None
+    matches = {a for opt, a in known.items() if opt.startswith(name)}
+    return matches.pop() if len(matches) == 1 else None
+
+
+def classify(files: Sequence[str], root: Path, *, with_deps: bool = False) -> Plan:
+    """Sort the files pre-commit passed into scan targets (see the module doc)."""
+    from auditor.providers.code.semgrep import language_of
+    from auditor.providers.iac.shapes import DOCKERFILE_NAME, iac_shape
+
+    plan = Plan()
+    seen: set[str] = set()
+
+    def add(into: list[str], path: str) -> None:
+        if path not in seen:
+            seen.add(path)
+            into.append(path)
+
+    for given in files:
+        rel = _rel(given, root)
+        path = root / rel
+        name = path.name
+        if not path.is_file():
+            plan.skipped.append((rel, "not a regular file"))
+            continue
+        chart = _helm_chart(path, root)
+        if chart is not None:
+            add(plan.iac, chart)
+        elif name.endswith(TERRAFORM_SUFFIXES) or DOCKERFILE_NAME.match(name):
+            add(plan.iac, rel)
+        elif ENV_FILE.match(name):
+            add(plan.iac, rel)  # checkov's secrets scan
+        elif language_of(name) is not None:
+            add(plan.code, rel)
+        elif DEPS_FILE.match(name):
+            if with_deps:
+                add(plan.deps, rel)
+            else:
+                plan.skipped.append((rel, "dependency file (scanned with --with-deps)"))
+        elif name.endswith(DATA_SUFFIXES):
+            shape = iac_shape(path, _sniff(path))
+            if shape is not None:
+                add(plan.iac, rel)
+            else:
+                plan.skipped.append((rel, "not infrastructure as code"))
+        else:
+            plan.skipped.append((rel, "no scanner for this kind of file"))
+    return plan
+
+
+def _rel(given: str, root: Path) -> str:
+    p = Path(given)
+    if p.is_absolute():
+        try:
+            p = p.relative_to(root)
+        except ValueError:
+            return p.as_posix()
+    return p.as_posix()
+
+
+def _sniff(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(MAX_SNIFF_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _helm_chart(path: Path, root: Path) -> str | None:
+    """The chart folder (relative to root) when `path` is Chart.yaml, values or a template of a chart."""
+    if not path.name.endswith((".yaml", ".yml", ".tpl", ".txt")):
+        return None
+    folder = path.parent
+    while True:
+        if (folder / "Chart.yaml").is_file():
+            rel = folder.relative_to(root).as_posix() if folder != root else "."
+            return rel
+        if folder == root or root not in folder.parents:
+            return None
+        folder = folder.parent
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except AuditorError as exc:
+        print(f"auditor: error: {one_line(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+
+
+def _main(argv: list[str]) -> int:
+    from auditor.cli import main as cli_main
+
+    def run_scan(scan_args: list[str]) -> int:
+        verbose = ["-v"] if hook & {"-v", "--verbose"} else []
+        return cli_main([*verbose, "scan", *scan_args])
+
+    root = Path.cwd()
+    parser = scan_parser()
+    args = split_argv(argv, parser)
+    options, hook, given = args.options, args.hook, args.given
+    probe = parser.parse_args(options)  # the values, checked by the scan's own parser
+    plan = classify(args.files, root, with_deps="--with-deps" in hook)
+    if "--list-files" in hook:
+        for kind, paths in (("iac", plan.iac), ("code", plan.code), ("deps", plan.deps)):
+            for p in paths:
+                print(f"auditor: {kind:5} {p}", file=sys.stderr)
+        for p, why in plan.skipped:
+            print(f"auditor: skip  {p} ({why})", file=sys.stderr)
+    given_targets = probe.iac or probe.code or probe.deps or probe.image or probe.aws or probe.secrets_inventory
+    if not plan.targets() and not given_targets:
+        return 0  # nothing this hook scans was changed
+
+    scan = [*options, *plan.targets()]
+    if "source_root" not in given:
+        scan += ["--source-root", str(root)]
+    if not given & {"fail_on", "config"}:
+        scan += ["--fail-on", "high"]
+    scan += repository_waivers(root, probe)
+    with tempfile.TemporaryDirectory(prefix="auditor-pre-commit-") as tmp:
+        if "db" not in given:
+            scan += ["--db", str(Path(tmp) / "runs.db")]
+        if "format" in given or "output" in given:
+            return run_scan(scan)
+        report = Path(tmp) / "scan.json"
+        code = run_scan([*scan, "--format", "json", "--output", str(report)])
+        if report.is_file():
+            for line in finding_lines(json.loads(report.read_text(encoding="utf-8"))):
+                print(line)
+        return code
+
+
+def repository_waivers(root: Path, probe: argparse.Namespace) -> list[str]:
+    """`--waivers .auditor-waivers.yaml` when the repository's own file may apply (see the module doc)."""
+    from auditor.safeio import show_path
+    from auditor.waivers import load_waiver_file
+
+    repo_file = root / WAIVER_FILENAME
+    if not repo_file.is_file():
+        return []
+    if not probe.allow_repo_waivers:
+        log.warning(
+            "%s: waiver file inside the repository ignored (add --allow-repo-waivers to the hook's args to apply it)",
+            WAIVER_FILENAME,
+        )
+        return []
+    if probe.waivers is not None:
+        raise UsageError(
+            f"--waivers and --allow-repo-waivers with {show_path(repo_file)} cannot be combined "
+            "(give one waiver file)"
+        )
+    load_waiver_file(repo_file, repository=True)  # the repository rules: no wildcards (exit 2, FILE:LINE)
+    return ["--waivers", WAIVER_FILENAME]
+
+
+def finding_lines(report: dict[str, Any]) -> list[str]:
+    """`path:line: severity check_id message` for every FAIL and ERROR, in path order."""
+    rows: list[tuple[str, int, str]] = []
+    for f in report.get("findings", []):
+        status = f.get("status")
+        if status not in ("FAIL", "ERROR"):
+            continue
+        resource = f.get("resource") or {}
+        path = resource.get("path") or resource.get("id") or f.get("target") or "-"
+        line = resource.get("line") or 0
+        where = f"{path}:{line}" if line else str(path)
+        severity = "error" if status == "ERROR" else str(f.get("severity"))
+        message = " ".join(str(f.get("message", "")).split())
+        rows.append((str(path), int(line), f"{where}: {severity} {f.get('check_id')} {message}"))
+    rows.sort(key=lambda r: (r[0], r[1], r[2]))
+    return [r[2] for r in rows]
+
+
+if __name__ == "__main__":
+    from auditor.cli import configure_logging
+
+    configure_logging(0)
+    sys.exit(main())

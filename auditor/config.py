@@ -132,6 +132,9 @@ class AuditConfig:
     # every roll-up and report; the CI gate honours it unless this is set.
     strict_suppressions: bool = False
     baseline_file: Path | None = None
+    # Finding paths are relative to this folder (SARIF %SRCROOT%, JUnit, OCSF, CSV, reports);
+    # None: the git top level of the scanned path targets (auditor.scope.default_source_root).
+    source_root: Path | None = None
     max_workers: int = 4
     # Files larger than this in an --iac/--code target are not given to the tools: their
     # target's scan is incomplete (ERROR naming them). auditor.scope.DEFAULT_MAX_FILE_BYTES.

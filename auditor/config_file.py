@@ -192,6 +192,8 @@ class _Reader:
             raise self.error(node, key, f"{text} does not exist (relative paths start at {self.base_dir})")
         if kind == "file" and not path.is_file():
             raise self.error(node, key, f"{text} is not a file")
+        if kind == "dir" and not path.is_dir():
+            raise self.error(node, key, f"{text} is not a folder")
         return path
 
     def items(self, node: Node, key: str, what: str, read: Callable[[Node, str], T]) -> tuple[T, ...]:
@@ -211,6 +213,7 @@ TOP_KEYS = (
     "allow_repository_waivers",
     "strict_suppressions",
     "baseline",
+    "source_root",
     "fail_on",
     "allow_errors",
     "offline",
@@ -362,6 +365,7 @@ def parse_config(
             else base.allow_repository_waivers
         ),
         baseline_file=r.path(top["baseline"], "baseline", "file") if "baseline" in top else None,
+        source_root=r.path(top["source_root"], "source_root", "dir") if "source_root" in top else None,
         max_workers=r.integer(top["max_workers"], "max_workers", 1, 64) if "max_workers" in top else base.max_workers,
         max_file_bytes=(
             r.integer(top["max_file_bytes"], "max_file_bytes", 1, 2**40)

@@ -30,7 +30,7 @@ from rich.console import Console
 from auditor.clock import utcnow
 from auditor.config import AuditConfig, AwsTargets
 from auditor.engine import ScanResult, run_scan
-from auditor.outputs import FORMATS
+from auditor.outputs import FORMATS, sarif
 from auditor.store import Store
 
 DEMO_ORGANISATION = "Example Payments Ltd (demo)"
@@ -288,6 +288,7 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
         deps_paths=(paths["repo"],),
         images=(str(paths["image"]),),
         offline=True,
+        source_root=out,  # the demo folder stands for the repository: paths are relative to it
     )
     store = Store.open(db_path)
     try:
@@ -328,7 +329,14 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
         for fmt, name in (("json", "findings.json"), ("sarif", "findings.sarif"), ("table", "findings.txt")):
             target = out / name
             with target.open("w", encoding="utf-8") as fh:
-                FORMATS[fmt](latest, fh)
+                if fmt == "sarif":
+                    # The demo folder is the source root: cloud findings go on the lines of a
+                    # resource inventory beside the SARIF, as `--sarif-resources` does.
+                    resources = sarif.ResourceInventory(path=out / "cloud-resources.txt", rel="cloud-resources.txt")
+                    resources.path.write_text(resources.render(latest.findings), encoding="utf-8")
+                    sarif.write(latest, fh, resources)
+                else:
+                    FORMATS[fmt](latest, fh)
             outputs[fmt] = target
         diff = store.diff(demo.runs[-2].run, latest.run)
 

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from auditor import __version__
@@ -49,6 +50,8 @@ from auditor.models import (
 from auditor.providers import discover_providers
 from auditor.providers.base import Provider, ScanContext
 from auditor.redact import redact, redact_formats, redact_text
+from auditor.safeio import show_path
+from auditor.scope import PathRebaser, default_source_root
 from auditor.store import Store
 from auditor.waivers import Waiver, WaiverOutcome, apply_waivers, database_waivers, load_file_waivers
 
@@ -67,6 +70,8 @@ class ScanResult:
     waivers: WaiverOutcome | None = None  # None: no waiver was loaded
     baseline: Baseline | None = None  # --baseline: only findings not in it can breach the gate
     seen: dict[str, tuple[str, str]] = field(default_factory=dict)  # fingerprint -> (first seen, last seen)
+    # Every finding's `resource.path` is relative to this folder (SARIF's %SRCROOT%).
+    source_root: Path = field(default_factory=Path.cwd)
 
     @property
     def coverage(self) -> tuple[Coverage, ...]:
@@ -84,6 +89,7 @@ class PreparedScan:
     file_waivers: list[Waiver]
     baseline: Baseline | None
     checks: dict[str, CheckInfo] = field(default_factory=dict)
+    source_root: Path = field(default_factory=Path.cwd)
 
 
 def new_run_id(now: datetime) -> str:
@@ -129,7 +135,22 @@ def prepare_scan(
     for p in providers:
         for c in p.checks():
             checks[c.id] = c
-    return PreparedScan(config, providers, ctx, frameworks, file_waivers, baseline, checks)
+    return PreparedScan(
+        config, providers, ctx, frameworks, file_waivers, baseline, checks, source_root=source_root_of(config)
+    )
+
+
+def source_root_of(config: AuditConfig) -> Path:
+    """`--source-root` (checked: an existing folder), else the git top level of the path targets."""
+    if config.source_root is not None:
+        root = config.source_root.expanduser()
+        if not root.is_dir():
+            raise UsageError(f"--source-root {show_path(root)}: not an existing folder")
+        return root.resolve()
+    targets = [*config.iac_paths, *config.code_paths, *config.deps_paths]
+    if not targets and config.secrets_inventory is not None:
+        targets = [config.secrets_inventory]  # an inventory elsewhere does not move the root of a repository scan
+    return default_source_root([t for t in targets if t.exists()])
 
 
 def error_findings(
@@ -205,14 +226,37 @@ def redact_finding(f: Finding, **changes: Any) -> Finding:
     )
 
 
-def finalise_findings(findings: Iterable[Finding], mapper: ControlMapper) -> list[Finding]:
-    """Redact, attach controls (an ERROR's `affects` included); sorted for stable output."""
+def finalise_findings(
+    findings: Iterable[Finding], mapper: ControlMapper, rebaser: PathRebaser | None = None
+) -> list[Finding]:
+    """Paths onto the source root, redact, attach controls (an ERROR's `affects` included);
+    sorted for stable output."""
     out = []
     for f in findings:
+        if rebaser is not None:
+            f = rebase_finding(f, rebaser)
         controls = mapper(f.check_id, f.affects if f.status is Status.ERROR else ())
         out.append(redact_finding(f, controls=controls))
     out.sort(key=lambda f: (f.provider, f.check_id, f.resource.id, f.fingerprint))
     return out
+
+
+def rebase_finding(f: Finding, rebaser: PathRebaser) -> Finding:
+    """The finding with its path relative to the source root (and its id, when the id is the
+    path); the fingerprint follows, so one file scanned from anywhere has one identity."""
+    r = f.resource
+    if not r.path:
+        return f
+    raw = redact_formats(r.path)  # first: normalising `a://b` would hide a URL from redaction
+    path = rebaser.rebase(raw, f.target)
+    if path == r.path:
+        return f
+    rid = redact_formats(r.id)
+    if rid == raw:
+        rid = path
+    elif rid == f"file:{raw}":
+        rid = f"file:{path}"
+    return replace(f, resource=replace(r, id=rid, path=path), fingerprint="")
 
 
 def assign_targets(
@@ -291,8 +335,12 @@ def run_scan(
     try:
         by_provider = _collect_all(providers, ctx, config.max_workers)
         raw, coverage = assign_targets(providers, by_provider, ctx.coverage)
-        findings = finalise_findings(raw, ControlMapper(prepared.frameworks))
-        waived = apply_waivers(findings, waivers, started.date(), [p.name for p in providers]) if waivers else None
+        findings = finalise_findings(raw, ControlMapper(prepared.frameworks), PathRebaser(prepared.source_root))
+        waived = (
+            apply_waivers(findings, waivers, started.date(), [p.name for p in providers], prepared.source_root)
+            if waivers
+            else None
+        )
         findings = waived.findings if waived is not None else findings
         controls = roll_up_all(store, prepared.frameworks, findings, started)
         summary = summarise(findings)
@@ -326,6 +374,7 @@ def run_scan(
         waivers=waived,
         baseline=prepared.baseline,
         seen=store.seen_times(f.fingerprint for f in findings),
+        source_root=prepared.source_root,
     )
 
 

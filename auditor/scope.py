@@ -192,3 +192,88 @@ def _add_file(scope: Scope, path: Path, rel: str, max_file_bytes: int) -> None:
         return
     scope.files.append(ScopeFile(path=path, rel=rel, size=st.st_size))
 
+
+
+# One path base for every finding ----------------------------------------------------------
+#
+# A finding's `resource.path` is stored and shown relative to one source root, so that
+# SARIF's %SRCROOT%, JUnit's `file`, OCSF, CSV, JSON, the table and the reports name the
+# same file the same way, whatever folder was scanned and wherever the scan ran from.
+
+
+def git_top_level(start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding `.git` (a folder, or a file in a worktree
+    or submodule), without running git; None outside any repository."""
+    here = start if start.is_dir() else start.parent
+    for candidate in (here, *here.parents):
+        if os.path.lexists(candidate / ".git"):
+            return candidate
+    return None
+
+
+def default_source_root(targets: list[Path], cwd: Path | None = None) -> Path:
+    """The root paths are relative to when `--source-root` is not given: the git top level of
+    the scanned path targets; when they are in no repository (or in several), the deepest folder
+    holding them all; with no path target, the git top level of the working directory."""
+    resolved = [t.resolve() for t in targets]
+    if not resolved:
+        here = (cwd or Path.cwd()).resolve()
+        return git_top_level(here) or here
+    tops = {git_top_level(t) for t in resolved}
+    if len(tops) == 1 and None not in tops:
+        top = tops.pop()
+        assert top is not None
+        return top
+    folders = [t if t.is_dir() else t.parent for t in resolved]
+    common = Path(os.path.commonpath([str(f) for f in folders]))
+    return git_top_level(common) or common
+
+
+class PathRebaser:
+    """Turns the paths providers report into paths relative to the source root.
+
+    The provider contract: `resource.path` is absolute, or relative to the finding's target
+    when the target names a path (`iac:/abs/folder`, `deps:/abs/requirements.txt`: relative to
+    the folder, or to a file target's folder), else already relative to the source root. The
+    result uses `/`; a file outside the root keeps its absolute path.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._real_root = Path(os.path.realpath(self.root))
+        self._bases: dict[str, Path | None] = {}
+        self._done: dict[tuple[Path | None, str], str] = {}
+
+    def base_of(self, target: str) -> Path | None:
+        if target not in self._bases:
+            _, _, rest = target.partition(":")
+            base: Path | None = None
+            if rest.startswith("/"):
+                p = Path(rest)
+                base = p if p.is_dir() else p.parent
+            self._bases[target] = base
+        return self._bases[target]
+
+    def rebase(self, path: str, target: str = "") -> str:
+        base = self.base_of(target) if target else None
+        key = (base, path)
+        if key not in self._done:
+            self._done[key] = self._rebase(path, base)
+        return self._done[key]
+
+    def _rebase(self, path: str, base: Path | None) -> str:
+        p = Path(path)
+        if not p.is_absolute():
+            if base is None:
+                return PathRebaser._posix(os.path.normpath(path))
+            p = base / p
+        absolute = Path(os.path.normpath(p))
+        for root, candidate in ((self.root, absolute), (self._real_root, Path(os.path.realpath(absolute)))):
+            rel = os.path.relpath(candidate, root)
+            if rel != ".." and not rel.startswith("../"):
+                return PathRebaser._posix(rel)
+        return absolute.as_posix()
+
+    @staticmethod
+    def _posix(rel: str) -> str:
+        return rel.replace(os.sep, "/") if os.sep != "/" else rel

@@ -82,10 +82,11 @@ class Waiver:
         """Active through the whole of its expiry day."""
         return today <= self.expires
 
-    def matches(self, finding: Finding) -> bool:
+    def matches(self, finding: Finding, source_root: Path | None = None) -> bool:
         if not fnmatch.fnmatchcase(finding.check_id, self.check):
             return False
-        return any(fnmatch.fnmatchcase(c, self.resource) for c in resource_candidates(finding.resource, self.root))
+        candidates = resource_candidates(finding.resource, self.root, source_root)
+        return any(fnmatch.fnmatchcase(c, self.resource) for c in candidates)
 
     def record(self) -> dict[str, Any]:
         """What a waived finding carries (JSON, stored, rendered in reports)."""
@@ -106,8 +107,9 @@ class Waiver:
         return None if any(ch in head for ch in "*?[") else head
 
 
-def resource_candidates(resource: Resource, root: Path | None = None) -> list[str]:
-    """The strings a resource pattern is matched against: id, path, path relative to root and cwd."""
+def resource_candidates(resource: Resource, root: Path | None = None, source_root: Path | None = None) -> list[str]:
+    """The strings a resource pattern is matched against: id, path (relative to the scan's source
+    root), path relative to the waiver file's folder and to the working directory."""
     out = [resource.id]
     if resource.path:
         path = resource.path.replace("\\", "/")
@@ -116,7 +118,7 @@ def resource_candidates(resource: Resource, root: Path | None = None) -> list[st
             out.append(path[2:])
         absolute = Path(resource.path)
         if not absolute.is_absolute():
-            absolute = Path.cwd() / absolute
+            absolute = (source_root or Path.cwd()) / absolute
         for base in (root, Path.cwd()):
             if base is None:
                 continue
@@ -360,11 +362,13 @@ def apply_waivers(
     waivers: Sequence[Waiver],
     today: date,
     providers: Iterable[str] | None = None,
+    source_root: Path | None = None,
 ) -> WaiverOutcome:
     """FAIL -> WAIVED under an active waiver; note expired ones; find stale ones.
 
     `providers` are the providers that ran: a waiver for another provider's checks is
-    not stale just because this scan did not look there.
+    not stale just because this scan did not look there. Finding paths are relative to
+    `source_root` (default: the working directory).
     """
     if not waivers:
         return WaiverOutcome(findings=list(findings), waivers=[])
@@ -378,7 +382,7 @@ def apply_waivers(
         if f.status not in (Status.FAIL, Status.ERROR):
             out.append(f)
             continue
-        hit = next((w for w in active if w.matches(f)), None)
+        hit = next((w for w in active if w.matches(f, source_root)), None)
         if f.status is Status.ERROR:
             # Could not be evaluated: the waiver may still be needed, so it is not stale.
             if hit is not None:
@@ -391,7 +395,7 @@ def apply_waivers(
             record = hit.record()
             out.append(replace(f, status=Status.WAIVED, waiver=record, evidence={**f.evidence, "waiver": record}))
             continue
-        old = next((w for w in expired if w.matches(f)), None)
+        old = next((w for w in expired if w.matches(f, source_root)), None)
         if old is not None:
             expired_hits[old.id] = expired_hits.get(old.id, 0) + 1
             out.append(

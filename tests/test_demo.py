@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_auditor
+from tests.github_sarif import ingestion_problems
 
 
 def moto_processes() -> set[int]:
@@ -48,6 +49,10 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path, monkeypatch: pytest.Monkey
     assert doc["summary"]["by_status"]["WAIVED"] >= 1
     sarif = json.loads((out / "findings.sarif").read_text())
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
+    # Every GitHub ingestion rule that can be checked offline, against the demo folder (its source root).
+    assert ingestion_problems(sarif, checkout=out) == []
+    providers = {r["properties"]["check_id"].split(".")[0] for r in sarif["runs"][0]["results"]}
+    assert providers == {"aws", "iac", "code", "deps", "image", "secrets"}  # cloud and image on cloud-resources.txt
 
     diff = json.loads(run_auditor("diff", "--db", str(db), "--format", "json").out)
     resolved = {c["resource_id"] for c in diff["resolved"]}

@@ -51,7 +51,7 @@ def check_output_path(path: str | None, flag: str = "--output") -> None:
 
 
 @contextmanager
-def output_stream(path: str | None) -> Iterator[TextIO]:
+def output_stream(path: str | None, flag: str = "--output") -> Iterator[TextIO]:
     """stdout, or a file written atomically (a crash or a full disk never leaves half a file)."""
     if not path or path == "-":
         yield sys.stdout
@@ -59,7 +59,7 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
     target = Path(path)
     where = show_path(path)
     if target.is_dir():
-        raise UsageError(f"--output {where} is a directory")
+        raise UsageError(f"{flag} {where} is a directory")
     if target.exists() and not target.is_file():
         # A device or pipe (/dev/null, /dev/stdout, a FIFO): write to it, never replace it.
         try:

@@ -22,7 +22,8 @@ from auditor.config import (
 )
 from auditor.engine import gate_exit_code, prepare_scan, run_scan
 from auditor.errors import UsageError
-from auditor.outputs import FORMATS
+from auditor.outputs import FORMATS, sarif
+from auditor.safeio import show_path
 from auditor.store import Store
 
 
@@ -49,6 +50,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_db_flag(o)
     o.add_argument("--format", choices=sorted(FORMATS), default="table")
     o.add_argument("--output", metavar="FILE", help="write the output here instead of stdout")
+    o.add_argument(
+        "--sarif-resources",
+        metavar="FILE",
+        help="with --format sarif: write one line per cloud/image resource into FILE (inside the source root) "
+        "and place their findings there (default: SARIF carries file findings only)",
+    )
     o.add_argument("--fail-on", choices=FAIL_ON_CHOICES, help="exit 1 on an unwaived FAIL at or above (default: none)")
     o.add_argument("--allow-errors", action="store_true", help="do not exit 3 when some checks could not run")
     o.add_argument("--waivers", metavar="FILE", help="waiver YAML file")
@@ -64,6 +71,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     o.add_argument("--baseline", metavar="FILE", help="gate only on FAIL findings not in this baseline")
     o.add_argument(
+        "--source-root",
+        metavar="DIR",
+        help="report file paths relative to this folder (SARIF %%SRCROOT%%, JUnit, OCSF, CSV, reports; "
+        "default: the git top level of the scanned paths)",
+    )
+    o.add_argument(
         "--max-file-bytes",
         metavar="N",
         type=_positive_int,
@@ -76,6 +89,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     o.add_argument("--organisation", metavar="NAME", help="organisation name for the run and its reports")
     p.set_defaults(func=cmd_scan)
+
+
+def resource_inventory(path: str | None, root: Path) -> sarif.ResourceInventory | None:
+    """`--sarif-resources FILE`: code scanning resolves it against the source root, so it must be inside."""
+    if path is None:
+        return None
+    target = Path(path).absolute()
+    try:
+        rel = target.resolve().relative_to(root)
+    except ValueError:
+        raise UsageError(
+            f"--sarif-resources {show_path(path)} is outside the source root {show_path(root)}: "
+            "code scanning could not find it (give a path inside the repository, or --source-root)"
+        ) from None
+    return sarif.ResourceInventory(path=target, rel=rel.as_posix())
 
 
 def _positive_int(text: str) -> int:
@@ -123,6 +151,7 @@ def config_from_args(args: argparse.Namespace) -> AuditConfig:
         allow_repository_waivers=args.allow_repo_waivers,
         strict_suppressions=args.strict_suppressions,
         baseline_file=Path(args.baseline) if args.baseline else None,
+        source_root=Path(args.source_root) if args.source_root else None,
     )
 
 
@@ -133,10 +162,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
         config = overlay_flags(load_config(args.config), config, args)
     check_output_path(args.output)  # before scanning: a bad --output must not cost a stored run
+    if args.sarif_resources is not None:
+        if args.format != "sarif":
+            raise UsageError("--sarif-resources needs --format sarif")
+        check_output_path(args.sarif_resources, "--sarif-resources")
     with progress_reporter() as progress, cancel_on_signals() as cancel:
         # Every input is validated before the database is opened: bad input exits 2 and
         # leaves no database file behind.
         prepared = prepare_scan(config, progress=progress, cancel=cancel)
+        inventory = resource_inventory(args.sarif_resources, prepared.source_root)
         store = Store.open(config.db_path, create=True)
         try:
             result = run_scan(config, store, prepared=prepared)
@@ -147,8 +181,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 notify_after_run(config, store, result.run, result.findings, controls=result.controls)
         finally:
             store.close()
-    with output_stream(args.output) as stream:
-        FORMATS[args.format](result, stream)
+    if inventory is not None:
+        text = inventory.render(result.findings)
+        with output_stream(str(inventory.path), "--sarif-resources") as fh:
+            fh.write(text)
+        with output_stream(args.output) as stream:
+            sarif.write(result, stream, inventory)
+    else:
+        with output_stream(args.output) as stream:
+            FORMATS[args.format](result, stream)
     gated = result.baseline.is_new if result.baseline is not None else None
     return gate_exit_code(
         result.findings,

@@ -16,6 +16,8 @@ def to_document(result: ScanResult) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "run": result.run.to_dict(),
+        # Every finding's resource.path is relative to this folder.
+        "source_root": str(result.source_root),
         "summary": result.summary,
         "findings": [_finding(f, result.seen.get(f.fingerprint)) for f in result.findings],
         "controls": [c.to_dict() for c in result.controls],

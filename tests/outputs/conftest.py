@@ -17,6 +17,7 @@ from auditor.catalog import ControlMapper, frameworks_for
 from auditor.config import AuditConfig
 from auditor.engine import ScanResult, finalise_findings, run_scan, summarise
 from auditor.models import Finding, Resource, Severity, Status
+from auditor.scope import PathRebaser
 from auditor.store import Store
 
 ACCOUNT = "123456789012"
@@ -120,16 +121,19 @@ def synthetic_findings(root: Path) -> list[Finding]:
 
 
 @pytest.fixture
-def secrets_result(golden_inventory: Path, now: datetime) -> ScanResult:
+def secrets_result(golden_inventory: Path, now: datetime, tmp_path: Path) -> ScanResult:
     store = Store.memory()
     try:
-        return run_scan(AuditConfig(secrets_inventory=golden_inventory, db_path=Path(":memory:")), store, now=now)
+        config = AuditConfig(secrets_inventory=golden_inventory, db_path=Path(":memory:"), source_root=tmp_path)
+        return run_scan(config, store, now=now)
     finally:
         store.close()
 
 
 @pytest.fixture
 def mixed_result(secrets_result: ScanResult, tmp_path: Path) -> ScanResult:
-    extra = finalise_findings(synthetic_findings(tmp_path), ControlMapper(frameworks_for(["soc2", "gdpr"])))
+    # As the engine does: paths onto the source root (tmp_path, as the secrets scan above used).
+    mapper = ControlMapper(frameworks_for(["soc2", "gdpr"]))
+    extra = finalise_findings(synthetic_findings(tmp_path), mapper, PathRebaser(tmp_path))
     findings = [*secrets_result.findings, *extra]
     return replace(secrets_result, findings=findings, summary=summarise(findings))

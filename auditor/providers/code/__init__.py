@@ -187,7 +187,7 @@ class CodeProvider(Provider):
         files = code_files(scope)
         given = {f.rel: f for f in files}
         base = scope.root
-        path_resource = Resource(id=str(target), type="code.path", path=str(target))
+        path_resource = Resource(id=str(target.absolute()), type="code.path", path=str(target.absolute()))
         skipped: list[SkippedItem] = []
         errored_rules: dict[str, set[str]] = {}  # rel -> check ids that could not run on it
 

@@ -249,7 +249,11 @@ class DepsProvider(Provider):
             findings.append(self.finding(
                 VULNERABLE_PACKAGE,
                 Status.SKIPPED,
-                Resource(id=f"file:{d.target}", type="python.dependency_file", path=str(d.target)),
+                Resource(
+                    id=f"file:{Path(d.target).absolute()}",
+                    type="python.dependency_file",
+                    path=str(Path(d.target).absolute()),
+                ),
                 f"no Python dependency files under {show_path(d.target)} (requirements*.txt, pyproject.toml)",
                 evidence={"target": str(d.target)},
             ))
@@ -505,7 +509,7 @@ class DepsProvider(Provider):
     # Finding helpers -------------------------------------------------------------------
 
     def _resource(self, path: Path, dep: Dependency) -> Resource:
-        return Resource(id=dep.resource_id, type="python.package", path=str(path), line=dep.line)
+        return Resource(id=dep.resource_id, type="python.package", path=str(path.absolute()), line=dep.line)
 
     def _error(self, path: Path, dep: Dependency, message: str) -> Finding:
         return self.finding(
@@ -523,7 +527,7 @@ class DepsProvider(Provider):
         return self.finding(
             VULNERABLE_PACKAGE,
             Status.ERROR,
-            Resource(id=resource_id, type="auditor.vulnerability_source", path=str(target)),
+            Resource(id=resource_id, type="auditor.vulnerability_source", path=str(Path(target).absolute())),
             f"{error}; {not_audited} package(s) under {show_path(target)} were not audited",
             evidence={"error": error, "packages_not_audited": not_audited, "target": str(target)},
             affects=SOURCE_AFFECTS,
@@ -533,7 +537,7 @@ class DepsProvider(Provider):
         return self.finding(
             VULNERABLE_PACKAGE,
             Status.ERROR,
-            Resource(id=f"file:{path}", type="python.dependency_file", path=str(path), line=line),
+            Resource(id=f"file:{path.absolute()}", type="python.dependency_file", path=str(path.absolute()), line=line),
             message,
             evidence={"file": str(path), "line": line, "error": message},
             discriminator=f"line:{line}" if line else "file",

@@ -189,7 +189,7 @@ class IacProvider(Provider):
         reading the IaC-shaped files of the scope)."""
         scan = IacScan()
         tname = self.target_of(target)
-        path_resource = Resource(id=str(target), type="iac.path", path=str(target))
+        path_resource = Resource(id=str(target.absolute()), type="iac.path", path=str(target.absolute()))
         skipped: list[SkippedItem] = []
 
         def add(f: Finding) -> None:

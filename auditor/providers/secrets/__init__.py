@@ -115,7 +115,7 @@ class SecretsInventoryProvider(Provider):
         return f"secrets:{path.resolve()}"
 
     def _resource(self, entry: InventoryEntry, inventory_path: Path, kind: str) -> Resource:
-        return Resource(id=f"secret:{entry.name}", type=kind, path=str(inventory_path), line=entry.line)
+        return Resource(id=f"secret:{entry.name}", type=kind, path=str(inventory_path.absolute()), line=entry.line)
 
     def check_rotation_age(self, entry: InventoryEntry, inventory_path: Path, now: datetime) -> Finding:
         resource = self._resource(entry, inventory_path, "secret")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from auditor.engine import ScanResult
@@ -52,7 +51,7 @@ def test_severity_status_and_compliance_mapping(mixed_result: ScanResult) -> Non
     assert rotation["compliance"]["standards"] == ["GDPR", "SOC 2"]
 
 
-def test_cloud_resources_carry_account_and_region(mixed_result: ScanResult, tmp_path: Path) -> None:
+def test_cloud_resources_carry_account_and_region(mixed_result: ScanResult) -> None:
     by_uid = {e["resources"][0]["uid"]: e for e in events(mixed_result)}
     bucket = by_uid[BUCKET_ARN]
     assert bucket["cloud"] == {"provider": "AWS", "account": {"uid": ACCOUNT}, "region": "eu-west-1"}
@@ -68,7 +67,8 @@ def test_cloud_resources_carry_account_and_region(mixed_result: ScanResult, tmp_
     assert logs["unmapped"]["waiver"]["approver"] == "alice@example.com"
     iac = by_uid["aws_s3_bucket.exports"]
     assert "cloud" not in iac and "profiles" not in iac["metadata"]
-    assert iac["resources"][0]["data"] == {"path": str(tmp_path / "infra" / "main.tf"), "line": 12, "end_line": 20}
+    # the path as the finding has it: relative to the source root (the fixture's tmp_path)
+    assert iac["resources"][0]["data"] == {"path": "infra/main.tf", "line": 12, "end_line": 20}
 
 
 def test_a_region_outside_the_cloud_profile_goes_to_data(mixed_result: ScanResult) -> None:

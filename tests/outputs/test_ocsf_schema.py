@@ -14,6 +14,7 @@ import copy
 import io
 import json
 import os
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
@@ -31,6 +32,7 @@ from auditor.config import AuditConfig, AwsTargets
 from auditor.engine import ScanResult, run_scan
 from auditor.outputs import ocsf
 from auditor.store import Store
+from auditor.vulndb import VulnDB, import_path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "tests" / "fixtures" / "ocsf"
@@ -193,14 +195,30 @@ def moto_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def real_result(
-    moto_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, golden_inventory: Path, now: datetime
-) -> ScanResult:
+def workspace(tmp_path: Path, golden_inventory: Path) -> Path:
+    """A checkout (`.git` at `tmp_path`) with IaC, code and dependencies in subfolders; the golden
+    secrets inventory is in `estate/` beside them."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "infra").mkdir()
+    shutil.copy(FIXTURES / "iac" / "golden" / "terraform" / "main.tf", tmp_path / "infra" / "main.tf")
+    shutil.copytree(FIXTURES / "code" / "app", tmp_path / "src" / "app")
+    (tmp_path / "services" / "api").mkdir(parents=True)
+    (tmp_path / "services" / "api" / "requirements.txt").write_text("jinja2==3.1.2\nrequests==2.30.0\n")
+    assert golden_inventory.parent == tmp_path / "estate"
+    return tmp_path
+
+
+@pytest.fixture
+def real_result(moto_env: None, monkeypatch: pytest.MonkeyPatch, workspace: Path, now: datetime) -> ScanResult:
     from moto import mock_aws
 
     from auditor.providers.aws import session as aws_session
 
-    waivers = tmp_path / "waivers.yaml"
+    vulndb = workspace.parent / f"{workspace.name}-vulndb.sqlite"
+    with VulnDB.open(vulndb, create=True) as db:
+        import_path(db, ROOT / "auditor" / "demo_data" / "osv", now)
+    monkeypatch.setenv("AUDITOR_VULNDB", str(vulndb))
+    waivers = workspace.parent / f"{workspace.name}-waivers.yaml"
     waivers.write_text(
         "waivers:\n"
         "  - check: aws.s3.*\n"
@@ -226,9 +244,10 @@ def real_result(
         monkeypatch.setattr(aws_session, "base_session", denied_kms)
         config = AuditConfig(
             aws=AwsTargets(enabled=True, regions=(REGION,)),
-            iac_paths=(FIXTURES / "iac" / "golden" / "terraform",),
-            code_paths=(FIXTURES / "code" / "app",),
-            secrets_inventory=golden_inventory,
+            iac_paths=(workspace / "infra",),
+            code_paths=(workspace / "src",),
+            deps_paths=(workspace / "services" / "api" / "requirements.txt",),
+            secrets_inventory=workspace / "estate" / "inventory.yaml",
             waivers_file=waivers,
             db_path=Path(":memory:"),
             offline=True,
@@ -241,13 +260,13 @@ def real_result(
 
 
 @pytest.mark.slow
-def test_every_event_of_a_real_scan_is_valid_ocsf_1_3_0(real_result: ScanResult) -> None:
+def test_every_event_of_a_real_scan_is_valid_ocsf_1_3_0(real_result: ScanResult, workspace: Path) -> None:
     findings = real_result.findings
     events = ocsf_lines(real_result)
     assert len(events) == len(findings)
     by_status = Counter(f.status.value for f in findings)
     assert set(by_status) == set(EXPECTED_STATUS), by_status
-    assert {f.provider for f in findings} >= {"iac", "code", "aws", "secrets"}
+    assert {f.provider for f in findings} >= {"iac", "code", "deps", "aws", "secrets"}
     for status in EXPECTED_STATUS:  # every status comes from a real provider, not the fixture
         assert {f.provider for f in findings if f.status.value == status}, status
 
@@ -282,7 +301,21 @@ def test_every_event_of_a_real_scan_is_valid_ocsf_1_3_0(real_result: ScanResult)
     }
     errored = [e for e in events if e["status_code"] == "ERROR"]
     assert {e["compliance"]["control"].split(".")[0] for e in errored} >= {"aws", "secrets"}
-    # A file finding carries its path and line in resources[].data (OCSF 1.3.0 has no file attribute here).
-    iac_fail = next(e for e in events if e["status_code"] == "FAIL" and e["compliance"]["control"].startswith("iac."))
-    data = iac_fail["resources"][0]["data"]
-    assert data["path"].endswith("main.tf") and data["line"] >= 1
+    # A file finding carries its path and lines in resources[].data (OCSF 1.3.0 has no file attribute
+    # here): relative to the source root (the checkout), with its folders, and the line is in the file.
+    assert real_result.source_root == workspace.resolve()
+    files = {}
+    for e in events:
+        data = e["resources"][0].get("data", {})
+        if "path" in data:
+            path = workspace / data["path"]
+            assert not Path(data["path"]).is_absolute() and path.exists(), data
+            if "line" in data:
+                assert path.is_file() and 1 <= data["line"] <= len(path.read_text().splitlines()), data
+                files.setdefault(e["finding_info"]["types"][0], set()).add(data["path"])
+    assert files == {
+        "iac": {"infra/main.tf"},
+        "code": {"src/app/views.py", "src/app/server.js"},
+        "deps": {"services/api/requirements.txt"},
+        "secrets": {"estate/inventory.yaml"},
+    }

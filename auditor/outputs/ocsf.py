@@ -89,8 +89,9 @@ def _resource(f: Finding, cloud: bool) -> dict[str, Any]:
     if cloud:
         if res.region:
             out["region"] = res.region
-        if res.id.startswith("arn:") and res.id.count(":") >= 5:
-            out["cloud_partition"] = res.id.split(":", 2)[1]
+        partition = res.id.split(":", 2)[1] if res.id.startswith("arn:") and res.id.count(":") >= 5 else ""
+        if partition:
+            out["cloud_partition"] = partition
     elif res.region:
         data["region"] = res.region
     if data:

@@ -46,6 +46,7 @@ from auditor.models import (
     Severity,
     SkippedItem,
     Status,
+    compute_fingerprint,
 )
 from auditor.providers import discover_providers
 from auditor.providers.base import Provider, ScanContext
@@ -120,11 +121,13 @@ def prepare_scan(
 ) -> PreparedScan:
     """Validate every input (InputError/ConfigError/UsageError: exit 2, nothing written)."""
     providers = providers if providers is not None else select_providers(config)
+    source_root = source_root_of(config)
     ctx = ScanContext(
         config=config,
         now=now or utcnow(),
         progress=progress or (lambda p, m: None),
         cancelled=cancel if cancel is not None else threading.Event(),
+        source_root=source_root,
     )
     frameworks = frameworks_for(config.frameworks)
     for p in providers:
@@ -136,7 +139,7 @@ def prepare_scan(
         for c in p.checks():
             checks[c.id] = c
     return PreparedScan(
-        config, providers, ctx, frameworks, file_waivers, baseline, checks, source_root=source_root_of(config)
+        config, providers, ctx, frameworks, file_waivers, baseline, checks, source_root=source_root
     )
 
 
@@ -208,18 +211,26 @@ def summarise(findings: Iterable[Finding]) -> dict[str, object]:
     }
 
 
-def redact_finding(f: Finding, **changes: Any) -> Finding:
+def redact_finding(f: Finding, resource: Resource | None = None, **changes: Any) -> Finding:
     """Every text of a finding through the one redaction (identities keep their names).
+    `resource` replaces the finding's (its path already redacted: `rebased_resource`);
     `changes` are applied in the same copy (one copy per finding on a 100k-finding run)."""
-    r = f.resource
-    rid = redact_formats(r.id)
-    path = redact_formats(r.path) if r.path else r.path
-    resource = r if rid is r.id and path is r.path else replace(r, id=rid, path=path)
+    if resource is None:
+        r = f.resource
+        rid = redact_formats(r.id)
+        path = redact_formats(r.path) if r.path else r.path
+        if rid is not r.id or path is not r.path:
+            r = Resource(rid, r.type, r.account, r.region, path, r.line, r.end_line)
+    else:
+        r = resource
+        rid = r.id if r.id is r.path else redact_formats(r.id)
+        if rid is not r.id:
+            r = Resource(rid, r.type, r.account, r.region, r.path, r.line, r.end_line)
     return replace(
         f,
         message=redact_text(f.message),
         evidence=redact(f.evidence),
-        resource=resource,
+        resource=r,
         waiver=redact(f.waiver) if f.waiver is not None else None,
         target=redact_formats(f.target),
         **changes,
@@ -232,31 +243,51 @@ def finalise_findings(
     """Paths onto the source root, redact, attach controls (an ERROR's `affects` included);
     sorted for stable output."""
     out = []
+    paths: dict[tuple[str, str], str] = {}
     for f in findings:
-        if rebaser is not None:
-            f = rebase_finding(f, rebaser)
         controls = mapper(f.check_id, f.affects if f.status is Status.ERROR else ())
-        out.append(redact_finding(f, controls=controls))
+        rebased = rebased_resource(f, rebaser, paths) if rebaser is not None and f.resource.path else None
+        if rebased is None:
+            out.append(redact_finding(f, controls=controls))
+        else:
+            fingerprint = compute_fingerprint(f.check_id, rebased, f.discriminator)
+            out.append(redact_finding(f, rebased, controls=controls, fingerprint=fingerprint))
     out.sort(key=lambda f: (f.provider, f.check_id, f.resource.id, f.fingerprint))
     return out
 
 
-def rebase_finding(f: Finding, rebaser: PathRebaser) -> Finding:
-    """The finding with its path relative to the source root (and its id, when the id is the
-    path); the fingerprint follows, so one file scanned from anywhere has one identity."""
+def rebased_resource(
+    f: Finding, rebaser: PathRebaser, cache: dict[tuple[str, str], str] | None = None
+) -> Resource | None:
+    """The finding's resource with its path (redacted) relative to the source root, and its id
+    too when the id is the path; None when nothing changes. The caller recomputes the
+    fingerprint, so one file scanned from anywhere has one identity."""
     r = f.resource
-    if not r.path:
-        return f
-    raw = redact_formats(r.path)  # first: normalising `a://b` would hide a URL from redaction
-    path = rebaser.rebase(raw, f.target)
+    assert r.path is not None
+    key = (f.target, r.path)
+    path = cache.get(key) if cache is not None else None
+    if path is None:
+        # Redaction first: normalising `a://b` would hide a URL from it.
+        path = rebaser.rebase(redact_formats(r.path), f.target)
+        if cache is not None:
+            cache[key] = path
     if path == r.path:
-        return f
-    rid = redact_formats(r.id)
-    if rid == raw:
+        return None
+    if r.id == r.path:
         rid = path
-    elif rid == f"file:{raw}":
+    elif r.id == f"file:{r.path}":
         rid = f"file:{path}"
-    return replace(f, resource=replace(r, id=rid, path=path), fingerprint="")
+    else:
+        rid = r.id
+    return Resource(rid, r.type, r.account, r.region, path, r.line, r.end_line)
+
+
+def rebase_finding(f: Finding, rebaser: PathRebaser) -> Finding:
+    """`f` as the engine stores it: path on the source root, fingerprint recomputed."""
+    r = rebased_resource(f, rebaser) if f.resource.path else None
+    if r is None:
+        return f
+    return replace(f, resource=r, fingerprint=compute_fingerprint(f.check_id, r, f.discriminator))
 
 
 def assign_targets(

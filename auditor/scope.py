@@ -74,6 +74,15 @@ class Scope:
     files: list[ScopeFile] = field(default_factory=list)
     skipped: list[SkippedItem] = field(default_factory=list)  # in scope, not scannable: incomplete
     excluded: Counter[str] = field(default_factory=Counter)  # out of scope by rule: counts per reason
+    # `root` relative to the scan's source root ("infra/", "" for the root itself); None when
+    # outside it. What messages and evidence show, so they name a file as `resource.path` does.
+    shown_prefix: str | None = ""
+
+    def shown(self, rel: str) -> str:
+        """A file of this scope as every output shows it: relative to the source root."""
+        if self.shown_prefix is None:
+            return (self.root / rel).as_posix()
+        return self.shown_prefix + rel
 
 
 
@@ -111,20 +120,34 @@ def _rel(folder_rel: str, name: str) -> str:
     return f"{folder_rel}/{name}" if folder_rel else name
 
 
-def walk_target(target: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Scope:
-    """The scope of one file or folder target (see the module doc)."""
+def walk_target(
+    target: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, source_root: Path | None = None
+) -> Scope:
+    """The scope of one file or folder target (see the module doc); `source_root` decides how
+    its files are shown (`Scope.shown`)."""
     resolved = target.resolve()
     if resolved.is_file():
         scope = Scope(target=resolved, root=resolved.parent)
+        scope.shown_prefix = _prefix(scope.root, source_root)
         _add_file(scope, resolved, resolved.name, max_file_bytes)
         return scope
     scope = Scope(target=resolved, root=resolved)
+    scope.shown_prefix = _prefix(scope.root, source_root)
     try:
         _walk(scope, resolved, "", _Ignores(), max_file_bytes)
     except _TooMany:
         pass  # recorded in `skipped`: the target's scan is incomplete
     scope.files.sort(key=lambda f: f.rel)
     return scope
+
+
+def _prefix(folder: Path, source_root: Path | None) -> str | None:
+    if source_root is None:
+        return ""
+    rel = PathRebaser(source_root).rebase(str(folder))
+    if rel.startswith("/"):
+        return None
+    return "" if rel == "." else rel + "/"
 
 
 def _walk(scope: Scope, folder: Path, folder_rel: str, ignores: _Ignores, max_file_bytes: int) -> None:

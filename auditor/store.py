@@ -222,6 +222,16 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "ALTER TABLE manual_evidence ADD COLUMN approver TEXT",
         ],
     ),
+    (
+        4,
+        [
+            # Issue 13: the target a finding was seen under, per observation. Paths are relative
+            # to a source root, so one fingerprint can be seen under several targets over time
+            # (`--iac .` then `--iac infra`; another checkout folder): a run's findings read back
+            # with the target of that run, not of the latest one (findings.target).
+            "ALTER TABLE details ADD COLUMN target TEXT",
+        ],
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -625,7 +635,17 @@ class Store:
             if controls is None:
                 controls = controls_json[f.controls] = _dumps(list(f.controls))
             waiver = _dumps(f.waiver) if f.waiver is not None else None
-            d = (f.title, f.message, f.remediation, controls, waiver, f.resource.line, f.resource.end_line, ev_hash)
+            d = (
+                f.title,
+                f.message,
+                f.remediation,
+                controls,
+                waiver,
+                f.resource.line,
+                f.resource.end_line,
+                ev_hash,
+                f.target or None,
+            )
             d_hash = _sha("\x1f".join(map(str, d)))
             if d_hash not in known_details:  # unchanged since the last run: nothing to write
                 details_rows[d_hash] = d
@@ -634,7 +654,7 @@ class Store:
         conn.executemany("INSERT OR IGNORE INTO evidence (hash, body) VALUES (?, ?)", evidence_rows.items())
         conn.executemany(
             "INSERT OR IGNORE INTO details (hash, title, message, remediation, controls, waiver, line, end_line, "
-            "evidence_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "evidence_hash, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(h, *d) for h, d in details_rows.items()],
         )
         # Lifecycle: insert new fingerprints, move last-seen, resolve and reopen.
@@ -833,18 +853,20 @@ class Store:
         check ran there (no ERROR); when B did not look again it is *not re-checked*.
         """
         sql = """
-            WITH ra AS (SELECT fingerprint, status, severity FROM observations
+            WITH ra AS (SELECT fingerprint, status, severity, details_hash FROM observations
                         WHERE first_seq <= :sa AND last_seq >= :sa),
                  rb AS (SELECT fingerprint, status, severity FROM observations
                         WHERE first_seq <= :sb AND last_seq >= :sb),
                  pairs AS (
-                    SELECT rb.fingerprint AS fp, ra.status AS sa, rb.status AS sb, rb.severity AS sev
+                    SELECT rb.fingerprint AS fp, ra.status AS sa, rb.status AS sb, rb.severity AS sev,
+                           ra.details_hash AS dha
                       FROM rb LEFT JOIN ra ON ra.fingerprint = rb.fingerprint
                     UNION ALL
-                    SELECT ra.fingerprint, ra.status, NULL, ra.severity
+                    SELECT ra.fingerprint, ra.status, NULL, ra.severity, ra.details_hash
                       FROM ra WHERE ra.fingerprint NOT IN (SELECT fingerprint FROM rb))
-            SELECT p.fp, f.check_id, f.resource_id, p.sev, p.sa, p.sb, f.target, f.provider
+            SELECT p.fp, f.check_id, f.resource_id, p.sev, p.sa, p.sb, COALESCE(d.target, f.target), f.provider
               FROM pairs p JOIN findings f ON f.fingerprint = p.fp
+              LEFT JOIN details d ON d.hash = p.dha
              WHERE p.sa IS NOT p.sb
              ORDER BY f.check_id, f.resource_id
         """
@@ -946,7 +968,7 @@ class Store:
         sql = """
             SELECT o.fingerprint, o.status, o.severity, f.check_id, f.provider, f.resource_id, f.resource_type,
                    f.account, f.region, f.path, d.title, d.message, d.remediation, d.controls, d.waiver, d.line,
-                   d.end_line, e.body, f.target
+                   d.end_line, e.body, COALESCE(d.target, f.target)
             FROM observations o
             JOIN findings f ON f.fingerprint = o.fingerprint
             JOIN details d ON d.hash = o.details_hash

@@ -200,8 +200,8 @@ ERRORS = [
     # unknown and duplicate keys
     ("organisation: A\nthresold: {}\n", "audit.yaml:2: thresold: unknown key (did you mean 'thresholds'? allowed here: "
      "version, organisation, frameworks, database, targets, thresholds, waivers, allow_repository_waivers, "
-     "strict_suppressions, baseline, fail_on, allow_errors, offline, max_workers, max_file_bytes, notifications, "
-     "retention, gdpr)"),
+     "strict_suppressions, baseline, source_root, fail_on, allow_errors, offline, max_workers, max_file_bytes, "
+     "notifications, retention, gdpr)"),
     ("targets:\n  aws:\n    regoins: [eu-west-1]\n", "audit.yaml:3: targets.aws.regoins: unknown key (did you mean "
      "'regions'? allowed here: enabled, profile, regions, role_arns, organization_role, allowed_regions)"),
     ("targets:\n  kubernetes: [x]\n", "audit.yaml:2: targets.kubernetes: unknown key (allowed here: aws, iac, code, "

@@ -142,6 +142,36 @@ def test_a_run_of_another_provider_or_target_resolves_nothing() -> None:
     assert life["resolved_run"] is None
 
 
+def test_a_runs_findings_keep_the_target_they_were_seen_under() -> None:
+    """One fingerprint seen under two targets (`--iac .`, then `--iac infra`: paths are relative to
+    the source root): each run reads back with its own target, and a diff judges A's failures by A's."""
+    store = Store.memory()
+    cov = {t: Coverage("t", t, examined={"files": 1}) for t in ("iac:/repo", "iac:/repo/infra")}
+    a = replace(finding("a"), target="iac:/repo")
+    r1 = store.save_run(*_begin(store, NOW), [a], [], RunStatus.COMPLETE, NOW, {}, coverage=[cov["iac:/repo"]])
+    later = NOW + timedelta(days=1)
+    b = replace(a, target="iac:/repo/infra")
+    r2 = store.save_run(*_begin(store, later), [b], [], RunStatus.COMPLETE, later, {}, coverage=[cov[b.target]])
+    assert a.fingerprint == b.fingerprint
+    assert [f.target for f in store.iter_findings_for_run(r1.id)] == ["iac:/repo"]
+    assert [f.target for f in store.iter_findings_for_run(r2.id)] == ["iac:/repo/infra"]
+    # A third run covers only the first target and no longer reports it: resolved there, and the
+    # diff from run 1 names the target of run 1.
+    last = NOW + timedelta(days=2)
+    r3 = store.save_run(*_begin(store, last), [], [], RunStatus.COMPLETE, last, {}, coverage=[cov["iac:/repo"]])
+    diff = store.diff(r1, r3)
+    assert [(c.fingerprint, c.target) for c in diff.resolved] == [(a.fingerprint, "iac:/repo")]
+
+
+def _begin(store: Store, when: datetime) -> tuple[str]:
+    run = Run(
+        id=f"run-{when:%Y%m%d%H%M%S}", started_at=when, finished_at=None, status=RunStatus.RUNNING,
+        scanner_version="test", targets=("t-target",),
+    )  # fmt: skip
+    store.begin_run(run, ["t"])
+    return (run.id,)
+
+
 def test_line_moves_keep_the_fingerprint_and_the_history() -> None:
     store = Store.memory()
     r1 = save(store, [finding("a", line=3)])

@@ -68,6 +68,7 @@ thresholds:
 # strict_suppressions: false        # inline checkov:skip / nosemgrep without approval also fail the gate
 # baseline: baseline.json
 # max_file_bytes: 10485760          # larger files in iac/code targets are not scanned: the scan is incomplete
+# source_root: .                    # file paths in every output are relative to this folder (default: git top level)
 
 # Exit code gate: none (a scheduled audit that found problems still succeeded),
 # or critical|high|medium|low for CI.

@@ -20,6 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from auditor.config import AuditConfig
@@ -34,6 +35,9 @@ class ScanContext:
     progress: Callable[[str, str], None] = field(default=lambda provider, msg: None)
     cancelled: threading.Event = field(default_factory=threading.Event)
     coverage: list[Coverage] = field(default_factory=list)
+    # Every finding path is shown relative to this folder (the engine rebases resource paths;
+    # providers name files in messages and evidence the same way, see `auditor.scope.Scope.shown`).
+    source_root: Path | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record_coverage(self, coverage: Coverage) -> None:

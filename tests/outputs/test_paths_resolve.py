@@ -150,19 +150,37 @@ def scan_every_format(cwd: Path, vulndb: Path, monkeypatch: pytest.MonkeyPatch, 
     return out
 
 
-@pytest.mark.parametrize("where", ["root", "elsewhere"])
-def test_a_whole_repository_scan_resolves_in_every_format(
-    workspace: Path, vulndb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+SCENARIOS = {
+    "subfolders from the root": (
+        ".",
+        ("--iac", "infra", "--code", "src", "--deps", "services/api/requirements.txt",
+         "--secrets-inventory", "ops/inventory.yaml"),
+    ),
+    "the whole repository from the root": (
+        ".",
+        ("--iac", ".", "--code", ".", "--deps", ".", "--secrets-inventory", "ops/inventory.yaml"),
+    ),
+    "a subfolder from inside it": (
+        "infra",
+        ("--iac", ".", "--code", "../src", "--deps", "../services/api",
+         "--secrets-inventory", "../ops/inventory.yaml"),
+    ),
+    "absolute paths from elsewhere": (
+        None,
+        ("--iac", "{ws}/infra", "--code", "{ws}/src", "--deps", "{ws}/services/api/requirements.txt",
+         "--secrets-inventory", "{ws}/ops/inventory.yaml"),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_every_format_names_files_that_exist_in_the_checkout(
+    workspace: Path, vulndb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scenario: str
 ) -> None:
-    cwd = workspace if where == "root" else tmp_path
-    prefix = "" if where == "root" else f"{workspace}/"
-    outputs = scan_every_format(
-        cwd, vulndb, monkeypatch,
-        "--iac", f"{prefix}infra",
-        "--code", f"{prefix}src",
-        "--deps", f"{prefix}services/api/requirements.txt",
-        "--secrets-inventory", f"{prefix}ops/inventory.yaml",
-    )  # fmt: skip
+    where, args = SCENARIOS[scenario]
+    cwd = tmp_path if where is None else workspace / where
+    outputs = scan_every_format(cwd, vulndb, monkeypatch, *(a.format(ws=workspace) for a in args))
+
     sarif = json.loads(outputs["sarif"])
     assert ingestion_problems(sarif, checkout=workspace) == []
     locations = sarif_locations(sarif)
@@ -180,7 +198,7 @@ def test_a_whole_repository_scan_resolves_in_every_format(
     doc = json.loads(outputs["json"])
     paths = {f["resource"]["path"] for f in doc["findings"] if f["resource"]["path"]}
     assert paths >= WHOLE and all((workspace / p).exists() for p in paths), paths - WHOLE
-    assert paths - WHOLE <= {"infra", "src"}  # the targets' own findings (scanned, coverage) name the folder
+    assert paths - WHOLE <= {".", "infra", "src", "services/api"}  # a target's own findings name its folder
     assert doc["source_root"] == str(workspace.resolve())
     assert {f["provider"] for f in doc["findings"] if f["resource"]["path"] and f["status"] == "FAIL"} == {
         "iac",

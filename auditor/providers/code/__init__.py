@@ -156,7 +156,7 @@ class CodeProvider(Provider):
             self.max_file_bytes = ctx.config.max_file_bytes  # --max-file-bytes / audit.yaml max_file_bytes
         for target in ctx.config.code_paths:
             ctx.progress(self.name, f"semgrep {target}")
-            scope = walk_target(target, self.max_file_bytes)
+            scope = walk_target(target, self.max_file_bytes, ctx.source_root)
             files = code_files(scope)
             report: SemgrepReport | None = None
             tool_error = ""
@@ -235,8 +235,8 @@ class CodeProvider(Provider):
                         SCAN_CHECK,
                         Status.ERROR,
                         Resource(id=f"{target}:{rel}", type="source_file", path=rel),
-                        f"semgrep skipped {rel}: it was given the file but did not scan it",
-                        evidence={"tool": "semgrep", "target": str(target), "file": rel, "language": lang},
+                        f"semgrep skipped {scope.shown(rel)}: it was given the file but did not scan it",
+                        evidence={"tool": "semgrep", "target": str(target), "file": scope.shown(rel), "language": lang},
                         affects=self.rules_for(lang),
                     )
                 )
@@ -263,7 +263,7 @@ class CodeProvider(Provider):
                 else:
                     warnings.append(error_type(err))
             for rel, errs in sorted(by_file.items()):
-                add(self._file_error(target, rel, errs, errored_rules, skipped))
+                add(self._file_error(target, rel, errs, errored_rules, skipped, scope.shown(rel)))
             sources = SourceFiles(self.max_file_bytes)
             matched: set[str] = set()
             seen: dict[tuple[str, str, str], int] = {}
@@ -275,7 +275,7 @@ class CodeProvider(Provider):
                 if rule is None:
                     continue  # not one of ours (cannot happen with --config ours; never invent a check)
                 matched.add(rid)
-                add(self.match_finding(rule, m, base, seen, sources, today))
+                add(self.match_finding(rule, m, base, seen, sources, today, scope))
             for rid, rule in sorted(self._rules.items()):
                 if rid in matched:
                     continue
@@ -391,8 +391,11 @@ class CodeProvider(Provider):
         errs: list[dict[str, Any]],
         errored_rules: dict[str, set[str]],
         skipped: list[SkippedItem],
+        shown: str | None = None,
     ) -> Finding:
-        """One ERROR for a file semgrep reported errors for, naming the rules it stops."""
+        """One ERROR for a file semgrep reported errors for, naming the rules it stops (`shown`: the
+        file as outputs name it, relative to the source root)."""
+        shown = shown or rel
         lang = language_of(rel)
         rules: set[str] = set()
         whole_file = False
@@ -413,11 +416,11 @@ class CodeProvider(Provider):
             SCAN_CHECK,
             Status.ERROR,
             Resource(id=f"{target}:{rel}", type="source_file", path=rel),
-            f"semgrep could not scan {rel} completely ({'/'.join(types)}); not evaluated there: {named}",
+            f"semgrep could not scan {shown} completely ({'/'.join(types)}); not evaluated there: {named}",
             evidence={
                 "tool": "semgrep",
                 "target": str(target),
-                "file": rel,
+                "file": shown,
                 "error_types": types,
                 "rules": [a.removeprefix(PREFIX) for a in affects],
                 "message": first,
@@ -433,22 +436,24 @@ class CodeProvider(Provider):
         seen: dict[tuple[str, str, str], int],
         files: SourceFiles | None = None,
         today: date | None = None,
+        scope: Scope | None = None,
     ) -> Finding:
         """FAIL for one match; WAIVED under an approved `nosemgrep` (FAIL, marked, under an unapproved one)."""
         files = files or SourceFiles(self.max_file_bytes)
         rel = Path(m.path).as_posix().removeprefix("./")
+        shown = scope.shown(rel) if scope is not None else rel
         data = files.read(base / rel)
         code = data[m.start_offset : m.end_offset].decode("utf-8", errors="replace")
         digest = hashlib.sha256(normalised_code(code).encode("utf-8")).hexdigest()[:16]
         key = (rule.id, rel, digest)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
-        evidence: dict[str, object] = {"tool": "semgrep", "rule": rule.id, "file": rel, "lines": [m.line, m.end_line]}
+        evidence: dict[str, object] = {"tool": "semgrep", "rule": rule.id, "file": shown, "lines": [m.line, m.end_line]}
         lines = files.lines(base / rel)
         if not rule.shows_secret:
             evidence["code"] = "\n".join(lines[max(m.line - 1, 0) : max(m.end_line, m.line)])[:MAX_CODE_CHARS]
         check = self.rule_check(rule)
-        where = f"{rel}:{m.line}"
+        where = f"{shown}:{m.line}"
         status, message, waiver = Status.FAIL, f"{rule.title}: {where}", None
         nosem = find_nosem(m.rule_id, lines, m.line)
         if nosem is not None:

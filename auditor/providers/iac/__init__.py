@@ -163,7 +163,7 @@ class IacProvider(Provider):
         external = self._custom_dir if self._custom else None
         for target in ctx.config.iac_paths:
             ctx.progress(self.name, f"checkov {target}")
-            scope = walk_target(target, self.max_file_bytes)
+            scope = walk_target(target, self.max_file_bytes, ctx.source_root)
             report: CheckovReport | None = None
             tool_error = ""
             if scope.files:
@@ -211,9 +211,9 @@ class IacProvider(Provider):
             skipped.append(item)
             error(
                 Resource(id=f"{target}:{item.item}", type="iac.file", path=item.item),
-                f"{item.item} is in scope but was not scanned: {item.reason}",
+                f"{scope.shown(item.item)} is in scope but was not scanned: {item.reason}",
                 ALL_IAC_CHECKS,
-                file=item.item,
+                file=scope.shown(item.item),
                 reason=item.reason,
             )
         if tool_error:
@@ -238,7 +238,7 @@ class IacProvider(Provider):
                     continue
                 reported.add(sf.rel)
                 per_framework.setdefault(r.check_type, set()).add(sf.rel)
-                add(self.result_finding(r, sf, scope.root, today))
+                add(self.result_finding(r, sf, scope.root, today, shown=scope.shown(sf.rel)))
             for err in report.parsing_errors:
                 sf = _find(lookup, scope.root, err)
                 if sf is None:
@@ -250,9 +250,9 @@ class IacProvider(Provider):
                 skipped.append(SkippedItem(sf.rel, reason))
                 error(
                     Resource(id=f"{target}:{sf.rel}", type="iac.file", path=sf.rel),
-                    f"checkov could not parse {sf.rel}: its resources were not checked",
+                    f"checkov could not parse {scope.shown(sf.rel)}: its resources were not checked",
                     FRAMEWORK_CHECKS.get(shape or "", ALL_IAC_CHECKS),
-                    file=sf.rel,
+                    file=scope.shown(sf.rel),
                     framework=shape,
                 )
             for rel, shape in sorted(shapes.items()):
@@ -262,10 +262,10 @@ class IacProvider(Provider):
                 skipped.append(SkippedItem(rel, reason))
                 error(
                     Resource(id=f"{target}:{rel}", type="iac.file", path=rel),
-                    f"checkov skipped {rel}: it looks like {shape} but checkov reported neither a result "
-                    "nor a parsing error for it",
+                    f"checkov skipped {scope.shown(rel)}: it looks like {shape} but checkov reported neither a "
+                    "result nor a parsing error for it",
                     FRAMEWORK_CHECKS.get(shape, ALL_IAC_CHECKS),
-                    file=rel,
+                    file=scope.shown(rel),
                     framework=shape,
                 )
         charts = sorted({f.rel.rpartition("/")[0] or "." for f in scope.files if f.path.name == "Chart.yaml"})
@@ -341,22 +341,26 @@ class IacProvider(Provider):
         )
         return scan
 
-    def result_finding(self, r: CheckovResult, sf: ScopeFile, root: Path, today: date | None = None) -> Finding:
+    def result_finding(
+        self, r: CheckovResult, sf: ScopeFile, root: Path, today: date | None = None, shown: str | None = None
+    ) -> Finding:
+        """One checkov result. `shown` is the file as outputs name it (relative to the source root)."""
         check = self.check_for(r.check_id, r.check_name)
         info = self.tool_info(r.check_id)
         rel = sf.rel
+        shown = shown or rel
         is_secret = r.check_type == "secrets"
         if is_secret:
             # checkov's resource for a secret is a hash of the value: identity only, never shown.
             resource = Resource(id=rel, type="secret", path=rel, line=r.line, end_line=r.end_line)
             discriminator = r.resource
-            where = f"{rel} line {r.line}"
+            where = f"{shown} line {r.line}"
         else:
             address = resource_address(r.resource, sf, root)
             rtype = address.split(".", 1)[0] if r.check_type in ADDRESSED else r.check_type
             resource = Resource(id=address, type=rtype or r.check_type, path=rel, line=r.line, end_line=r.end_line)
             discriminator = ""
-            where = f"{address} ({rel}:{r.line})"
+            where = f"{address} ({shown}:{r.line})"
         severity = check.severity
         if info is None and r.severity:
             try:
@@ -368,7 +372,7 @@ class IacProvider(Provider):
             "framework": r.check_type,
             "checkov_id": r.check_id,
             "check_name": r.check_name,
-            "file": rel,
+            "file": shown,
             "lines": [r.line, r.end_line],
             "result": r.result,
         }

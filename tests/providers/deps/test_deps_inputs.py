@@ -16,13 +16,14 @@ import pytest
 
 import auditor.tools as tools
 from auditor.config import AuditConfig
-from auditor.engine import run_scan
+from auditor.engine import rebase_finding, run_scan
 from auditor.errors import InputError
 from auditor.models import Coverage, Finding, SkippedItem, Status
 from auditor.providers.base import ScanContext
 from auditor.providers.deps import DepsProvider
 from auditor.providers.deps.sources import discover
 from auditor.redact import mask
+from auditor.scope import PathRebaser
 from auditor.store import Store
 from auditor.vulndb import VulnDB, import_path
 
@@ -93,7 +94,8 @@ def test_a_clean_target_is_complete(local_db: Path, tmp_path: Path, now: datetim
 def test_fingerprints_do_not_depend_on_where_the_checkout_is(
     local_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: datetime
 ) -> None:
-    """A baseline made in one checkout must match in another (CI): paths stay as given."""
+    """A baseline made in one checkout must match in another (CI): the provider names the file it
+    read (absolute), the engine names it relative to the source root, and the fingerprint follows."""
     seen = []
     for checkout in ("one", "two"):
         (tmp_path / checkout / "app").mkdir(parents=True)
@@ -102,9 +104,11 @@ def test_fingerprints_do_not_depend_on_where_the_checkout_is(
         for target in (Path("app"), Path("app/requirements.txt")):
             findings, (coverage,) = scan_with_coverage(target, now=now)
             (f,) = findings
-            assert f.resource.path == "app/requirements.txt"
+            assert f.resource.path == str(tmp_path / checkout / "app" / "requirements.txt")
             assert coverage.target == f"deps:{tmp_path / checkout / target}"
-            seen.append(f.fingerprint)
+            rebased = rebase_finding(f, PathRebaser(tmp_path / checkout))
+            assert rebased.resource.path == "app/requirements.txt"
+            seen.append(rebased.fingerprint)
     assert len(set(seen)) == 1
 
 

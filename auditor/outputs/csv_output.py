@@ -1,13 +1,26 @@
 """`--format csv`: one row per finding, a stable column order, spreadsheet-safe.
 
-A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with
-`'` so that a spreadsheet shows it as text instead of running it as a formula (resource
-names and messages come from scanned, possibly hostile, input).
+Resource names and messages come from scanned, possibly hostile, input, so a cell that a
+spreadsheet could run as a formula is prefixed with `'` (shown as text; the rest of the
+cell is kept as it is). Following OWASP's CSV injection guidance and ASVS 5.0 1.2.10:
+
+- a cell whose first character is a tab, a carriage return or NUL;
+- a cell whose first *significant* character is a formula character `=`, `+`, `-`, `@`,
+  where leading Unicode whitespace (space, line feed, NBSP, U+3000 ...), control
+  characters (C0, DEL, C1) and invisible format characters (zero-width space, BOM,
+  bidi marks) are skipped first, because spreadsheets trim some of them on import;
+- compatibility forms count as the ASCII character (NFKC): full-width `＝ ＋ － ＠`,
+  small forms `﹦ ﹢ ﹣ ﹫`, super/subscript `⁼ ⁺ ₌ ₊`.
+
+`|` and `%` are not triggers on their own (a DDE payload needs a leading formula
+character, which is caught); separators and quotes inside a cell are quoted by the csv
+writer (RFC 4180).
 """
 
 from __future__ import annotations
 
 import csv
+import unicodedata
 from typing import TYPE_CHECKING, Any, TextIO
 
 from auditor.models import Finding
@@ -38,12 +51,30 @@ COLUMNS = (
     "waiver_expires",
     "evidence",
 )
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_CHARS = frozenset("=+-@")
+DANGEROUS_FIRST = frozenset("\t\r\0")
+_SKIPPED_CATEGORIES = frozenset({"Cc", "Cf"})  # control and invisible format characters
+
+
+def _skipped(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch) in _SKIPPED_CATEGORIES
+
+
+def is_formula(text: str) -> bool:
+    """Could a spreadsheet take this cell for a formula (see the module docstring)?"""
+    if not text:
+        return False
+    if text[0] in DANGEROUS_FIRST:
+        return True
+    for ch in text:
+        if not _skipped(ch):
+            return unicodedata.normalize("NFKC", ch)[:1] in FORMULA_CHARS
+    return False
 
 
 def neutralise(value: Any) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return "'" + text if is_formula(text) else text
 
 
 def row(run_id: str, f: Finding) -> list[str]:

@@ -32,6 +32,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -86,6 +87,22 @@ def run(cmd: str) -> None:
 
 REQUIREMENTS = "urllib3==1.26.5\nrequests==2.31.0\n"
 
+# The SARIF results (rule, file, line) of the planted problems: a public-read-write bucket
+# ACL (checkov, pinned), shell=True with a variable command, urllib3 1.26.5 with a HIGH
+# and a MODERATE advisory in the bundled OSV sample (requests 2.31.0 has none).
+IAC_RESULTS = {
+    (f"iac.{check}", "infra/main.tf", 1)
+    for check in (
+        "CKV2_AUD_2", "CKV2_AWS_6", "CKV2_AWS_61", "CKV2_AWS_62", "CKV_AWS_144",
+        "CKV_AWS_145", "CKV_AWS_18", "CKV_AWS_20", "CKV_AWS_21", "CKV_AWS_57",
+    )
+}
+CODE_RESULTS = {("code.python.shell-true-with-input", "app/jobs.py", 5)}
+DEPS_RESULTS = {
+    ("deps.vulnerable_package", "requirements.txt", 1),
+    ("deps.vulnerable_package/medium", "requirements.txt", 1),
+}
+
 
 # -- structure --------------------------------------------------------------------------
 
@@ -128,6 +145,19 @@ def test_inputs_and_outputs_are_documented_and_used() -> None:
         assert f"| `{name}`" in docs, f"output {name} is not in docs/ci.md's table"
     used = set(re.findall(r"inputs\.([\w-]+)", text))
     assert used <= set(ACTION["inputs"]), used - set(ACTION["inputs"])
+
+
+def test_the_example_workflow_pins_its_actions_and_uses_only_real_inputs() -> None:
+    path = ROOT / "examples" / "ci" / "github-actions.yml"
+    workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    ours = [step for step in steps if step.get("uses", "").startswith("<owner>/auditor@")]
+    assert len(ours) == 1
+    assert set(ours[0]["with"]) <= set(ACTION["inputs"])
+    for step in steps:
+        if "uses" in step and step not in ours:
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+    assert workflow["permissions"]["security-events"] == "write"
 
 
 def test_uv_release_is_the_one_the_dockerfile_pins() -> None:
@@ -242,6 +272,7 @@ class StepRecord:
     stderr: str = ""
     with_: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
 
 
 @dataclass
@@ -260,7 +291,9 @@ class ActionRun:
 
     @property
     def log(self) -> str:
-        return "\n".join(f"== {s.name} [{s.status} rc={s.rc}]\n{s.stdout}{s.stderr}" for s in self.steps)
+        return "\n".join(
+            f"== {s.name} [{s.status} rc={s.rc} {s.seconds:.1f}s]\n{s.stdout}{s.stderr}" for s in self.steps
+        )
 
 
 class ActionRunner:
@@ -336,9 +369,12 @@ class ActionRunner:
             proc_env = dict(env)
             proc_env["PATH"] = os.pathsep.join([*reversed(extra_path), env["PATH"]])
             proc_env.update(step_env)
-            proc_env.update({"GITHUB_OUTPUT": str(out_file), "GITHUB_ENV": str(env_file), "GITHUB_PATH": str(path_file)})
+            proc_env.update(
+                {"GITHUB_OUTPUT": str(out_file), "GITHUB_ENV": str(env_file), "GITHUB_PATH": str(path_file)}
+            )
             proc_env.update(OFFLINE_OVERRIDES)
             proc_env["PIP_FIND_LINKS"] = str(self.wheelhouse)
+            started = time.monotonic()
             proc = subprocess.run(
                 ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
                 cwd=workspace,
@@ -352,7 +388,8 @@ class ActionRunner:
             extra_path.extend(line for line in path_file.read_text().splitlines() if line)
             status = "success" if proc.returncode == 0 else "failure"
             job_ok = job_ok and proc.returncode == 0
-            records.append(StepRecord(name, status, kind, proc.returncode, proc.stdout, proc.stderr, env=step_env))
+            seconds = time.monotonic() - started
+            records.append(StepRecord(name, status, kind, proc.returncode, proc.stdout, proc.stderr, step_env, seconds))
         action_outputs = {name: subst(spec["value"]) for name, spec in ACTION["outputs"].items()}
         return ActionRun(records, action_outputs, workspace)
 
@@ -563,13 +600,7 @@ def test_default_inputs_install_on_a_miss_and_scan_the_workspace(harness: Harnes
     assert run.uses("Upload SARIF").with_ == {"sarif_file": str(sarif), "category": "auditor"}
     doc = _sarif(sarif)
     assert ingestion_problems(doc, checkout=ws) == []
-    results = _results(doc)
-    assert {uri for _, uri, _ in results} == {"infra/main.tf", "app/jobs.py", "requirements.txt"}
-    assert ("code.python.shell-true-with-input", "app/jobs.py", 5) in results
-    assert {r for r in results if r[1] == "requirements.txt"} == {
-        ("deps.vulnerable_package", "requirements.txt", 1),
-        ("deps.vulnerable_package/medium", "requirements.txt", 1),
-    }
+    assert _results(doc) == IAC_RESULTS | CODE_RESULTS | DEPS_RESULTS
 
 
 def test_cache_hit_skips_the_dependency_install_and_an_absolute_sarif_file_is_uploaded(harness: Harness) -> None:
@@ -583,7 +614,7 @@ def test_cache_hit_skips_the_dependency_install_and_an_absolute_sarif_file_is_up
     assert run.uses("Upload SARIF").with_["sarif_file"] == str(outside)
     doc = _sarif(outside)
     assert ingestion_problems(doc, checkout=ws) == []
-    assert {uri for _, uri, _ in _results(doc)} == {"infra/main.tf"}
+    assert _results(doc) == IAC_RESULTS
     assert run.outputs["exit-code"] == "1" and run.step("Gate").rc == 1
 
 
@@ -602,7 +633,7 @@ def test_explicit_inputs_scan_only_what_they_name(harness: Harness) -> None:
     assert run.uses("Upload SARIF").with_ == {"sarif_file": str(sarif), "category": "deps"}
     doc = _sarif(sarif)
     assert ingestion_problems(doc, checkout=ws) == []
-    assert {uri for _, uri, _ in _results(doc)} == {"requirements.txt"}
+    assert _results(doc) == DEPS_RESULTS
 
 
 def test_an_empty_workspace_is_not_an_error(harness: Harness) -> None:

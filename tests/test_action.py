@@ -389,7 +389,9 @@ class ActionRunner:
             status = "success" if proc.returncode == 0 else "failure"
             job_ok = job_ok and proc.returncode == 0
             seconds = time.monotonic() - started
-            records.append(StepRecord(name, status, kind, proc.returncode, proc.stdout, proc.stderr, step_env, seconds))
+            records.append(
+                StepRecord(name, status, kind, proc.returncode, proc.stdout, proc.stderr, env=step_env, seconds=seconds)
+            )
         action_outputs = {name: subst(spec["value"]) for name, spec in ACTION["outputs"].items()}
         return ActionRun(records, action_outputs, workspace)
 
@@ -603,37 +605,24 @@ def test_default_inputs_install_on_a_miss_and_scan_the_workspace(harness: Harnes
     assert _results(doc) == IAC_RESULTS | CODE_RESULTS | DEPS_RESULTS
 
 
-def test_cache_hit_skips_the_dependency_install_and_an_absolute_sarif_file_is_uploaded(harness: Harness) -> None:
-    ws = _project_workspace(harness.tmp / "ws-abs")
+def test_cache_hit_explicit_subfolder_input_and_an_absolute_sarif_file_outside_the_workspace(harness: Harness) -> None:
+    ws = _project_workspace(harness.tmp / "ws-explicit")
     outside = harness.tmp / "elsewhere" / "reports" / "scan.sarif"
-    run = harness.runner.run(ws, {"iac": "infra", "sarif-file": str(outside)}, cache_hit=True)
+    run = harness.runner.run(ws, {"iac": "infra", "sarif-file": str(outside), "category": "iac"}, cache_hit=True)
+    # a hit: nothing installed but auditor itself
     assert run.step("Install auditor's pinned dependencies").status == "skipped"
     assert run.uses("Save").status == "skipped"
     assert run.step("Install auditor").status == "success", run.log
+    # only what the input names is scanned
+    assert "scanning the workspace" not in run.step("Scan").stdout
+    assert _last_run(run)["targets"] == [f"iac:{ws / 'infra'}"]
+    # written where asked (its folder created), uploaded from there, paths relative to the workspace
     assert run.outputs["sarif-file"] == str(outside)
-    assert run.uses("Upload SARIF").with_["sarif_file"] == str(outside)
+    assert run.uses("Upload SARIF").with_ == {"sarif_file": str(outside), "category": "iac"}
     doc = _sarif(outside)
     assert ingestion_problems(doc, checkout=ws) == []
     assert _results(doc) == IAC_RESULTS
     assert run.outputs["exit-code"] == "1" and run.step("Gate").rc == 1
-
-
-def test_explicit_inputs_scan_only_what_they_name(harness: Harness) -> None:
-    ws = _project_workspace(harness.tmp / "ws-explicit")
-    run = harness.runner.run(
-        ws,
-        {"deps": "requirements.txt", "fail-on": "critical", "sarif-file": "out/auditor.sarif", "category": "deps"},
-        cache_hit=True,
-    )
-    assert "scanning the workspace" not in run.step("Scan").stdout
-    assert _last_run(run)["targets"] == [f"deps:{ws / 'requirements.txt'}"]
-    assert run.outputs["exit-code"] == "0"
-    assert run.step("Gate").status == "success" and run.step("Gate").rc == 0
-    sarif = ws / "out" / "auditor.sarif"
-    assert run.uses("Upload SARIF").with_ == {"sarif_file": str(sarif), "category": "deps"}
-    doc = _sarif(sarif)
-    assert ingestion_problems(doc, checkout=ws) == []
-    assert _results(doc) == DEPS_RESULTS
 
 
 def test_an_empty_workspace_is_not_an_error(harness: Harness) -> None:
@@ -662,3 +651,24 @@ def test_usage_error_exit_2_is_the_gate_result_and_no_sarif_is_uploaded(harness:
     assert "no SARIF report was written" in run.step("Scan").stdout
     assert run.uses("Upload SARIF").status == "skipped"
     assert run.step("Gate").rc == 2
+
+
+def test_a_dependency_the_lock_does_not_pin_fails_the_install(harness: Harness) -> None:
+    """The lock is a constraint file: a package it does not name would install unpinned, so the step refuses."""
+    action = harness.tmp / "action-unpinned"
+    shutil.copytree(harness.runner.action_path, action)
+    lock = action / "requirements.lock"
+    lock.write_text("".join(line for line in lock.read_text().splitlines(True) if not line.startswith("six==")))
+    runner_temp = harness.tmp / "runner-temp-unpinned"
+    runner_temp.mkdir()
+    runner = ActionRunner(action, runner_temp, harness.runner.wheelhouse, harness.runner.base_env)
+    run = runner.run(_git_workspace(harness.tmp / "ws-unpinned"), {}, cache_hit=False)
+    install = run.step("Install auditor's pinned dependencies")
+    assert install.status == "failure", run.log
+    assert "::error title=auditor::installed packages not pinned by requirements.lock: six==" in install.stdout
+    assert [s.name for s in run.steps if s.status != "skipped"] == [
+        "Set up Python for auditor",
+        "Prepare auditor's virtualenv",
+        "Restore auditor's virtualenv",
+        "Install auditor's pinned dependencies",
+    ]

@@ -132,6 +132,19 @@ def test_no_expression_is_spliced_into_a_run_script() -> None:
         assert step.get("shell", "bash") == "bash"
 
 
+def test_step_references_name_earlier_steps() -> None:
+    seen: set[str] = set()
+    for step in STEPS:
+        text = yaml.safe_dump({k: v for k, v in step.items() if k != "run"})
+        for ref in re.findall(r"steps\.([\w-]+)\.outputs", text):
+            assert ref in seen, f"{step.get('name')} refers to steps.{ref} before it ran"
+        if step.get("id"):
+            seen.add(step["id"])
+    for spec in ACTION["outputs"].values():
+        for ref in re.findall(r"steps\.([\w-]+)\.outputs", spec["value"]):
+            assert ref in seen
+
+
 def test_inputs_and_outputs_are_documented_and_used() -> None:
     text = ACTION_FILE.read_text()
     docs = (ROOT / "docs" / "ci.md").read_text()
@@ -640,6 +653,9 @@ def test_a_bad_input_fails_the_scan_step_and_nothing_is_uploaded(harness: Harnes
     scan = run.step("Scan")
     assert scan.status == "failure" and scan.rc == 2
     assert "::error title=auditor::input allow-errors must be true or false" in scan.stdout
+    two = harness.runner.run(ws, {"sarif-file": "a.sarif\nexit-code=0"}, cache_hit=True)
+    assert two.step("Scan").rc == 2 and two.outputs["exit-code"] == ""
+    assert "::error title=auditor::input sarif-file must be one path" in two.step("Scan").stdout
     assert run.uses("Upload SARIF").status == "skipped"
     assert run.step("Gate").status == "skipped"
 

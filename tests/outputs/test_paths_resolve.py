@@ -4,8 +4,8 @@ A real scan (real checkov, semgrep, the offline vulnerability database, the secr
 inventory) of a git workspace, run the way CI runs it: from the workspace root, over a
 subfolder or over the whole repository, and from somewhere else with absolute paths.
 Every SARIF `artifactLocation` resolved against the working directory (= `%SRCROOT%`),
-every JUnit `file` and every CSV/JSON path must be an existing file, and every line must
-be inside it.
+every JUnit `file`, every OCSF `resources[].data.path` and every CSV/JSON path must be
+an existing file, and every line must be inside it.
 """
 
 from __future__ import annotations
@@ -208,6 +208,12 @@ def test_every_format_names_files_that_exist_in_the_checkout(
     }
     rows = list(csv.DictReader(io.StringIO(outputs["csv"])))
     assert {r["path"] for r in rows if r["path"]} == paths
+    events = [json.loads(line) for line in outputs["ocsf"].splitlines() if line.strip()]
+    located = [e["resources"][0].get("data", {}) for e in events]
+    assert {d["path"] for d in located if d.get("path")} == paths
+    for d in located:
+        if d.get("line"):
+            assert 1 <= d["line"] <= lines_in(workspace / d["path"])
     table_paths = {p for p in WHOLE if p in outputs["table"]}
     assert table_paths == WHOLE
 

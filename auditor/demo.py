@@ -338,6 +338,8 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
                 else:
                     FORMATS[fmt](latest, fh)
             outputs[fmt] = target
+            if fmt == "sarif":
+                outputs["resources"] = out / "cloud-resources.txt"  # the lines SARIF places cloud findings on
         diff = store.diff(demo.runs[-2].run, latest.run)
 
         from auditor.report import write_report

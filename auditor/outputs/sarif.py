@@ -224,7 +224,9 @@ def build_result(
         )
         result["suppressions"] = [
             {
-                "kind": "external",
+                # An approved `checkov:skip` / `nosemgrep` sits in the source; a waiver file or the
+                # database is outside it.
+                "kind": "inSource" if w.get("source") == "inline" else "external",
                 "status": "accepted",
                 "justification": justification,
                 "properties": {"waiver": w},

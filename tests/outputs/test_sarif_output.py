@@ -149,6 +149,17 @@ def test_waived_result_is_suppressed_with_justification(mixed_result: ScanResult
     )
 
 
+def test_an_approved_inline_suppression_is_in_source(mixed_result: ScanResult) -> None:
+    inline = {"id": "app.py:3", "source": "inline", "approved": True, "reason": "test fixture",
+              "approver": "alice@example.com", "expires": "2027-01-31"}  # fmt: skip
+    fail = next(f for f in mixed_result.findings if f.check_id == "iac.CKV_AWS_18")
+    waived = replace(fail, status=Status.WAIVED, waiver=inline)
+    run = render(replace(mixed_result, findings=[waived]))["runs"][0]
+    (s,) = run["results"][0]["suppressions"]
+    assert (s["kind"], s["status"]) == ("inSource", "accepted")
+    validate({"version": "2.1.0", "runs": [run]})
+
+
 def test_every_result_has_its_rules_severity(mixed_result: ScanResult, tmp_path: Path) -> None:
     run = render(mixed_result, with_inventory(tmp_path))["runs"][0]
     rules = run["tool"]["driver"]["rules"]

@@ -381,7 +381,7 @@ def parse_config(
 
 def _read_gdpr(r: _Reader, node: Node) -> GdprSettings:
     """`gdpr: {transfers: [{region, mechanism, reference}]}`: one declared transfer basis per region."""
-    from auditor.providers.aws.provider import REGION_RE
+    from auditor.aws_names import REGION_RE
 
     m = r.mapping(node, "gdpr", GDPR_KEYS)
     transfers: list[TransferMechanism] = []
@@ -421,7 +421,7 @@ _TRANSFER_HINTS = {
 
 def _read_aws(r: _Reader, node: Node) -> AwsTargets:
     # The AWS provider owns the name rules; the file is checked against the same ones.
-    from auditor.providers.aws.provider import REGION_RE, ROLE_ARN_RE, ROLE_NAME_RE
+    from auditor.aws_names import REGION_RE, ROLE_ARN_RE, ROLE_NAME_RE
 
     k = "targets.aws"
     m = r.mapping(node, k, AWS_KEYS)

@@ -33,3 +33,10 @@ def discover_providers(eps: list[EntryPoint] | None = None) -> dict[str, type[Pr
             raise AuditorError(f"two providers claim the name {cls.name!r}: {ep.value} and {other}")
         found[cls.name] = cls
     return dict(sorted(found.items()))
+
+
+def registered_provider_names() -> list[str]:
+    """The names providers are registered under (their entry-point names, which are their
+    `Provider.name`), read from installed metadata without importing any provider module:
+    for reports and listings that only need to know what is installed."""
+    return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})

@@ -20,6 +20,7 @@ from typing import Any
 
 from auditor.catalog import Control, Framework
 from auditor.models import Coverage, Run
+from auditor.providers import registered_provider_names
 from auditor.redact import redact_text
 from auditor.report.redaction import redact_identity
 
@@ -195,12 +196,10 @@ class Scope:
 
 
 def build_scope(context: dict[str, Any], run: Run, framework: Framework, not_tested: Iterable[str]) -> Scope:
-    from auditor.providers import discover_providers
-
     selected = sorted(context["providers"])
     targets = [target_scope(c) for c in run.coverage]
     providers = [ProviderScope(name, [t for t in targets if t.provider == name]) for name in selected]
-    installed = set(discover_providers())
+    installed = set(registered_provider_names())
     wanted = {ref.split(".", 1)[0] for c in framework.controls for ref in c.checks}
     not_scanned: list[ScopeItem] = []
     for name in sorted((installed | wanted) - set(selected)):

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auditor.providers.aws.model import AccountSnapshot, CollectError, Scope
+from auditor.providers.aws.model import DATASET_SCOPES, AccountSnapshot, CollectError, Scope
 from auditor.providers.aws.session import ClientFactory, error_code_of, error_message_of
 
 log = logging.getLogger("auditor.aws")
@@ -388,24 +388,24 @@ class Dataset:
 DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in (
-        Dataset("iam", Scope.ACCOUNT, collect_iam, "iam"),
-        Dataset("s3", Scope.ACCOUNT, collect_s3, "s3"),
-        Dataset("s3_account", Scope.ACCOUNT, collect_s3_account, "s3control"),
-        Dataset("ec2", Scope.REGION, collect_ec2, "ec2"),
-        Dataset("cloudtrail", Scope.REGION, collect_cloudtrail, "cloudtrail"),
-        Dataset("logs", Scope.REGION, collect_logs, "logs"),
-        Dataset("cloudwatch", Scope.REGION, collect_cloudwatch, "cloudwatch"),
-        Dataset("config", Scope.REGION, collect_config, "config"),
-        Dataset("guardduty", Scope.REGION, collect_guardduty, "guardduty"),
-        Dataset("securityhub", Scope.REGION, collect_securityhub, "securityhub"),
-        Dataset("rds", Scope.REGION, collect_rds, "rds"),
-        Dataset("dynamodb", Scope.REGION, collect_dynamodb, "dynamodb"),
-        Dataset("backup", Scope.REGION, collect_backup, "backup"),
-        Dataset("elbv2", Scope.REGION, collect_elbv2, "elbv2"),
-        Dataset("lambda", Scope.REGION, collect_lambda, "lambda"),
-        Dataset("kms", Scope.REGION, collect_kms, "kms"),
-        Dataset("secretsmanager", Scope.REGION, collect_secretsmanager, "secretsmanager"),
-        Dataset("acm", Scope.REGION, collect_acm, "acm"),
+        Dataset("iam", DATASET_SCOPES["iam"], collect_iam, "iam"),
+        Dataset("s3", DATASET_SCOPES["s3"], collect_s3, "s3"),
+        Dataset("s3_account", DATASET_SCOPES["s3_account"], collect_s3_account, "s3control"),
+        Dataset("ec2", DATASET_SCOPES["ec2"], collect_ec2, "ec2"),
+        Dataset("cloudtrail", DATASET_SCOPES["cloudtrail"], collect_cloudtrail, "cloudtrail"),
+        Dataset("logs", DATASET_SCOPES["logs"], collect_logs, "logs"),
+        Dataset("cloudwatch", DATASET_SCOPES["cloudwatch"], collect_cloudwatch, "cloudwatch"),
+        Dataset("config", DATASET_SCOPES["config"], collect_config, "config"),
+        Dataset("guardduty", DATASET_SCOPES["guardduty"], collect_guardduty, "guardduty"),
+        Dataset("securityhub", DATASET_SCOPES["securityhub"], collect_securityhub, "securityhub"),
+        Dataset("rds", DATASET_SCOPES["rds"], collect_rds, "rds"),
+        Dataset("dynamodb", DATASET_SCOPES["dynamodb"], collect_dynamodb, "dynamodb"),
+        Dataset("backup", DATASET_SCOPES["backup"], collect_backup, "backup"),
+        Dataset("elbv2", DATASET_SCOPES["elbv2"], collect_elbv2, "elbv2"),
+        Dataset("lambda", DATASET_SCOPES["lambda"], collect_lambda, "lambda"),
+        Dataset("kms", DATASET_SCOPES["kms"], collect_kms, "kms"),
+        Dataset("secretsmanager", DATASET_SCOPES["secretsmanager"], collect_secretsmanager, "secretsmanager"),
+        Dataset("acm", DATASET_SCOPES["acm"], collect_acm, "acm"),
     )
 }
 

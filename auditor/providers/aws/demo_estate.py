@@ -28,8 +28,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from auditor.demo import self_signed_pem
 from auditor.providers.aws.session import strip_account_host_prefix
+from auditor.selfsigned import self_signed_pem
 
 ACCOUNT = "123456789012"
 GOOD_REGION = "eu-west-1"

@@ -66,6 +66,31 @@ class Scope(StrEnum):
     REGION = "region"
 
 
+# Where each dataset is read: once per account or once per region. The collectors
+# (`collect.DATASETS`) are built from this table; checks read it to find their data
+# without importing the collectors.
+DATASET_SCOPES: dict[str, Scope] = {
+    "iam": Scope.ACCOUNT,
+    "s3": Scope.ACCOUNT,
+    "s3_account": Scope.ACCOUNT,
+    "ec2": Scope.REGION,
+    "cloudtrail": Scope.REGION,
+    "logs": Scope.REGION,
+    "cloudwatch": Scope.REGION,
+    "config": Scope.REGION,
+    "guardduty": Scope.REGION,
+    "securityhub": Scope.REGION,
+    "rds": Scope.REGION,
+    "dynamodb": Scope.REGION,
+    "backup": Scope.REGION,
+    "elbv2": Scope.REGION,
+    "lambda": Scope.REGION,
+    "kms": Scope.REGION,
+    "secretsmanager": Scope.REGION,
+    "acm": Scope.REGION,
+}
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: Status
@@ -95,9 +120,7 @@ class CheckInput:
         """A global dataset (IAM, S3) or, for regional checks, this region's dataset.
 
         Raises DataUnavailable when it could not be read."""
-        from auditor.providers.aws.collect import DATASETS
-
-        if DATASETS[dataset].scope is Scope.ACCOUNT:
+        if DATASET_SCOPES[dataset] is Scope.ACCOUNT:
             got = self.snapshot.get(dataset)
             where = dataset
         else:

@@ -15,13 +15,13 @@ that could not be reached.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
+from auditor.aws_names import REGION_RE, ROLE_ARN_RE, ROLE_NAME_RE
 from auditor.config import AuditConfig, AwsTargets, Thresholds, TransferMechanism, in_shard
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Finding, Resource, Status
@@ -52,10 +52,6 @@ from auditor.providers.aws.session import (
     resolve_targets,
 )
 from auditor.providers.base import Provider, ScanContext
-
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-ROLE_NAME_RE = re.compile(r"^[\w+=,.@/-]{1,64}$")
 
 
 class AwsProvider(Provider):

@@ -90,6 +90,27 @@ DEFAULT_CATEGORY_TEXT = (
     "Change the resource so that it meets the policy named in the title.",
 )
 
+# checkov's own categories (a YAML policy's required `metadata.category`) and the text
+# category each one reads as. A policy can name a finer one of CATEGORY_TEXT in
+# `metadata.auditor_category` (checkov ignores keys it does not know): a log group's
+# retention is a LOGGING policy for checkov, but its risk is keeping data too long.
+CHECKOV_CATEGORIES: dict[str, str] = {
+    "LOGGING": "logging",
+    "ENCRYPTION": "encryption_at_rest",
+    "GENERAL_SECURITY": "",
+    "NETWORKING": "public_exposure",
+    "IAM": "least_privilege",
+    "BACKUP_AND_RECOVERY": "backup",
+    "CONVENTION": "",
+    "SECRETS": "secrets",
+    "KUBERNETES": "workload_hardening",
+    "APPLICATION_SECURITY": "",
+    "SUPPLY_CHAIN": "vulnerability_management",
+    "API_SECURITY": "",
+    "SAST": "",
+    "AI_AND_ML": "",
+}
+
 
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file with libyaml's safe loader when available (several times faster than pure Python)."""
@@ -159,16 +180,33 @@ def load_custom_policies(directory: Path) -> dict[str, ToolIdInfo]:
         if not isinstance(meta, dict) or not meta.get("id") or not meta.get("name"):
             raise ConfigError(f"{path}: a checkov policy needs metadata.id and metadata.name")
         cid = str(meta["id"])
+        category = policy_category(meta, path)
         if cid in out:
             raise ConfigError(f"{path}: checkov policy id {cid} is defined twice")
         out[cid] = ToolIdInfo(
             id=cid,
             title=str(meta["name"]),
             severity=_severity(meta.get("severity", "medium"), f"{path}: metadata.severity"),
-            category="data_governance",
+            category=category,
             custom=True,
         )
     return out
+
+
+def policy_category(meta: dict[str, Any], path: Path) -> str:
+    """The text category (a key of CATEGORY_TEXT, or "" for the generic text) of one custom
+    policy, from its own metadata: `auditor_category` when given, else checkov's `category`."""
+    checkov_category = str(meta.get("category") or "").upper()
+    if checkov_category not in CHECKOV_CATEGORIES:
+        known = ", ".join(CHECKOV_CATEGORIES)
+        raise ConfigError(f"{path}: metadata.category {meta.get('category')!r} is not a checkov category ({known})")
+    refined = meta.get("auditor_category")
+    if refined is None:
+        return CHECKOV_CATEGORIES[checkov_category]
+    if str(refined) not in CATEGORY_TEXT:
+        known = ", ".join(sorted(CATEGORY_TEXT))
+        raise ConfigError(f"{path}: metadata.auditor_category {refined!r} is not one of {known}")
+    return str(refined)
 
 
 @lru_cache(maxsize=1)

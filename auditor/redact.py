@@ -32,10 +32,20 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
-from auditor.secret_patterns import DETECTOR_ANCHORS, VALUE_DETECTORS, is_secret_key, key_words
+from auditor.secret_patterns import (
+    DETECTOR_ANCHORS,
+    URL_PASSWORD,
+    VALUE_DETECTORS,
+    Detection,
+    credential_key,
+    is_placeholder,
+    is_secret_key,
+    key_words,
+)
 
 MASK_PREFIX = "[REDACTED:sha256="
 # The whole-value mask used where no value should be hashed at all (kept for old callers).
@@ -51,20 +61,17 @@ def _is_mask(text: str) -> bool:
     return text.startswith((MASK_PREFIX, REDACTED))
 
 
-# The password in any URL: scheme://user:PW@host (the user and host stay). The password
-# runs to the last `@` before the host, so one with an `@` in it is masked whole.
-_URL_PASSWORD = re.compile(r"(?i)(?P<head>\b[a-z][a-z0-9+.-]*://[^/\s:@\"']*:)(?P<value>[^/\s\"']+)(?=@[^@/\s\"']+)")
 # (anchors, pattern) of every detector but the URL one (its password alone is masked above).
 _DETECTORS = tuple(
-    (DETECTOR_ANCHORS[name], pattern) for name, pattern in VALUE_DETECTORS if name != "url_with_password"
+    (name, DETECTOR_ANCHORS[name], pattern) for name, pattern in VALUE_DETECTORS if name != "url_with_password"
 )
 # Any anchor at all: one scan that most texts fail, before any detector runs.
-_ANY_ANCHOR = re.compile("|".join(sorted({re.escape(a) for anchors, _ in _DETECTORS for a in anchors})))
+_ANY_ANCHOR = re.compile("|".join(sorted({re.escape(a) for _, anchors, _ in _DETECTORS for a in anchors})))
 # No detector matches fewer characters than this (the shortest: `a://:p@h`, a URL password).
 _MIN_SECRET_TEXT = 8
 
 # Words without which a text holds no credential-named key: the key pass is skipped.
-_KEY_HINTS = ("pass", "pwd", "secret", "token", "key", "credential", "auth", "sig", "connectionstring")
+_KEY_HINTS = ("pass", "pwd", "secret", "token", "key", "credential", "auth", "sig", "connection")
 _FLAG_HINTS = ("pass", "token", "secret", "key", "curl", "mysql", "login", "redis-cli")
 _SPECIAL_HINTS = ("login", "oracle", "sqlplus")
 # `key=value`, `key: value`, `"key": "value"`, `key := "value"`, `key == "value"`. The key is a
@@ -76,13 +83,6 @@ _ASSIGNMENT = re.compile(
     r"(?<![A-Za-z0-9_./@-])(?P<key>[A-Za-z_][A-Za-z0-9_.-]{0,100})(?P<q1>[\"']?)"
     r"(?P<sep>\s*(?::=|=>|=(?!=))\s*|\s*==(?=\s*[\"'])\s*|[ \t]*:(?!//)[ \t]+|(?<=[\"'])\s*:\s*)"
     r"(?P<value>\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|[^\s\"',;&(){}\[\]<>][^\s\"',;&()\[\]<>]*)"
-)
-# Values that hold no secret: references, placeholders, booleans, code.
-_NOT_SECRET = re.compile(
-    r"(?i)^(?:|none|null|nil|undefined|true|false|yes|no|\*+|x+|\.\.\.|\?|%s|"
-    r"\$\{?[A-Za-z_][A-Za-z0-9_.]*\}?|\$\{.*|\$\(.*|\$?\{\{.*|%\([A-Za-z_]+\)s|<[^>]*>|"
-    r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\(.*|"
-    r"(?:os\.)?environ\b.*|process\.env\b.*|getenv\b.*)$"
 )
 # Command lines.
 _FLAG = re.compile(
@@ -120,37 +120,37 @@ _SPECIAL = re.compile(
 )
 
 
-def _mask_value(value: str) -> str:
+# Where `detect_secrets` collects what the masking pass finds (None: masking only).
+_FOUND: ContextVar[list[Detection] | None] = ContextVar("auditor_redact_found", default=None)
+
+
+def _found(detector: str, key: str | None, value: str) -> None:
+    found = _FOUND.get()
+    if found is not None:
+        found.append(Detection(detector, key, value))
+
+
+def _mask_value(value: str, detector: str, key: str | None = None) -> str:
     quote = value[0] if value[:1] in ("'", '"') and value[-1:] == value[:1] and len(value) >= 2 else ""
     inner = value[1:-1] if quote else value
-    if _is_mask(inner) or _NOT_SECRET.match(inner.strip()):
+    if _is_mask(inner) or is_placeholder(inner):
         return value
+    _found(detector, key, inner)
     return f"{quote}{mask(inner)}{quote}"
 
 
-def _mask_group(m: re.Match[str], group: str) -> str:
+def _mask_group(m: re.Match[str], group: str, detector: str, key: str | None = None) -> str:
     value = m.group(group)
     if value is None:
         return m.group(0)
     start, end = m.span(group)
     base = m.start(0)
     text = m.group(0)
-    return text[: start - base] + _mask_value(value) + text[end - base :]
+    return text[: start - base] + _mask_value(value, detector, key) + text[end - base :]
 
 
-def _group_masker(group: str) -> Callable[[re.Match[str]], str]:
-    return lambda m: _mask_group(m, group)
-
-
-def credential_key(key: str, quoted_value: bool = False) -> bool:
-    """Whether `key` in a `key=value` text names a credential. `auth` alone does only for a
-    quoted value (Docker's `"auth": "..."`) or as `.npmrc`'s `_auth`; `sig` is a SAS signature."""
-    words = key_words(key)
-    if words == ["auth"]:
-        return quoted_value or key.startswith("_")
-    if words == ["sig"]:
-        return True
-    return is_secret_key(key)
+def _group_masker(group: str, detector: str) -> Callable[[re.Match[str]], str]:
+    return lambda m: _mask_group(m, group, detector)
 
 
 def _assignment(m: re.Match[str]) -> str:
@@ -160,29 +160,38 @@ def _assignment(m: re.Match[str]) -> str:
         return m.group(0)
     if not quoted and m.string[m.end() : m.end() + 1] == "(":
         return m.group(0)  # `password = os.getenv(...)`: a call, not a value
-    return _mask_group(m, "value")
+    return _mask_group(m, "value", "secret_key_name", m.group("key"))
 
 
 def _flag(m: re.Match[str]) -> str:
     for group in _FLAG_VALUES:
         if m.group(group) is not None:
-            return _mask_group(m, group)
+            return _mask_group(m, group, "command_line_credential")
     return m.group(0)
 
 
 def _auth_header(m: re.Match[str]) -> str:
-    return _mask_group(m, "value" if m.group("value") is not None else "bvalue")
+    return _mask_group(m, "value" if m.group("value") is not None else "bvalue", "authorization_header")
 
 
 def _special(m: re.Match[str]) -> str:
     if m.group("evalue") is not None:
-        return _mask_group(m, "evalue") if is_secret_key(m.group("ekey")) else m.group(0)
-    return _mask_group(m, "nvalue" if m.group("nvalue") is not None else "ovalue")
+        key = m.group("ekey")
+        return _mask_group(m, "evalue", "secret_key_name", key) if is_secret_key(key) else m.group(0)
+    if m.group("nvalue") is not None:
+        return _mask_group(m, "nvalue", "netrc_password")
+    return _mask_group(m, "ovalue", "connection_password")
 
 
-def _format(m: re.Match[str]) -> str:
-    text = m.group(0)
-    return text if _is_mask(text) else mask(text)
+def _format_masker(detector: str) -> Callable[[re.Match[str]], str]:
+    def format_mask(m: re.Match[str]) -> str:
+        text = m.group(0)
+        if _is_mask(text):
+            return text
+        _found(detector, None, text)
+        return mask(text)
+
+    return format_mask
 
 
 def redact_formats(text: str) -> str:
@@ -192,12 +201,13 @@ def redact_formats(text: str) -> str:
         return text
     if len(text) < _MIN_SECRET_TEXT:
         return text
-    if "://" in text and "@" in text:
-        text = _URL_PASSWORD.sub(_group_masker("value"), text)
+    # Formats first: a token used as a URL password is found as the token it is.
     if _ANY_ANCHOR.search(text):
-        for anchors, pattern in _DETECTORS:
+        for name, anchors, pattern in _DETECTORS:
             if any(a in text for a in anchors):
-                text = pattern.sub(_format, text)
+                text = pattern.sub(_format_masker(name), text)
+    if "://" in text and "@" in text:
+        text = URL_PASSWORD.sub(_group_masker("value", "url_with_password"), text)
     return text
 
 
@@ -227,7 +237,7 @@ def _redact_text(text: str) -> str:
     # and leave the value (`credential: auth=("u", "PW")`).
     low = text.lower()
     if "(" in text and "auth" in low:
-        text = _AUTH_PAIR.sub(_group_masker("value"), text)
+        text = _AUTH_PAIR.sub(_group_masker("value", "auth_pair"), text)
     if "authorization" in low or "bearer" in low:
         text = _AUTH_HEADER.sub(_auth_header, text)
     if "-" in text and any(h in low for h in _FLAG_HINTS):
@@ -259,9 +269,27 @@ def redact(value: Any, key: str | None = None) -> Any:
         return [redact(v, key) for v in value]
     if isinstance(value, str):
         if key is not None and value and is_secret_field(key):
-            return value if _is_mask(value) or _NOT_SECRET.match(value.strip()) else mask(value)
-        return redact_text(value)
+            if _is_mask(value) or is_placeholder(value):
+                return value
+            _found("secret_key_name", key, value)
+            return mask(value)
+        return redact_text(value) if _FOUND.get() is None else _redact_text(value)
     return value
+
+
+def detect_secrets(text: str, key: str | None = None) -> list[Detection]:
+    """The one secret detector: every secret the masking pass finds in `text` (a text, or with
+    `key` the value of that key: an ENV variable, a label, a JSON field), in the order found.
+    Redaction masks exactly these; the image secret scan reports them."""
+    token = _FOUND.set([])
+    try:
+        if key is None:
+            _redact_text(text)  # not the cached path: a cached answer would find nothing
+        else:
+            redact(text, key)
+        return list(_FOUND.get() or [])
+    finally:
+        _FOUND.reset(token)
 
 
 def one_line(text: str) -> str:

@@ -1,17 +1,33 @@
-"""The one set of credential patterns: used to find secrets (image scanning) and to mask
-them everywhere else (`auditor.redact`, before anything is stored or printed).
+"""The one secret detector: used to find secrets (the image scan,
+`auditor.providers.image.secret_rules`) and to mask them everywhere else (`auditor.redact`,
+before anything is stored or printed). Both users call the rules here and nothing else,
+so they cannot drift apart (tests/test_secret_detector.py holds them to one truth table):
 
-Each detector is a name and a pattern matching the credential itself. Key names that
-hold a credential when given a literal value (`DB_PASSWORD=...`, `dbPassword: ...`) are
-a second rule, `is_secret_key`. Keep both here: a pattern added for detection is masked
-everywhere, and a key name redaction masks is one the image scanner reports.
+- `VALUE_DETECTORS`: credential formats recognisable by their shape (a name and a
+  pattern each; `URL_PASSWORD` is the password of a URL);
+- `credential_key`: key names that hold a credential when given a literal value
+  (`DB_PASSWORD=...`, `dbPassword: ...`);
+- `is_placeholder`: values that only point at a secret or hold none (`${X}`, `<password>`,
+  `***`, a file path): never a finding, never masked;
+- `auditor.redact.detect_secrets(text)`: the one pass that applies these rules (and the
+  context rules: `key: value` in every syntax, command-line flags, Authorization headers)
+  to a text. Redaction masks what it finds; the image scan reports it.
+
+A weak default such as `changeme` is a credential (a default password shipped in an image
+is a finding); a documentation example key (`AKIA...EXAMPLE`) has the shape of a key and
+is treated as one.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+
+# The password in any URL: scheme://user:PW@host (the user and host are not part of it).
+# The password runs to the last `@` before the host, so one with an `@` in it is whole.
+URL_PASSWORD = re.compile(r"(?i)(?P<head>\b[a-z][a-z0-9+.-]*://[^/\s:@\"']*:)(?P<value>[^/\s\"']+)(?=@[^@/\s\"']+)")
 
 # Credential formats recognisable by their shape alone.
 VALUE_DETECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -52,7 +68,7 @@ VALUE_DETECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("huggingface_token", re.compile(r"\bhf_[A-Za-z0-9]{34,}\b")),
     ("azure_ad_client_secret", re.compile(r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}")),
     ("age_secret_key", re.compile(r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b")),
-    ("url_with_password", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@[^\s/?#]+", re.I)),
+    ("url_with_password", URL_PASSWORD),
 )
 
 # Literal text every match of a detector contains (case-sensitive): a text without any of
@@ -155,8 +171,39 @@ def is_secret_key(name: str) -> bool:
     return len(words) > 1 and "pass" in words[1:]
 
 
-# Values that only point at a secret, or hold none.
-NOT_A_VALUE = re.compile(r"^(|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|/\S*|<[^>]*>|none|null|true|false)$", re.I)
+def credential_key(key: str, quoted_value: bool = False) -> bool:
+    """Whether `key` in a `key=value` text names a credential. `auth` alone does only for a
+    quoted value (Docker's `"auth": "..."`) or as `.npmrc`'s `_auth`; `sig` is a SAS signature."""
+    words = key_words(key)
+    if words == ["auth"]:
+        return quoted_value or key.startswith("_")
+    if words == ["sig"]:
+        return True
+    return is_secret_key(key)
+
+
+# Values that hold no secret: references, placeholders, booleans, code, secret file paths.
+_PLACEHOLDER = re.compile(
+    r"(?i)^(?:|none|null|nil|undefined|true|false|yes|no|\*+|x+|\.\.\.|\?|%s|"
+    r"\$\{?[A-Za-z_][A-Za-z0-9_.]*\}?|\$\{.*|\$\(.*|\$?\{\{.*|%\([A-Za-z_]+\)s|<[^>]*>|"
+    r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\(.*|"
+    r"(?:os\.)?environ\b.*|process\.env\b.*|getenv\b.*|"
+    r"/[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+)$"
+)
+
+
+def unquote(value: str) -> str:
+    """A value without its surrounding whitespace and matching quotes."""
+    value = value.strip()
+    if len(value) >= 2 and value[0] in ("'", '"') and value[-1] == value[0]:
+        return value[1:-1]
+    return value
+
+
+def is_placeholder(value: str) -> bool:
+    """A value that only points at a secret or holds none (empty, `${X}`, `<password>`,
+    `***`, `{{ .Values.pw }}`, `os.getenv(...)`, `/run/secrets/db`)."""
+    return bool(_PLACEHOLDER.match(unquote(value)))
 
 
 def value_detectors(value: str) -> list[str]:
@@ -168,6 +215,11 @@ def value_detectors(value: str) -> list[str]:
     ]
 
 
-def literal(value: str) -> bool:
-    """Whether a value is a literal (not empty, not a variable reference, not a path)."""
-    return not NOT_A_VALUE.match(value.strip().strip("'\""))
+@dataclass(frozen=True)
+class Detection:
+    """One secret found in a text (`auditor.redact.detect_secrets`). `value` is the secret
+    itself: for tests only, never to be stored or printed."""
+
+    detector: str  # a VALUE_DETECTORS name, or the context rule that found it (`secret_key_name`, ...)
+    key: str | None  # the key or variable that holds it, when there is one
+    value: str

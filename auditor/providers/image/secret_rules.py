@@ -10,12 +10,12 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from auditor.secret_patterns import VALUE_DETECTORS, is_secret_key, literal, value_detectors
+from auditor.redact import detect_secrets
+from auditor.secret_patterns import VALUE_DETECTORS, Detection, value_detectors
 
-# The detectors and key-name rules are shared with redaction (auditor.secret_patterns):
-# whatever is found here is also masked everywhere else.
-# KEY=value assignments inside build history (`ENV A=b`, `ARG`s passed to RUN as `|2 A=b /bin/sh`).
-ASSIGNMENT = re.compile(r"(?:^|[\s|;&])([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|[^\s;&|]*)")
+# The detector is the one redaction uses (`auditor.redact.detect_secrets` over the rules of
+# `auditor.secret_patterns`): whatever is found here is masked everywhere else, and a value
+# redaction leaves alone is not reported here.
 
 
 _DETECTORS = dict(VALUE_DETECTORS)
@@ -32,20 +32,24 @@ class SecretHit:
 def scan_key_value(key: str, value: str) -> list[SecretHit]:
     """A KEY=value pair (an ENV entry or a label)."""
     hits = [SecretHit(d, key) for d in value_detectors(value)]
-    if not hits and is_secret_key(key) and literal(value):
-        hits.append(SecretHit("secret_key_name", key))
+    if not hits:
+        hits = _unique(detect_secrets(value, key=key), key)
     return hits
 
 
 def scan_command(text: str) -> list[SecretHit]:
     """A build-history command line: value patterns anywhere, plus secret-named assignments."""
-    hits = [SecretHit(d, None) for d in value_detectors(text)]
-    seen = {h.detector for h in hits}
-    for m in ASSIGNMENT.finditer(text):
-        key, value = m.group(1), m.group(2)
-        if is_secret_key(key) and literal(value) and "secret_key_name" not in seen:
-            hits.append(SecretHit("secret_key_name", key))
-            seen.add("secret_key_name")
+    return _unique(detect_secrets(text), None)
+
+
+def _unique(found: list[Detection], key: str | None) -> list[SecretHit]:
+    """One hit per detector (the first), naming the key that holds the secret."""
+    hits: list[SecretHit] = []
+    seen: set[str] = set()
+    for item in found:
+        if item.detector not in seen:
+            seen.add(item.detector)
+            hits.append(SecretHit(item.detector, item.key or key))
     return hits
 
 

@@ -25,6 +25,9 @@ replaced by `[REDACTED:sha256=abcdef]`, the first 24 bits of its SHA-256: stable
 same secret can be recognised across findings and runs, and far too short to recover a
 random credential (a weak password can still be checked against a guess list: see
 docs/security.md). Masking is idempotent.
+
+The same pass is the one secret detector: `detect_secrets(text)` runs it and returns what
+it masked (detector, key, value); the image secret scan reports exactly that.
 """
 
 from __future__ import annotations

@@ -25,9 +25,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
-# The password in any URL: scheme://user:PW@host (the user and host are not part of it).
+# The password in any URL: `scheme://user:PW` followed by `@host` (user and host are not part of it).
 # The password runs to the last `@` before the host, so one with an `@` in it is whole.
-URL_PASSWORD = re.compile(r"(?i)(?P<head>\b[a-z][a-z0-9+.-]*://[^/\s:@\"']*:)(?P<value>[^/\s\"']+)(?=@[^@/\s\"']+)")
+URL_PASSWORD = re.compile(
+    r"(?i)(?P<head>\b[a-z][a-z0-9+.-]*://[^/\s:@\"']*:)"
+    r"(?P<value>[^/\s\"']+)(?=@[^@/\s\"']+)"
+)
 
 # Credential formats recognisable by their shape alone.
 VALUE_DETECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (

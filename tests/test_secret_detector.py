@@ -13,7 +13,7 @@ from auditor.secret_patterns import is_placeholder
 
 # Values assembled at run time so this file holds no credential-shaped literal of its own.
 AWS_ID = "AKIA" + "Q3EGRIUXXC4MTB7Z"
-AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYz9KEYq2xq1"
+AWS_SK = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYz9KEYq2xq1"
 GHP = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 GH_PAT = "github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEF0123"
 SLACK = "xoxb-" + "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -25,7 +25,7 @@ PEM = "-----BEGIN RSA " + "PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2M
 # (name, a command line or text, whether it holds a secret, the detector that finds it)
 TEXTS: list[tuple[str, str, bool, str | None]] = [
     ("aws access key id", f"aws configure set aws_access_key_id {AWS_ID}", True, "aws_access_key_id"),
-    ("aws secret key in context", f"AWS_SECRET_ACCESS_KEY={AWS_SECRET} aws s3 ls", True, "secret_key_name"),
+    ("aws secret key in context", f"AWS_SK_ACCESS_KEY={AWS_SK} aws s3 ls", True, "secret_key_name"),
     ("github classic token", f"git clone https://x:{GHP}@github.com/o/r", True, "github_token"),
     ("github fine-grained token", f"echo {GH_PAT} | gh auth login --with-token", True, "github_token"),
     ("slack bot token", f"curl -H 'Authorization: Bearer {SLACK}' https://slack.com/api", True, "slack_token"),
@@ -66,7 +66,7 @@ TEXTS: list[tuple[str, str, bool, str | None]] = [
 PAIRS: list[tuple[str, str, str, bool]] = [
     ("password", "DB_PASSWORD", "hunter2-prod", True),
     ("camelCase api key", "stripeApiKey", "abc123def456", True),
-    ("aws secret key", "aws_secret_access_key", AWS_SECRET, True),
+    ("aws secret key", "aws_secret_access_key", AWS_SK, True),
     ("token in any key's value", "GREETING", GHP, True),
     ("private key in any key's value", "CERT", PEM, True),
     ("empty", "DB_PASSWORD", "", False),

@@ -1,7 +1,12 @@
-"""Secret detectors for image metadata and files, as data: a name and a pattern each.
+"""Secrets in image metadata (ENV, labels, build history) and secret files.
 
-Results name the detector, the place and the key, never the value. Values that only
-point at a secret (a file path, a variable reference, an empty value) are not secrets.
+Metadata goes through the one secret detector, the one redaction uses
+(`auditor.redact.detect_secrets` over the rules of `auditor.secret_patterns`): whatever is
+found here is masked everywhere else, and a value redaction leaves alone (a file path, a
+variable reference, an empty value, a placeholder) is not reported here. A hit names the
+detector — a credential format (`aws_access_key_id`, ...) or the context rule that found
+it (`secret_key_name`, `command_line_credential`, `authorization_header`, `auth_pair`,
+`netrc_password`, `connection_password`) — and the key, never the value.
 """
 
 from __future__ import annotations
@@ -12,11 +17,6 @@ from dataclasses import dataclass
 
 from auditor.redact import detect_secrets
 from auditor.secret_patterns import VALUE_DETECTORS, Detection, value_detectors
-
-# The detector is the one redaction uses (`auditor.redact.detect_secrets` over the rules of
-# `auditor.secret_patterns`): whatever is found here is masked everywhere else, and a value
-# redaction leaves alone is not reported here.
-
 
 _DETECTORS = dict(VALUE_DETECTORS)
 _PRIVATE_KEY = _DETECTORS["private_key"]
@@ -30,7 +30,8 @@ class SecretHit:
 
 
 def scan_key_value(key: str, value: str) -> list[SecretHit]:
-    """A KEY=value pair (an ENV entry or a label)."""
+    """A KEY=value pair (an ENV entry or a label): a credential format in the value first
+    (the most specific detector), else what redaction of `{key: value}` would mask."""
     hits = [SecretHit(d, key) for d in value_detectors(value)]
     if not hits:
         hits = _unique(detect_secrets(value, key=key), key)
@@ -38,7 +39,7 @@ def scan_key_value(key: str, value: str) -> list[SecretHit]:
 
 
 def scan_command(text: str) -> list[SecretHit]:
-    """A build-history command line: value patterns anywhere, plus secret-named assignments."""
+    """A build-history command line: every secret redaction would mask in it, one hit per detector."""
     return _unique(detect_secrets(text), None)
 
 

@@ -34,9 +34,10 @@ from typing import Any
 from markupsafe import Markup
 
 from auditor import __version__
-from auditor.catalog import Control, Framework, load_catalog, manual_states
+from auditor.catalog import Control, Framework, manual_states
 from auditor.clock import parse_instant
 from auditor.errors import InputError
+from auditor.frameworks import installed_ids
 from auditor.models import Finding, Run, Severity, Status, iso_z
 from auditor.redact import redact, redact_text
 from auditor.report.catalog_view import CatalogHistory, CatalogInForce, catalog_history, catalog_in_force
@@ -475,11 +476,12 @@ def build_report_model(
     sinks: Iterable[FindingSink] = (),
 ) -> ReportModel:
     """Read the run (and period) from the store; feed every framework finding to `sinks`."""
-    if framework_id not in load_catalog():
-        raise InputError(f"unknown framework {framework_id!r} (known: {', '.join(sorted(load_catalog()))})")
     run = resolve_run(store, run_ref, period, framework_id)
     stored = {r["control_id"]: r for r in store.control_results(run.id, framework_id)}
     if not stored:
+        installed = installed_ids()
+        if framework_id not in installed:
+            raise InputError(f"unknown framework {framework_id!r} (installed: {', '.join(installed)})")
         raise InputError(
             f"run {run.id} did not evaluate framework {framework_id} (it has no {framework_id} control results)"
         )

@@ -103,6 +103,9 @@ class Framework:
     name: str
     version: str
     controls: tuple[Control, ...]
+    # What the framework calls a report over a long period ("Type II" for SOC 2; "" for none).
+    # Presentation only: not part of the catalog document stored with a run.
+    period_term: str = ""
 
     def control(self, control_id: str) -> Control | None:
         for c in self.controls:
@@ -211,8 +214,15 @@ def load_framework(path: Path) -> Framework:
             controls.append(_control(fw, raw, i, seen))
         except ConfigError as exc:
             raise ConfigError(f"{path}:{_control_line(text, i)}: {exc}") from None
+    unknown_top = set(data) - {"framework", "name", "version", "period_term", "controls"}
+    if unknown_top:
+        raise ConfigError(f"{path}:1: unknown top-level keys {sorted(unknown_top)}")
     return Framework(
-        id=fw, name=str(data.get("name") or fw), version=str(data.get("version") or ""), controls=tuple(controls)
+        id=fw,
+        name=str(data.get("name") or fw),
+        version=str(data.get("version") or ""),
+        controls=tuple(controls),
+        period_term=" ".join(str(data.get("period_term") or "").split()),
     )
 
 

@@ -23,9 +23,9 @@ from auditor.catalog import (
     roll_up,
 )
 from auditor.errors import ConfigError
+from auditor.frameworks import installed_ids, registry
 from auditor.models import ControlStatus, Finding, Resource, Severity, Status
 from auditor.providers import discover_providers
-from auditor.frameworks import installed_ids, registry
 
 SOC2_IDS = (
     [f"CC1.{i}" for i in range(1, 6)]

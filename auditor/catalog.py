@@ -26,7 +26,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,6 @@ import yaml
 
 from auditor.errors import ConfigError
 from auditor.models import ControlResult, ControlStatus, Finding, Status
-from auditor.resources import resource_dir
 
 
 @dataclass(frozen=True)
@@ -105,6 +103,9 @@ class Framework:
     name: str
     version: str
     controls: tuple[Control, ...]
+    # What the framework calls a report over a long period ("Type II" for SOC 2; "" for none).
+    # Presentation only: not part of the catalog document stored with a run.
+    period_term: str = ""
 
     def control(self, control_id: str) -> Control | None:
         for c in self.controls:
@@ -170,65 +171,97 @@ def _evidence_items(raw: Any, where: str) -> tuple[EvidenceRequirement, ...]:
     return tuple(out)
 
 
+def _control_line(text: str, index: int | None) -> int:
+    """1-based line of `controls[index]` (of the `controls` key when None): only on the error path."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return 1
+    if not isinstance(root, yaml.MappingNode):
+        return 1
+    for key, value in root.value:
+        if getattr(key, "value", None) == "controls":
+            if index is not None and isinstance(value, yaml.SequenceNode) and index < len(value.value):
+                return int(value.value[index].start_mark.line) + 1
+            return int(key.start_mark.line) + 1
+    return 1
+
+
 def load_framework(path: Path) -> Framework:
+    """Parse and validate one catalog file; a bad catalog is one ConfigError naming file:line."""
     try:
         text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read control catalog: {exc}".replace("\n", " ")) from None
+    try:
         # libyaml's safe loader when present: the catalogs are large (a rationale per mapping)
         # and the pure-Python loader spent about 0.7 s of every scan's start-up on them.
         data = yaml.load(text, Loader=yaml.CSafeLoader) if hasattr(yaml, "CSafeLoader") else yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read control catalog: {exc}".replace("\n", " ")) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}{line}: malformed control catalog: {problem}") from None
     if not isinstance(data, dict) or not isinstance(data.get("controls"), list):
-        raise ConfigError(f"{path}: a catalog needs 'framework' and a 'controls' list")
+        raise ConfigError(f"{path}:1: a catalog needs 'framework' and a 'controls' list")
     fw = str(data.get("framework") or "")
     if not fw:
-        raise ConfigError(f"{path}: missing 'framework'")
+        raise ConfigError(f"{path}:1: missing 'framework'")
     controls: list[Control] = []
     seen: set[str] = set()
     for i, raw in enumerate(data["controls"]):
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: control #{i + 1} is not a mapping")
-        unknown = set(raw) - _CONTROL_KEYS
-        if unknown:
-            raise ConfigError(f"{path}: control {raw.get('id')!r} has unknown keys {sorted(unknown)}")
-        cid = str(raw.get("id") or "")
-        if not cid or cid in seen:
-            raise ConfigError(f"{path}: control #{i + 1} has a missing or duplicate id {cid!r}")
-        seen.add(cid)
-        where = f"{path}: control {cid}"
-        checks = _check_refs(raw.get("checks"), where, "checks")
-        supporting = _check_refs(raw.get("supporting"), where, "supporting")
-        refs = [r for r, _ in checks] + [r for r, _ in supporting]
-        if len(set(refs)) != len(refs):
-            raise ConfigError(f"{where} lists a check twice")
-        controls.append(
-            Control(
-                framework=fw,
-                id=cid,
-                title=str(raw.get("title") or ""),
-                category=str(raw.get("category") or ""),
-                description=" ".join(str(raw.get("description") or "").split()),
-                checks=tuple(r for r, _ in checks),
-                manual_evidence=_evidence_items(raw.get("manual_evidence"), where),
-                supporting=tuple(r for r, _ in supporting),
-                rationale=tuple((r, why) for r, why in (*checks, *supporting) if why),
-            )
-        )
+        try:
+            controls.append(_control(fw, raw, i, seen))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}:{_control_line(text, i)}: {exc}") from None
+    unknown_top = set(data) - {"framework", "name", "version", "period_term", "controls"}
+    if unknown_top:
+        raise ConfigError(f"{path}:1: unknown top-level keys {sorted(unknown_top)}")
     return Framework(
-        id=fw, name=str(data.get("name") or fw), version=str(data.get("version") or ""), controls=tuple(controls)
+        id=fw,
+        name=str(data.get("name") or fw),
+        version=str(data.get("version") or ""),
+        controls=tuple(controls),
+        period_term=" ".join(str(data.get("period_term") or "").split()),
     )
 
 
-@lru_cache(maxsize=1)
+def _control(fw: str, raw: Any, i: int, seen: set[str]) -> Control:
+    """One control of a catalog; ConfigError (without the file name) when it is invalid."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"control #{i + 1} is not a mapping")
+    unknown = set(raw) - _CONTROL_KEYS
+    if unknown:
+        raise ConfigError(f"control {raw.get('id')!r} has unknown keys {sorted(unknown)}")
+    cid = str(raw.get("id") or "")
+    if not cid or cid in seen:
+        raise ConfigError(f"control #{i + 1} has a missing or duplicate id {cid!r}")
+    seen.add(cid)
+    where = f"control {cid}"
+    checks = _check_refs(raw.get("checks"), where, "checks")
+    supporting = _check_refs(raw.get("supporting"), where, "supporting")
+    refs = [r for r, _ in checks] + [r for r, _ in supporting]
+    if len(set(refs)) != len(refs):
+        raise ConfigError(f"{where} lists a check twice")
+    return Control(
+        framework=fw,
+        id=cid,
+        title=str(raw.get("title") or ""),
+        category=str(raw.get("category") or ""),
+        description=" ".join(str(raw.get("description") or "").split()),
+        checks=tuple(r for r, _ in checks),
+        manual_evidence=_evidence_items(raw.get("manual_evidence"), where),
+        supporting=tuple(r for r, _ in supporting),
+        rationale=tuple((r, why) for r, why in (*checks, *supporting) if why),
+    )
+
+
 def load_catalog() -> dict[str, Framework]:
-    """Every framework shipped in controls/, by framework id."""
-    frameworks: dict[str, Framework] = {}
-    for path in sorted(resource_dir("controls").glob("*.yaml")):
-        fw = load_framework(path)
-        if fw.id in frameworks:
-            raise ConfigError(f"{path}: framework {fw.id!r} defined twice")
-        frameworks[fw.id] = fw
-    return frameworks
+    """Every installed framework (the `auditor.frameworks` entry points, and the active
+    `--catalog-dir`), by framework id; each catalog is parsed once per process."""
+    from auditor.frameworks import load_all
+
+    return load_all()
 
 
 def catalog_document(frameworks: Iterable[Framework]) -> str:
@@ -287,14 +320,14 @@ def frameworks_from_document(text: str) -> dict[str, Framework]:
     return out
 
 
-def frameworks_for(ids: Iterable[str]) -> list[Framework]:
-    catalog = load_catalog()
-    out = []
-    for fid in ids:
-        if fid not in catalog:
-            raise ConfigError(f"unknown framework {fid!r} (known: {', '.join(sorted(catalog))})")
-        out.append(catalog[fid])
-    return out
+def frameworks_for(ids: Iterable[str], catalog_dir: Path | None = None) -> list[Framework]:
+    """The named frameworks, parsed on demand; ConfigError listing the installed ones for an unknown id.
+    `catalog_dir` (audit.yaml `catalog_dir`, --catalog-dir) adds its catalogs to the installed ones."""
+    from auditor.frameworks import load_frameworks, use_catalog_dir
+
+    if catalog_dir is not None:
+        use_catalog_dir(catalog_dir)
+    return load_frameworks(ids)
 
 
 def controls_for_check(check_id: str, frameworks: Iterable[Framework]) -> tuple[str, ...]:

@@ -10,7 +10,10 @@ from pathlib import Path
 from auditor.errors import UsageError
 from auditor.models import Severity
 
-FRAMEWORKS = ("soc2", "gdpr")
+# What a scan evaluates unless the user selects frameworks (--framework, audit.yaml `frameworks:`);
+# the installed frameworks come from auditor.frameworks (entry points and --catalog-dir). Installing a
+# framework plugin must not silently change what existing scans measure and gate on.
+DEFAULT_FRAMEWORKS = ("soc2", "gdpr")
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "none")
 
 
@@ -112,7 +115,9 @@ class Notifications:
 @dataclass(frozen=True)
 class AuditConfig:
     organisation: str = "Example Organisation"
-    frameworks: tuple[str, ...] = FRAMEWORKS
+    frameworks: tuple[str, ...] = DEFAULT_FRAMEWORKS
+    # --catalog-dir / audit.yaml `catalog_dir`: a folder of <framework id>.yaml catalogs added to the installed ones
+    catalog_dir: Path | None = None
     db_path: Path = Path("auditor.db")
     aws: AwsTargets = field(default_factory=AwsTargets)
     iac_paths: tuple[Path, ...] = ()

@@ -29,7 +29,6 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from auditor.config import (
     FAIL_ON_CHOICES,
-    FRAMEWORKS,
     TRANSFER_MECHANISMS,
     WEBHOOK_FORMATS,
     AuditConfig,
@@ -206,6 +205,7 @@ TOP_KEYS = (
     "version",
     "organisation",
     "frameworks",
+    "catalog_dir",
     "database",
     "targets",
     "thresholds",
@@ -296,11 +296,19 @@ def parse_config(
         if "organisation" in top
         else base.organisation
     )
+    catalog_dir = r.path(top["catalog_dir"], "catalog_dir", "dir") if "catalog_dir" in top else None
     frameworks = base.frameworks
+    if "frameworks" in top or catalog_dir is not None:
+        from auditor.frameworks import Registry
+
+        try:
+            installed = tuple(Registry(catalog_dir).ids())
+        except ConfigError as exc:
+            raise r.error(top.get("catalog_dir", top.get("frameworks")), "catalog_dir", str(exc)) from None
     if "frameworks" in top:
-        frameworks = r.items(top["frameworks"], "frameworks", "frameworks", lambda n, k: r.choice(n, k, FRAMEWORKS))
+        frameworks = r.items(top["frameworks"], "frameworks", "frameworks", lambda n, k: r.choice(n, k, installed))
         if not frameworks:
-            raise r.error(top["frameworks"], "frameworks", f"needs at least one of {', '.join(FRAMEWORKS)}")
+            raise r.error(top["frameworks"], "frameworks", f"needs at least one of {', '.join(installed)}")
         if len(set(frameworks)) != len(frameworks):
             raise r.error(top["frameworks"], "frameworks", "lists a framework twice")
 
@@ -342,6 +350,7 @@ def parse_config(
     return AuditConfig(
         organisation=organisation,
         frameworks=tuple(frameworks),
+        catalog_dir=catalog_dir,
         db_path=r.path(top["database"], "database", "new") if "database" in top else base.db_path,
         aws=aws,
         iac_paths=path_list("iac"),

@@ -171,8 +171,12 @@ MANUAL_EVIDENCE = (
     ("soc2:CC2.2", "CISO office", "CISO", "Internal security communication"),
     ("gdpr:Art.30", "DPO", "Data protection officer", "Records of processing activities, reviewed this quarter"),
     ("gdpr:Art.35", "DPO", "Data protection officer", "DPIA programme for the payments platform, signed off"),
+    ("iso27001:A.6.3", "People Ops", "Chief People Officer", "Security awareness programme, completed by all staff"),
 )
 LAPSED_ITEM = ("soc2:CC2.2", "onboarding-materials")
+# The demo scans and reports every framework auditor ships (ISO/IEC 27001 comes through the same
+# `auditor.frameworks` entry point as a plugin would).
+DEMO_FRAMEWORKS = ("soc2", "gdpr", "iso27001")
 
 
 def add_demo_manual_evidence(store: Store, folder: Path, now: datetime) -> None:
@@ -259,6 +263,7 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
     paths = build_estate(demo, now)
     base = AuditConfig(
         organisation=DEMO_ORGANISATION,
+        frameworks=DEMO_FRAMEWORKS,
         db_path=db_path,
         iac_paths=(paths["repo"],),
         code_paths=(paths["repo"],),
@@ -324,7 +329,7 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
 
         period = Period(start=(now - timedelta(days=14)).date(), end=now.date())
         signing_key, public_key = demo_signing_key(out)
-        for framework in ("soc2", "gdpr"):
+        for framework in DEMO_FRAMEWORKS:
             demo.step(f"writing the signed {framework.upper()} evidence pack (PDF, HTML, findings, manifest)")
             report = write_report(
                 store,
@@ -344,7 +349,7 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
     from auditor.report.pack import verify_pack
 
     verified: dict[str, int] = {}
-    for framework in ("soc2", "gdpr"):
+    for framework in DEMO_FRAMEWORKS:
         check = verify_pack(outputs[f"{framework} pack"], public_key)
         verified[framework] = check.exit_code
         demo.step(f"verified the {framework.upper()} pack with the public key: {check.verdict} ({check.exit_code})")
@@ -360,7 +365,7 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
         f"  last run: {latest.summary['total']} findings ({by['FAIL']} FAIL, {by['PASS']} PASS); since the previous "
         f"run: {len(diff.new)} new, {len(diff.resolved)} resolved, {len(diff.changed)} changed"
     )
-    for fw in ("soc2", "gdpr"):
+    for fw in DEMO_FRAMEWORKS:
         statuses = [c.status.value for c in latest.controls if c.framework == fw]
         console.print(
             f"  {fw}: {statuses.count('PASS')} controls pass, {statuses.count('FAIL')} fail, "
@@ -376,7 +381,7 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
     console.print(f"              auditor trend --db {db_path} --framework soc2")
     console.print(f"  public key: {public_key}  (packs are signed with {signing_key.name}, kept 0600 beside it)")
     console.print("  verify:")
-    for framework in ("soc2", "gdpr"):
+    for framework in DEMO_FRAMEWORKS:
         console.print(f"              auditor verify {outputs[f'{framework} pack']} --public-key {public_key}")
     console.print(f"              auditor verify {outputs['soc2 pack']} --public-key {public_key} --db {db_path}")
     return 0 if all(code == 0 for code in verified.values()) else 1

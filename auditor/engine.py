@@ -129,7 +129,7 @@ def prepare_scan(
         cancelled=cancel if cancel is not None else threading.Event(),
         source_root=source_root,
     )
-    frameworks = frameworks_for(config.frameworks)
+    frameworks = frameworks_for(config.frameworks, config.catalog_dir)
     for p in providers:
         p.prepare(ctx)
     file_waivers = load_file_waivers(config)

@@ -23,9 +23,9 @@ from auditor.catalog import (
     roll_up,
 )
 from auditor.errors import ConfigError
+from auditor.frameworks import installed_ids, registry
 from auditor.models import ControlStatus, Finding, Resource, Severity, Status
 from auditor.providers import discover_providers
-from auditor.resources import resource_dir
 
 SOC2_IDS = (
     [f"CC1.{i}" for i in range(1, 6)]
@@ -40,6 +40,16 @@ SOC2_IDS = (
     + ["P1.1", "P2.1", "P3.1", "P3.2", "P4.1", "P4.2", "P4.3", "P5.1", "P5.2"]
     + [f"P6.{i}" for i in range(1, 8)]
     + ["P7.1", "P8.1"]
+)
+
+
+# Every framework installed (entry points: the built-ins and any plugin) is validated alike.
+INSTALLED = installed_ids()
+ISO27001_IDS = (
+    [f"A.5.{i}" for i in range(1, 38)]
+    + [f"A.6.{i}" for i in range(1, 9)]
+    + [f"A.7.{i}" for i in range(1, 15)]
+    + [f"A.8.{i}" for i in range(1, 35)]
 )
 
 
@@ -59,13 +69,68 @@ def test_soc2_has_all_61_criteria_in_order() -> None:
     assert [c.id for c in soc2.controls] == SOC2_IDS
 
 
+def test_the_three_shipped_frameworks_are_installed_through_the_entry_point_group() -> None:
+    assert {"soc2", "gdpr", "iso27001"} <= set(INSTALLED)
+    for fid in ("soc2", "gdpr", "iso27001"):
+        source = registry().sources[fid]
+        assert source.entry_point is not None and source.entry_point.value == f"auditor.catalogs:{fid}"
+
+
+def test_iso27001_has_all_93_annex_a_controls_in_order_with_their_titles() -> None:
+    iso = load_catalog()["iso27001"]
+    assert len(ISO27001_IDS) == 93
+    assert [c.id for c in iso.controls] == ISO27001_IDS
+    titles = {c.id: c.title for c in iso.controls}
+    assert titles["A.5.1"] == "Policies for information security"
+    assert titles["A.5.23"] == "Information security for use of cloud services"
+    assert titles["A.8.8"] == "Management of technical vulnerabilities"
+    assert titles["A.8.24"] == "Use of cryptography"
+    assert titles["A.8.34"] == "Protection of information systems during audit testing"
+    assert {c.category for c in iso.controls} == {
+        "A.5 Organizational controls", "A.6 People controls", "A.7 Physical controls", "A.8 Technological controls"
+    }  # fmt: skip
+
+
+def test_iso27001_maps_our_checks_where_they_give_evidence() -> None:
+    iso = load_catalog()["iso27001"]
+    expected = {
+        "A.5.15": "aws.iam.user_no_direct_policies",
+        "A.5.16": "aws.iam.access_key_unused",
+        "A.5.17": "secrets.inventory.rotation_age",
+        "A.5.18": "aws.iam.unused_console_password",
+        "A.5.23": "aws.securityhub.enabled",
+        "A.8.2": "aws.iam.role_admin_privileges",
+        "A.8.5": "aws.iam.console_user_mfa",
+        "A.8.8": "deps.vulnerable_package",
+        "A.8.9": "iac.CKV_AWS_20",
+        "A.8.12": "aws.s3.bucket_no_public_acl",
+        "A.8.13": "aws.backup.plan_exists",
+        "A.8.14": "aws.rds.multi_az",
+        "A.8.15": "aws.cloudtrail.trail_logging",
+        "A.8.16": "aws.guardduty.detector_enabled",
+        "A.8.20": "aws.ec2.sg_ssh_open_to_internet",
+        "A.8.24": "aws.s3.bucket_default_encryption",
+        "A.8.25": "code.semgrep.scan",
+        "A.8.28": "code.python.sql-built-from-strings",
+    }
+    for cid, check in expected.items():
+        c = iso.control(cid)
+        assert c is not None and c.matches(check), (cid, check)
+        assert c.why_for(check), (cid, check)
+    assert iso.control("A.8.8").matches("image.packages.vulnerable")  # type: ignore[union-attr]
+    assert iso.control("A.8.24").matches("secrets.certificate.expiry")  # type: ignore[union-attr]
+    # Organisational and physical controls are manual: no scan evidences a screening or a perimeter.
+    assert not any(c.automated for c in iso.controls if c.id.startswith(("A.6.", "A.7.")))
+    assert sum(c.automated for c in iso.controls) >= 35
+
+
 def test_gdpr_has_the_articles_with_technical_evidence() -> None:
     ids = {c.id for c in load_catalog()["gdpr"].controls}
     for required in ("Art.5(1)(e)", "Art.5(1)(f)", "Art.25", "Art.30", "Art.32(1)(a)", "Art.33", "Art.35", "Art.44"):
         assert required in ids
 
 
-@pytest.mark.parametrize("framework", ["soc2", "gdpr"])
+@pytest.mark.parametrize("framework", INSTALLED)
 def test_every_control_is_complete(framework: str) -> None:
     fw = load_catalog()[framework]
     assert len({c.id for c in fw.controls}) == len(fw.controls)
@@ -110,11 +175,11 @@ def test_every_builtin_check_maps_to_a_control() -> None:
 
 
 def _raw_controls(framework: str) -> list[dict[str, Any]]:
-    data = yaml.safe_load((resource_dir("controls") / f"{framework}.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load(registry().sources[framework].catalog_path().read_text(encoding="utf-8"))
     return list(data["controls"])
 
 
-@pytest.mark.parametrize("framework", ["soc2", "gdpr"])
+@pytest.mark.parametrize("framework", INSTALLED)
 def test_every_mapping_carries_a_one_line_rationale(framework: str) -> None:
     """Each check reference (pass condition or support) is `{check: ID, why: TEXT}` with a real sentence."""
     missing: list[str] = []
@@ -132,7 +197,7 @@ def test_every_mapping_carries_a_one_line_rationale(framework: str) -> None:
         assert all(c.why_for(check) for check in c.checks if "*" not in check), c.ref
 
 
-@pytest.mark.parametrize("framework", ["soc2", "gdpr"])
+@pytest.mark.parametrize("framework", INSTALLED)
 def test_every_manual_evidence_item_has_a_stable_id(framework: str) -> None:
     for raw in _raw_controls(framework):
         entries = raw.get("manual_evidence") or []
@@ -311,11 +376,15 @@ def test_no_check_is_listed_twice_in_a_framework_by_accident() -> None:
 def test_catalog_loader_rejects_duplicates_and_unknown_keys(tmp_path: Path) -> None:
     dup = tmp_path / "dup.yaml"
     dup.write_text("framework: x\ncontrols:\n  - id: A\n    title: a\n  - id: A\n    title: b\n")
-    with pytest.raises(ConfigError, match="duplicate id"):
+    with pytest.raises(ConfigError, match=r"dup\.yaml:5: control #2 has a missing or duplicate id 'A'"):
         load_framework(dup)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("framework: x\ncontrols:\n  - id: A\n    title: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"broken\.yaml:\d+: malformed control catalog"):
+        load_framework(broken)
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text("framework: x\ncontrols:\n  - id: A\n    colour: red\n")
-    with pytest.raises(ConfigError, match="unknown keys"):
+    with pytest.raises(ConfigError, match=r"unknown\.yaml:3: control 'A' has unknown keys"):
         load_framework(unknown)
     twice = tmp_path / "twice.yaml"
     twice.write_text("framework: x\ncontrols:\n  - id: A\n    checks: [a.b, a.b]\n")

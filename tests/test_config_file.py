@@ -199,9 +199,9 @@ def test_paths_resolve_against_the_config_folder_and_env_references(
 ERRORS = [
     # unknown and duplicate keys
     ("organisation: A\nthresold: {}\n", "audit.yaml:2: thresold: unknown key (did you mean 'thresholds'? allowed here: "
-     "version, organisation, frameworks, database, targets, thresholds, waivers, allow_repository_waivers, "
-     "strict_suppressions, baseline, source_root, fail_on, allow_errors, offline, max_workers, max_file_bytes, "
-     "notifications, retention, gdpr)"),
+     "version, organisation, frameworks, catalog_dir, database, targets, thresholds, waivers, "
+     "allow_repository_waivers, strict_suppressions, baseline, source_root, fail_on, allow_errors, offline, "
+     "max_workers, max_file_bytes, notifications, retention, gdpr)"),
     ("targets:\n  aws:\n    regoins: [eu-west-1]\n", "audit.yaml:3: targets.aws.regoins: unknown key (did you mean "
      "'regions'? allowed here: enabled, profile, regions, role_arns, organization_role, allowed_regions)"),
     ("targets:\n  kubernetes: [x]\n", "audit.yaml:2: targets.kubernetes: unknown key (allowed here: aws, iac, code, "
@@ -236,8 +236,8 @@ ERRORS = [
     ("notifications:\n  email:\n    host: h\n    from: a@b\n    to: [c@d]\n    port: 70000\n",
      "audit.yaml:6: notifications.email.port: expected a whole number between 1 and 65535, got 70000"),
     # bad enum values
-    ("frameworks: [soc2, gpdr]\n", "audit.yaml:1: frameworks[1]: expected one of soc2, gdpr, got 'gpdr'"),
-    ("frameworks: []\n", "audit.yaml:1: frameworks: needs at least one of soc2, gdpr"),
+    ("frameworks: [soc2, gpdr]\n", "audit.yaml:1: frameworks[1]: expected one of gdpr, iso27001, soc2, got 'gpdr'"),
+    ("frameworks: []\n", "audit.yaml:1: frameworks: needs at least one of gdpr, iso27001, soc2"),
     ("frameworks: [soc2, soc2]\n", "audit.yaml:1: frameworks: lists a framework twice"),
     ("fail_on: severe\n", "audit.yaml:1: fail_on: expected one of critical, high, medium, low, none, got 'severe'"),
     ("notifications:\n  min_severity: urgent\n",

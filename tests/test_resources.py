@@ -65,6 +65,7 @@ def test_wheel_ships_controls_policies_and_reports(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "auditor/_data/controls/soc2.yaml" in names
     assert "auditor/_data/controls/gdpr.yaml" in names
+    assert "auditor/_data/controls/iso27001.yaml" in names
     assert "auditor/demo_data/osv/GHSA-h5c8-rqwp-cp95.json" in names
     assert "auditor/demo_data/sample_repo/terraform/main.tf" in names
     for folder in ("policies", "reports"):
@@ -75,3 +76,7 @@ def test_wheel_ships_controls_policies_and_reports(tmp_path: Path) -> None:
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[auditor.providers]" in text and "secrets = auditor.providers.secrets:SecretsInventoryProvider" in text
     assert "auditor = auditor.cli:run" in text
+    # Frameworks are installed through their entry point group, the built-ins included.
+    assert "[auditor.frameworks]" in text
+    for fid in ("soc2", "gdpr", "iso27001"):
+        assert f"{fid} = auditor.catalogs:{fid}" in text

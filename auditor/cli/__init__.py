@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -54,7 +55,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="auditor", description="Security and compliance scanner for SOC 2 and GDPR.")
+    parser = _Parser(
+        prog="auditor", description="Security and compliance scanner: SOC 2, GDPR, ISO/IEC 27001 and framework plugins."
+    )
     parser.add_argument("--version", action="version", version=f"auditor {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -92,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
     try:
+        from auditor.frameworks import use_catalog_dir
+
+        # Every command starts from the installed frameworks (plus its own --catalog-dir).
+        use_catalog_dir(Path(args.catalog_dir) if getattr(args, "catalog_dir", None) else None)
         code: int = args.func(args)
         return code
     except AuditorError as exc:

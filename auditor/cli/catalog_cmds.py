@@ -10,19 +10,20 @@ from rich.markup import escape
 from rich.table import Table
 
 from auditor.catalog import frameworks_for, load_catalog
-from auditor.config import FRAMEWORKS
+from auditor.cli.common import add_catalog_dir_flag, add_framework_flags
 from auditor.outputs.table import make_console
 from auditor.providers import discover_providers
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("controls", help="framework catalog with automated and manual coverage")
-    p.add_argument("--framework", choices=FRAMEWORKS, help="one framework (default: all)")
+    add_framework_flags(p, help="one framework (default: every installed one)")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_controls)
     c = sub.add_parser("checks", help="every check with severity and mapped controls")
     c.add_argument("--provider", help="only this provider's checks")
     c.add_argument("--format", choices=("table", "json"), default="table")
+    add_catalog_dir_flag(c)
     c.set_defaults(func=cmd_checks)
 
 

@@ -11,9 +11,8 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from auditor.cli.common import add_db_flag, open_store
+from auditor.cli.common import add_db_flag, add_framework_flags, check_framework, open_store
 from auditor.clock import parse_instant
-from auditor.config import FRAMEWORKS
 from auditor.errors import UsageError
 from auditor.models import iso_z
 from auditor.outputs.table import STATUS_STYLE, make_console
@@ -40,7 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     h.set_defaults(func=cmd_history)
 
     t = sub.add_parser("trend", help="pass rate per control over time")
-    t.add_argument("--framework", choices=FRAMEWORKS)
+    add_framework_flags(t, help="only this framework")
     t.add_argument("--since", metavar="DATE", help="only runs started on or after DATE (ISO-8601)")
     add_db_flag(t)
     t.add_argument("--format", choices=("table", "json"), default="table")
@@ -163,6 +162,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_trend(args: argparse.Namespace) -> int:
+    check_framework(args.framework)
     store = open_store(args, readonly=True)
     since = parse_instant(args.since) if args.since else None
     rows = store.trend(args.framework, since)

@@ -19,6 +19,8 @@ STARTER = """\
 version: 1
 
 organisation: __ORGANISATION__
+# Frameworks whose controls are evaluated: any installed one (`auditor controls`), e.g.
+# [soc2, gdpr, iso27001]. catalog_dir adds a folder of <id>.yaml catalogs (docs/plugins.md).
 frameworks: [soc2, gdpr]
 
 # Where the history is kept. Default: $AUDITOR_DB, else ./auditor.db where auditor runs.

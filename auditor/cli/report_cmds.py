@@ -10,9 +10,9 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from auditor.cli.common import add_db_flag, open_store
+from auditor.cli.common import add_catalog_dir_flag, add_db_flag, add_framework_flags, check_framework, open_store
 from auditor.clock import utcnow
-from auditor.config import FRAMEWORKS, resolve_db_path
+from auditor.config import resolve_db_path
 from auditor.outputs.table import make_console
 from auditor.report.manual_evidence import add_manual_evidence, evidence_rows
 from auditor.report.pack import verify_pack
@@ -22,7 +22,7 @@ from auditor.store import Store
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r = sub.add_parser("report", help="evidence report for a framework: HTML, PDF and/or evidence pack")
-    r.add_argument("--framework", required=True, choices=FRAMEWORKS)
+    add_framework_flags(r, required=True, help="framework id (installed, from --catalog-dir, or stored with the run)")
     r.add_argument(
         "--run", metavar="ID", help="run id, unique prefix or 'latest' (default: latest, or the latest run in --period)"
     )
@@ -64,9 +64,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.add_argument("--approver", metavar="NAME", help="who reviewed and approved this evidence")
     a.add_argument("--note", default="", help="what the file shows")
     add_db_flag(a)
+    add_catalog_dir_flag(a)
     a.set_defaults(func=cmd_evidence_add)
     ls = esub.add_parser("list", help="manual evidence on file")
-    ls.add_argument("--framework", choices=FRAMEWORKS)
+    add_framework_flags(ls, help="only this framework")
     ls.add_argument("--format", choices=("table", "json"), default="table")
     add_db_flag(ls)
     ls.set_defaults(func=cmd_evidence_list)
@@ -174,6 +175,7 @@ def cmd_evidence_add(args: argparse.Namespace) -> int:
 
 
 def cmd_evidence_list(args: argparse.Namespace) -> int:
+    check_framework(args.framework)
     store = open_store(args, readonly=True)
     try:
         rows = evidence_rows(store, args.framework, utcnow())

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from auditor.cli.common import add_db_flag, check_output_path, output_stream
+from auditor.cli.common import add_catalog_dir_flag, add_db_flag, check_output_path, output_stream
 from auditor.config import (
+    DEFAULT_FRAMEWORKS,
     FAIL_ON_CHOICES,
-    FRAMEWORKS,
     AuditConfig,
     AwsTargets,
     parse_fail_on,
@@ -46,7 +46,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t.add_argument("--image", metavar="REF_OR_TAR", action="append", default=[], help="container image")
     t.add_argument("--secrets-inventory", metavar="FILE", help="YAML inventory of secrets and certificates")
     o = p.add_argument_group("output and gate")
-    o.add_argument("--framework", help="comma-separated: soc2,gdpr (default: both)")
+    o.add_argument(
+        "--framework",
+        metavar="IDS",
+        help=f"comma-separated framework ids (default: {','.join(DEFAULT_FRAMEWORKS)}; installed: `auditor controls`)",
+    )
+    add_catalog_dir_flag(o)
     add_db_flag(o)
     o.add_argument("--format", choices=sorted(FORMATS), default="table")
     o.add_argument("--output", metavar="FILE", help="write the output here instead of stdout")
@@ -117,10 +122,13 @@ def _positive_int(text: str) -> int:
 
 
 def config_from_args(args: argparse.Namespace) -> AuditConfig:
-    frameworks = tuple(f.strip() for f in (args.framework or ",".join(FRAMEWORKS)).split(",") if f.strip())
-    for fw in frameworks:
-        if fw not in FRAMEWORKS:
-            raise UsageError(f"unknown framework {fw!r} (choose from {', '.join(FRAMEWORKS)})")
+    # Framework ids are checked against the installed ones in cmd_scan, once audit.yaml's
+    # catalog_dir is known.
+    frameworks = tuple(
+        f.strip() for f in (args.framework or ",".join(DEFAULT_FRAMEWORKS)).split(",") if f.strip()
+    )
+    if len(set(frameworks)) != len(frameworks):
+        raise UsageError("--framework lists a framework twice")
     if not frameworks:
         raise UsageError("--framework needs at least one framework")
     aws_enabled = bool(args.aws or args.aws_profile or args.aws_role_arn or args.aws_org_role)
@@ -128,6 +136,7 @@ def config_from_args(args: argparse.Namespace) -> AuditConfig:
     return AuditConfig(
         organisation=args.organisation or base.organisation,
         frameworks=frameworks,
+        catalog_dir=Path(args.catalog_dir) if args.catalog_dir else None,
         db_path=resolve_db_path(args.db),
         aws=AwsTargets(
             enabled=aws_enabled,
@@ -161,6 +170,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         from auditor.config_file import load_config, overlay_flags
 
         config = overlay_flags(load_config(args.config), config, args)
+    from auditor.frameworks import use_catalog_dir
+
+    use_catalog_dir(config.catalog_dir).check_ids(config.frameworks)
     check_output_path(args.output)  # before scanning: a bad --output must not cost a stored run
     if args.sarif_resources is not None:
         if args.format != "sarif":

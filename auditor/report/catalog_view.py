@@ -19,6 +19,7 @@ from typing import Any
 
 from auditor.catalog import Control, Framework, catalog_document, frameworks_from_document, load_catalog
 from auditor.errors import InputError
+from auditor.frameworks import installed_ids
 from auditor.models import Run, iso_z
 from auditor.store import Store
 
@@ -57,15 +58,15 @@ def _stored_framework(store: Store, run_id: str, framework_id: str) -> Framework
 
 
 def catalog_in_force(store: Store, run_id: str, framework_id: str) -> CatalogInForce:
-    current = load_catalog().get(framework_id)
+    current = load_catalog().get(framework_id) if framework_id in installed_ids() else None
     stored = _stored_framework(store, run_id, framework_id)
     if stored is not None:
         digest = framework_digest(stored)
         same = current is not None and framework_digest(current) == digest
         return CatalogInForce(stored, STORED, digest, same)
     if current is None:
-        known = ", ".join(sorted(load_catalog()))
-        raise InputError(f"unknown framework {framework_id!r} (known: {known})")
+        known = ", ".join(installed_ids())
+        raise InputError(f"unknown framework {framework_id!r} (installed: {known})")
     return CatalogInForce(current, CURRENT, framework_digest(current), True)
 
 

@@ -17,9 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from auditor.catalog import Control, load_catalog
+from auditor.catalog import Control, frameworks_for
 from auditor.clock import parse_instant
 from auditor.errors import InputError, UsageError
+from auditor.frameworks import installed_ids
 from auditor.redact import one_line
 from auditor.safeio import read_bounded, show_path
 from auditor.store import Store
@@ -32,10 +33,10 @@ def parse_control_ref(ref: str) -> tuple[str, str]:
     framework, sep, control_id = ref.partition(":")
     if not sep or not framework or not control_id:
         raise UsageError(f"control must look like soc2:CC1.1 or gdpr:Art.35, not {ref!r}")
-    catalog = load_catalog()
-    fw = catalog.get(framework)
-    if fw is None:
-        raise InputError(f"unknown framework {framework!r} in {ref!r} (known: {', '.join(sorted(catalog))})")
+    installed = installed_ids()
+    if framework not in installed:
+        raise InputError(f"unknown framework {framework!r} in {ref!r} (installed: {', '.join(installed)})")
+    fw = frameworks_for([framework])[0]
     if fw.control(control_id) is None:
         raise InputError(f"unknown control {control_id!r} in framework {framework} (see `auditor controls`)")
     return framework, control_id
@@ -43,7 +44,7 @@ def parse_control_ref(ref: str) -> tuple[str, str]:
 
 def control_for(ref: str) -> Control:
     framework, control_id = parse_control_ref(ref)
-    control = load_catalog()[framework].control(control_id)
+    control = frameworks_for([framework])[0].control(control_id)
     assert control is not None  # parse_control_ref checked it
     return control
 

@@ -28,15 +28,17 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
 
 from auditor import __version__
-from auditor.catalog import Control, Framework, load_catalog, manual_states
+from auditor.catalog import Control, Framework, frameworks_for, manual_states
 from auditor.clock import parse_instant
 from auditor.errors import InputError
+from auditor.frameworks import installed_ids
 from auditor.models import Finding, Run, Severity, Status, iso_z
 from auditor.redact import redact, redact_text
 from auditor.report.catalog_view import CatalogHistory, CatalogInForce, catalog_history, catalog_in_force
@@ -307,7 +309,7 @@ class ReportModel:
 
     @property
     def kind(self) -> str:
-        """`Evidence report`, `Period report, 15 days` or `Type II period report, 120 days`."""
+        """`Evidence report`, `Period report, 15 days` or (SOC 2) `Type II period report, 120 days`."""
         return self.period.kind if self.period else "Evidence report"
 
     @property
@@ -465,6 +467,13 @@ def _check_severity(meta: dict[str, Any] | None, acc: _CheckAcc) -> str:
     return max(acc.severities.items(), key=lambda kv: (kv[1], _SEVERITY_RANK.get(kv[0], -1)))[0]
 
 
+def _period_term(framework_id: str) -> str:
+    """The installed catalog's name for a long period report (`period_term`, "Type II" for SOC 2)."""
+    if framework_id not in installed_ids():
+        return ""
+    return frameworks_for([framework_id])[0].period_term
+
+
 def build_report_model(
     store: Store,
     framework_id: str,
@@ -475,16 +484,19 @@ def build_report_model(
     sinks: Iterable[FindingSink] = (),
 ) -> ReportModel:
     """Read the run (and period) from the store; feed every framework finding to `sinks`."""
-    if framework_id not in load_catalog():
-        raise InputError(f"unknown framework {framework_id!r} (known: {', '.join(sorted(load_catalog()))})")
     run = resolve_run(store, run_ref, period, framework_id)
     stored = {r["control_id"]: r for r in store.control_results(run.id, framework_id)}
     if not stored:
+        installed = installed_ids()
+        if framework_id not in installed:
+            raise InputError(f"unknown framework {framework_id!r} (installed: {', '.join(installed)})")
         raise InputError(
             f"run {run.id} did not evaluate framework {framework_id} (it has no {framework_id} control results)"
         )
     in_force = catalog_in_force(store, run.id, framework_id)
     framework = in_force.framework
+    if period is not None:
+        period = dataclass_replace(period, term=_period_term(framework_id))
     context = store.run_context(run.id)
     checks_meta = {r["id"]: r for r in store.db.query("SELECT id, title, severity, provider FROM checks ORDER BY id")}
     sink_list = list(sinks)

@@ -1,4 +1,4 @@
-"""SOC 2 Type II period analysis: how each control behaved across the runs of a period.
+"""Period analysis (SOC 2 calls a period report "Type II"): how each control behaved across the runs of a period.
 
 For a period (inclusive dates) and one framework, per control:
 - the number of stored runs in the period and the share in which the control passed;
@@ -18,9 +18,11 @@ observed days, and each run of days without valid evidence is a lapse interval.
 The period is observed up to its end, or up to the report's "as of" day: the report day
 itself counts once a run was stored on it, otherwise only whole days before it count.
 
-Wording: a period report is called "Type II" only when the period covers at least
+Wording: a framework's catalog may name its period reports (`period_term: Type II` in
+controls/soc2.yaml); a period report carries that term only when the period covers at least
 `TYPE_II_MIN_DAYS` days. That is this tool's labelling convention, stated in the report's
-methodology, not a judgement of whether a period suffices for an examination.
+methodology, not a judgement of whether a period suffices for an examination. A framework
+without a term (GDPR, ISO/IEC 27001) has plain period reports.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ TYPE_II_MIN_DAYS = 90
 class Period:
     start: date
     end: date  # inclusive
+    term: str = ""  # the framework's name for a long period report (`period_term` of its catalog)
 
     @property
     def start_at(self) -> datetime:
@@ -62,13 +65,13 @@ class Period:
 
     @property
     def is_type_ii(self) -> bool:
-        """Long enough to be labelled "Type II" by this tool's convention (see module doc)."""
-        return self.days >= TYPE_II_MIN_DAYS
+        """Long enough to carry the framework's term ("Type II") by this tool's convention (see module doc)."""
+        return bool(self.term) and self.days >= TYPE_II_MIN_DAYS
 
     @property
     def kind(self) -> str:
         """`Period report, 15 days` or `Type II period report, 120 days`."""
-        return f"{'Type II period report' if self.is_type_ii else 'Period report'}, {self.days} days"
+        return f"{self.term + ' period report' if self.is_type_ii else 'Period report'}, {self.days} days"
 
 
 def parse_period(text: str) -> Period:

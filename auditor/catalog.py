@@ -256,14 +256,6 @@ def _control(fw: str, raw: Any, i: int, seen: set[str]) -> Control:
     )
 
 
-def load_catalog() -> dict[str, Framework]:
-    """Every installed framework (the `auditor.frameworks` entry points, and the active
-    `--catalog-dir`), by framework id; each catalog is parsed once per process."""
-    from auditor.frameworks import load_all
-
-    return load_all()
-
-
 def catalog_document(frameworks: Iterable[Framework]) -> str:
     """The catalog in force, as canonical JSON text: stored with every run (once per content
     hash) so a report can show the controls as they stood when the run was scanned."""
@@ -318,16 +310,6 @@ def frameworks_from_document(text: str) -> dict[str, Framework]:
         out[fw["id"]] = Framework(id=fw["id"], name=fw.get("name", fw["id"]), version=fw.get("version", ""),
                                   controls=controls)
     return out
-
-
-def frameworks_for(ids: Iterable[str], catalog_dir: Path | None = None) -> list[Framework]:
-    """The named frameworks, parsed on demand; ConfigError listing the installed ones for an unknown id.
-    `catalog_dir` (audit.yaml `catalog_dir`, --catalog-dir) adds its catalogs to the installed ones."""
-    from auditor.frameworks import load_frameworks, use_catalog_dir
-
-    if catalog_dir is not None:
-        use_catalog_dir(catalog_dir)
-    return load_frameworks(ids)
 
 
 def controls_for_check(check_id: str, frameworks: Iterable[Framework]) -> tuple[str, ...]:

@@ -31,10 +31,11 @@ from typing import Any
 
 from auditor import __version__
 from auditor.baseline import Baseline, load_baseline
-from auditor.catalog import ControlMapper, Framework, catalog_document, frameworks_for, manual_states, roll_up
+from auditor.catalog import ControlMapper, Framework, catalog_document, manual_states, roll_up
 from auditor.clock import utcnow
 from auditor.config import AuditConfig
 from auditor.errors import UsageError
+from auditor.frameworks import frameworks_for
 from auditor.models import (
     CheckInfo,
     ControlResult,

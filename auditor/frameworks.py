@@ -193,3 +193,17 @@ def load_frameworks(ids: Iterable[str]) -> list[Framework]:
 
 def load_all() -> dict[str, Framework]:
     return registry().load_all()
+
+
+def load_catalog() -> dict[str, Framework]:
+    """Every installed framework (the `auditor.frameworks` entry points, and the active
+    `--catalog-dir`), by framework id; each catalog is parsed once per process."""
+    return load_all()
+
+
+def frameworks_for(ids: Iterable[str], catalog_dir: Path | None = None) -> list[Framework]:
+    """The named frameworks, parsed on demand; ConfigError listing the installed ones for an unknown id.
+    `catalog_dir` (audit.yaml `catalog_dir`, --catalog-dir) adds its catalogs to the installed ones."""
+    if catalog_dir is not None:
+        use_catalog_dir(catalog_dir)
+    return load_frameworks(ids)

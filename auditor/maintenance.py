@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from auditor import __version__
-from auditor.catalog import catalog_document, frameworks_for
+from auditor.catalog import catalog_document
 from auditor.engine import new_run_id, roll_up_all, summarise
 from auditor.errors import UsageError
+from auditor.frameworks import frameworks_for
 from auditor.models import Coverage, Finding, Run, RunStatus, Status, iso_z
 from auditor.store import Store
 

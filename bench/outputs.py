@@ -19,9 +19,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from auditor.catalog import ControlMapper, frameworks_for
+from auditor.catalog import ControlMapper
 from auditor.clock import parse_instant
 from auditor.engine import ScanResult, finalise_findings, summarise
+from auditor.frameworks import frameworks_for
 from auditor.models import Finding, Resource, Run, RunStatus, Severity, Status
 from auditor.outputs import FORMATS, sarif
 from auditor.scope import PathRebaser

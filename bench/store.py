@@ -22,7 +22,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from auditor.catalog import ControlMapper, load_catalog, roll_up
+from auditor.catalog import ControlMapper, roll_up
+from auditor.frameworks import load_catalog
 from auditor.models import Finding, Resource, Run, RunStatus, Severity, Status
 from auditor.store import Store
 

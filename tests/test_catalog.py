@@ -17,13 +17,12 @@ from auditor.catalog import (
     Framework,
     catalog_document,
     frameworks_from_document,
-    load_catalog,
     load_framework,
     manual_states,
     roll_up,
 )
 from auditor.errors import ConfigError
-from auditor.frameworks import installed_ids, registry
+from auditor.frameworks import installed_ids, load_catalog, registry
 from auditor.models import ControlStatus, Finding, Resource, Severity, Status
 from auditor.providers import discover_providers
 

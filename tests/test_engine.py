@@ -200,7 +200,7 @@ class ToolMissing(Provider):
 
 
 def test_an_error_that_stops_a_tool_makes_every_control_of_its_checks_error(store: Store) -> None:
-    from auditor.catalog import frameworks_for
+    from auditor.frameworks import frameworks_for
 
     result = run_scan(AuditConfig(), store, providers=[Healthy(), ToolMissing()], now=NOW)
     touched = {c.ref for fw in frameworks_for(["soc2", "gdpr"]) for c in fw.controls if c.touched_by("iac.*")}

@@ -23,9 +23,10 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from auditor import tools
-from auditor.catalog import Framework, frameworks_for
+from auditor.catalog import Framework
 from auditor.config import AuditConfig, AwsTargets
 from auditor.engine import ScanResult, gate_exit_code, run_scan
+from auditor.frameworks import frameworks_for
 from auditor.models import CheckInfo, ControlStatus, Finding, Resource, Severity, Status
 from auditor.providers.base import Provider, ScanContext
 from auditor.store import Store

@@ -473,7 +473,8 @@ def test_incomplete_scan_is_notified_and_its_failures_are_not_resolved(
     incomplete = body["incomplete"]  # ... but the scan could not look
     assert incomplete["error_findings"] == 1
     assert incomplete["checks"] == ["secrets.certificate.expiry"]
-    from auditor.catalog import ControlMapper, frameworks_for
+    from auditor.catalog import ControlMapper
+    from auditor.frameworks import frameworks_for
 
     # Every control the unreadable certificate's check maps to is ERROR: none is judged without it.
     mapped = set(ControlMapper(frameworks_for(["soc2", "gdpr"]))("secrets.certificate.expiry"))

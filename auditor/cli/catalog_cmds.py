@@ -9,8 +9,8 @@ import sys
 from rich.markup import escape
 from rich.table import Table
 
-from auditor.catalog import frameworks_for, load_catalog
 from auditor.cli.common import add_catalog_dir_flag, add_framework_flags
+from auditor.frameworks import frameworks_for, load_catalog
 from auditor.outputs.table import make_console
 from auditor.providers import discover_providers
 

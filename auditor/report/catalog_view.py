@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from auditor.catalog import Control, Framework, catalog_document, frameworks_from_document, load_catalog
+from auditor.catalog import Control, Framework, catalog_document, frameworks_from_document
 from auditor.errors import InputError
-from auditor.frameworks import installed_ids
+from auditor.frameworks import installed_ids, load_catalog
 from auditor.models import Run, iso_z
 from auditor.store import Store
 

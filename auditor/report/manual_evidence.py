@@ -17,10 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from auditor.catalog import Control, frameworks_for
+from auditor.catalog import Control
 from auditor.clock import parse_instant
 from auditor.errors import InputError, UsageError
-from auditor.frameworks import installed_ids
+from auditor.frameworks import frameworks_for, installed_ids
 from auditor.redact import one_line
 from auditor.safeio import read_bounded, show_path
 from auditor.store import Store

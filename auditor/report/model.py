@@ -35,10 +35,10 @@ from typing import Any
 from markupsafe import Markup
 
 from auditor import __version__
-from auditor.catalog import Control, Framework, frameworks_for, manual_states
+from auditor.catalog import Control, Framework, manual_states
 from auditor.clock import parse_instant
 from auditor.errors import InputError
-from auditor.frameworks import installed_ids
+from auditor.frameworks import frameworks_for, installed_ids
 from auditor.models import Finding, Run, Severity, Status, iso_z
 from auditor.redact import redact, redact_text
 from auditor.report.catalog_view import CatalogHistory, CatalogInForce, catalog_history, catalog_in_force

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from auditor.catalog import ControlMapper, frameworks_for
+from auditor.catalog import ControlMapper
 from auditor.config import AuditConfig
 from auditor.engine import ScanResult, finalise_findings, run_scan, summarise
+from auditor.frameworks import frameworks_for
 from auditor.models import Finding, Resource, Severity, Status
 from auditor.scope import PathRebaser
 from auditor.store import Store

@@ -6,10 +6,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from auditor.catalog import ControlMapper, Framework, catalog_document, frameworks_for
+from auditor.catalog import ControlMapper, Framework, catalog_document
 from auditor.config import AuditConfig
 from auditor.demo import make_certificate
 from auditor.engine import ScanResult, roll_up_all, run_scan, summarise
+from auditor.frameworks import frameworks_for
 from auditor.models import Coverage, Finding, Resource, Run, RunStatus, Severity, Status
 from auditor.store import Store
 

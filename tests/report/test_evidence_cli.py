@@ -185,8 +185,9 @@ def test_report_cli_writes_html_and_requires_an_output(cli: Any, tmp_path: Path,
 
 
 def test_demo_evidence_covers_every_item_of_its_controls_with_one_lapse(tmp_path: Path) -> None:
-    from auditor.catalog import load_catalog, manual_states, roll_up
+    from auditor.catalog import manual_states, roll_up
     from auditor.demo import add_demo_manual_evidence
+    from auditor.frameworks import load_catalog
     from auditor.store import Store
     from tests.conftest import NOW
 

@@ -27,8 +27,8 @@ from report_estate import (
     synthetic_findings,
 )
 
-from auditor.catalog import load_catalog
 from auditor.engine import ScanResult
+from auditor.frameworks import load_catalog
 from auditor.models import Finding, Resource, Severity, Status
 from auditor.outputs.json_output import to_document
 from auditor.report import parse_period, write_report

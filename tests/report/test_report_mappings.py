@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from report_estate import DAY0, save_synthetic_run
 
-from auditor.catalog import load_catalog
+from auditor.frameworks import load_catalog
 from auditor.models import Finding, Resource, Severity, Status
 from auditor.report import write_report
 from auditor.report.generate import ReportPaths

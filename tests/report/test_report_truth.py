@@ -23,9 +23,10 @@ import pytest
 from report_estate import save_synthetic_run, synthetic_findings
 
 import auditor.report.model as model_mod
-from auditor.catalog import Control, Framework, frameworks_for, load_catalog
+from auditor.catalog import Control, Framework
 from auditor.config import AuditConfig
 from auditor.engine import run_scan
+from auditor.frameworks import frameworks_for, load_catalog
 from auditor.models import Coverage, Finding, Resource, Severity, SkippedItem, Status
 from auditor.outputs import FORMATS
 from auditor.report import parse_period, write_report

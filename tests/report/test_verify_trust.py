@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from report_estate import DAY0, scan_day
 
-from auditor.catalog import frameworks_for
 from auditor.engine import roll_up_all
+from auditor.frameworks import frameworks_for
 from auditor.report import write_report
 from auditor.report.pdf_attachments import embedded_files
 from auditor.store import Store

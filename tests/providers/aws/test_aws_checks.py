@@ -15,8 +15,9 @@ from typing import Any
 import boto3
 import pytest
 
-from auditor.catalog import controls_for_check, load_catalog
+from auditor.catalog import controls_for_check
 from auditor.config import Thresholds
+from auditor.frameworks import load_catalog
 from auditor.models import Finding, Severity, Status
 from auditor.providers.aws import AwsProvider
 from auditor.providers.aws.collect import DATASETS, collect_account

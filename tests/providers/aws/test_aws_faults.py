@@ -707,7 +707,8 @@ def test_a_denied_read_turns_its_controls_error_in_the_roll_up(
     checks: list[str],
     controls: set[str],
 ) -> None:
-    from auditor.catalog import ControlMapper, frameworks_for
+    from auditor.catalog import ControlMapper
+    from auditor.frameworks import frameworks_for
 
     chosen = [c for c in AwsProvider().aws_checks() if c.info.id in checks]
     config = AuditConfig(aws=AwsTargets(enabled=True, regions=(GOOD_REGION,)))

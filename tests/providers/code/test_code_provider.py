@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from auditor import tools
-from auditor.catalog import ControlMapper, load_catalog
+from auditor.catalog import ControlMapper
 from auditor.config import AuditConfig
 from auditor.errors import InputError
+from auditor.frameworks import load_catalog
 from auditor.models import Finding, Severity, Status
 from auditor.providers.base import ScanContext
 from auditor.providers.code import CodeProvider, shipped_rules

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from auditor import tools
-from auditor.catalog import load_catalog
 from auditor.config import AuditConfig
 from auditor.errors import InputError
+from auditor.frameworks import load_catalog
 from auditor.models import Severity, Status
 from auditor.providers.base import ScanContext
 from auditor.providers.iac import SCAN_CHECK, IacProvider

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from imagetest_fixtures import all_osv_records, by_check, clean_alpine_spec, outcome, scan, write_osv_db
 
-from auditor.catalog import load_catalog
+from auditor.frameworks import load_catalog
 from auditor.models import Severity
 from auditor.providers.image import ImageProvider
 from auditor.providers.image.build import write_docker_archive, write_oci_layout

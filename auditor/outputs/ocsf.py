@@ -5,7 +5,7 @@ event, passes included (they are the evidence that a control worked). Each event
 valid against the official OCSF 1.3.0 schema of the class (tests/fixtures/ocsf/):
 1.3.0 is the first version whose Compliance Finding has the `resources` array.
 
-- `compliance`: `standards` (SOC 2, GDPR), `requirements` (our control refs such as
+- `compliance`: `standards` (each framework's name from its catalog), `requirements` (our control refs such as
   `soc2:CC6.1`), `control` (the check id), the check's outcome as `status_id`/`status`
   (see `COMPLIANCE_STATUS`), our status as `status_code`, the message as `status_detail`;
 - finding `status_id`: 1 New, or 3 Suppressed for a WAIVED finding; `status_code` is
@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from auditor import __version__
+from auditor.frameworks import frameworks_for
 from auditor.models import Finding, Severity, Status
 
 if TYPE_CHECKING:
@@ -59,7 +60,19 @@ COMPLIANCE_STATUS = {
 }
 # Finding status_id (OCSF 1.3.0: 0 Unknown, 1 New, 2 In Progress, 3 Suppressed, 4 Resolved, 99 Other).
 FINDING_STATUS = {status: (1, "New") for status in Status} | {Status.WAIVED: (3, "Suppressed")}
-STANDARDS = {"soc2": "SOC 2", "gdpr": "GDPR"}
+_STANDARDS: dict[str, str] = {}
+
+
+def standard_name(framework_id: str) -> str:
+    """The framework's own name from its catalog (`SOC 2`, `ISO/IEC 27001:2022 - Annex A`); the id
+    when it is not installed (a run scanned with a catalog that is gone)."""
+    if framework_id not in _STANDARDS:
+        try:
+            (fw,) = frameworks_for([framework_id])
+            _STANDARDS[framework_id] = fw.name or framework_id
+        except Exception:  # noqa: BLE001 - a name for an event, never a reason to fail the output
+            _STANDARDS[framework_id] = framework_id
+    return _STANDARDS[framework_id]
 
 
 def _ms(moment: datetime) -> int:
@@ -151,7 +164,7 @@ def event(f: Finding, result: ScanResult) -> dict[str, Any]:
         "finding_info": finding_info,
         "compliance": {
             "control": f.check_id,
-            "standards": [STANDARDS.get(fw, fw.upper()) for fw in frameworks],
+            "standards": [standard_name(fw) for fw in frameworks],
             "requirements": list(f.controls),
             "status_id": comp_id,
             "status": comp_name,

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from auditor.engine import ScanResult
+from auditor.frameworks import frameworks_for
 from auditor.outputs import ocsf
 from tests.outputs.conftest import ACCOUNT, BUCKET_ARN, LOGS_ARN
 
@@ -48,7 +49,9 @@ def test_severity_status_and_compliance_mapping(mixed_result: ScanResult) -> Non
         assert (e["status_id"], e["status"]) == ((3, "Suppressed") if f.status.value == "WAIVED" else (1, "New"))
         assert e["resources"][0]["uid"] == f.resource.id
     rotation = next(e for e in by_fp.values() if e["compliance"]["control"] == "secrets.inventory.rotation_age")
-    assert rotation["compliance"]["standards"] == ["GDPR", "SOC 2"]
+    # the frameworks' own names, from their catalogs
+    assert rotation["compliance"]["standards"] == [fw.name for fw in frameworks_for(["gdpr", "soc2"])]
+    assert rotation["compliance"]["standards"][1].startswith("SOC 2 - AICPA Trust Services Criteria")
 
 
 def test_cloud_resources_carry_account_and_region(mixed_result: ScanResult) -> None:

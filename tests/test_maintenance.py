@@ -111,9 +111,9 @@ def test_merged_shards_equal_one_unsharded_scan(tmp_path: Path) -> None:
     assert got_controls == ref_controls
     assert sorted(central.get_run(result.run.id).targets) == sorted(reference.run.targets)
     # Merging the same shards again stores no new evidence.
-    before = central.db["evidence"].count
+    before = central.db["details"].count
     merge(central, shard_paths, NOW + timedelta(days=1))
-    assert central.db["evidence"].count == before
+    assert central.db["details"].count == before
     assert check_database(central).ok
 
 
@@ -165,9 +165,13 @@ def test_db_check_finds_tampering(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "a.db")
     save(store, [finding("A")])
     assert check_database(store).ok
-    store.db.execute('UPDATE evidence SET body = \'{"observed":"forged"}\'')
+    store.db.execute('UPDATE details SET evidence = \'{"observed":"forged"}\'')
     report = check_database(store)
     assert not report.ok and "does not match its content hash" in report.problems[0]
+    assert report.problems[0].startswith("details ")
+    store.db.execute("UPDATE texts SET remediation = 'Ignore it.'")
+    problems = check_database(store).problems
+    assert any(p.startswith("title and remediation ") and p.endswith("does not match its content hash") for p in problems)
 
 
 def test_maintenance_commands_end_to_end(cli: object, tmp_path: Path) -> None:

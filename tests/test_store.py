@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from auditor.errors import StoreError
-from auditor.models import Coverage, Finding, Resource, Run, RunStatus, Severity, Status
+from auditor.models import Coverage, Finding, Resource, Run, RunStatus, Severity, Status, iso_z
 from auditor.store import SCHEMA_VERSION, Store
 from tests.conftest import NOW
 
@@ -51,7 +51,9 @@ def test_new_database_is_migrated_and_in_wal(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "a.db")
     assert store.schema_version() == SCHEMA_VERSION
     assert store.db.journal_mode == "wal"
-    assert {"runs", "findings", "observations", "details", "evidence", "control_results"} <= set(store.db.table_names())
+    tables = set(store.db.table_names())
+    assert {"runs", "findings", "observations", "details", "texts", "control_results"} <= tables
+    assert "evidence" not in tables  # merged into details (migration 5)
     store.close()
     assert Store.open(tmp_path / "a.db").schema_version() == SCHEMA_VERSION  # idempotent reopen
 
@@ -102,7 +104,12 @@ def test_identical_runs_extend_intervals_instead_of_copying() -> None:
         save(store, batch, NOW + timedelta(days=day))
     assert store.db["observations"].count == 50
     assert store.db["details"].count == 50
-    assert store.db["evidence"].count == 50
+    assert store.db["texts"].count == 1  # one check: its title and remediation once
+    # Nine re-scans where nothing changed wrote no lifecycle row: last seen is the newest run.
+    assert store.db.execute("SELECT COUNT(*) FROM findings WHERE last_seen_run IS NOT NULL").fetchone()[0] == 0
+    newest = store.stored_runs(1)[0]
+    seen = store.seen_times()
+    assert len(seen) == 50 and {last for _, last in seen.values()} == {iso_z(newest.finished_at)}
     runs = store.stored_runs(10)
     assert len(runs) == 10
     for run in runs:

@@ -11,7 +11,6 @@ All of it works on the store's own tables and keeps its invariants:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -124,7 +123,7 @@ def check_database(store: Store) -> CheckReport:
               WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.fingerprint = o.fingerprint)""",
         "observation without its details": """SELECT COUNT(*) FROM observations o
               WHERE NOT EXISTS (SELECT 1 FROM details d WHERE d.hash = o.details_hash)""",
-        "details without their title and remediation": """SELECT COUNT(*) FROM details d
+        "details without their title, remediation and controls": """SELECT COUNT(*) FROM details d
               WHERE NOT EXISTS (SELECT 1 FROM texts t WHERE t.hash = d.text_hash)""",
         "finding still seen without an open interval": f"""SELECT COUNT(*) FROM findings f
               WHERE f.last_seen_run IS NULL
@@ -144,11 +143,11 @@ def check_database(store: Store) -> CheckReport:
         count = db.execute(sql).fetchone()[0]
         if count:
             problems.append(f"{label}: {count}")
-    for h, title, remediation in db.execute("SELECT hash, title, remediation FROM texts").fetchall():
-        if text_hash(title, remediation) != h:
-            problems.append(f"title and remediation {h} does not match its content hash")
+    for h, title, remediation, controls in db.execute("SELECT hash, title, remediation, controls FROM texts"):
+        if text_hash(title, remediation, controls) != h:
+            problems.append(f"title, remediation and controls {h} do not match their content hash")
     for h, *columns in db.execute(
-        "SELECT hash, text_hash, message, controls, waiver, line, end_line, target, evidence FROM details"
+        "SELECT hash, text_hash, message, waiver, line, end_line, target, evidence FROM details"
     ):
         if details_hash(*columns) != h:
             problems.append(f"details {h} (message, evidence) does not match its content hash")

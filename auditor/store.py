@@ -73,7 +73,8 @@ def _migrate_5(conn: sqlite3.Connection) -> None:
     """Issue 14 (store speed), on an existing database.
 
     - `details` takes the evidence body (the `evidence` table goes: one table, one hash) and
-      points at `texts` for the title and remediation, which are per check: stored once.
+      points at `texts` for the title, remediation and mapped controls, which are per check:
+      stored once.
       Every details hash is recomputed over the new content, and observations follow.
     - Intervals still open after the newest stored run end at OPEN_SEQ: a re-scan where
       nothing changed writes no row.
@@ -84,7 +85,8 @@ def _migrate_5(conn: sqlite3.Connection) -> None:
         """CREATE TABLE texts (
             hash TEXT PRIMARY KEY,
             title TEXT NOT NULL,
-            remediation TEXT NOT NULL
+            remediation TEXT NOT NULL,
+            controls TEXT NOT NULL
         ) WITHOUT ROWID"""
     )
     conn.execute(
@@ -93,7 +95,6 @@ def _migrate_5(conn: sqlite3.Connection) -> None:
             hash TEXT NOT NULL UNIQUE,
             text_hash TEXT NOT NULL REFERENCES texts(hash),
             message TEXT NOT NULL,
-            controls TEXT NOT NULL,
             waiver TEXT,
             line INTEGER,
             end_line INTEGER,
@@ -101,7 +102,7 @@ def _migrate_5(conn: sqlite3.Connection) -> None:
             evidence TEXT NOT NULL
         )"""
     )
-    texts: dict[tuple[str, str], str] = {}
+    texts: dict[tuple[str, str, str], str] = {}
     rows: list[tuple[Any, ...]] = []
     remap: list[tuple[str, str]] = []
     for old, title, remediation, message, controls, waiver, line, end_line, target, evidence in conn.execute(
@@ -109,18 +110,19 @@ def _migrate_5(conn: sqlite3.Connection) -> None:
                   e.body
              FROM details d JOIN evidence e ON e.hash = d.evidence_hash ORDER BY d.hash"""
     ):
-        th = texts.get((title, remediation))
+        th = texts.get((title, remediation, controls))
         if th is None:
-            th = texts[(title, remediation)] = text_hash(title, remediation)
-        dh = details_hash(th, message, controls, waiver, line, end_line, target, evidence)
-        rows.append((dh, th, message, controls, waiver, line, end_line, target, evidence))
+            th = texts[(title, remediation, controls)] = text_hash(title, remediation, controls)
+        dh = details_hash(th, message, waiver, line, end_line, target, evidence)
+        rows.append((dh, th, message, waiver, line, end_line, target, evidence))
         remap.append((old, dh))
     conn.executemany(
-        "INSERT INTO texts (hash, title, remediation) VALUES (?, ?, ?)", [(h, t, r) for (t, r), h in texts.items()]
+        "INSERT INTO texts (hash, title, remediation, controls) VALUES (?, ?, ?, ?)",
+        [(h, *key) for key, h in texts.items()],
     )
     conn.executemany(
-        "INSERT OR IGNORE INTO details_v5 (hash, text_hash, message, controls, waiver, line, end_line, target, "
-        "evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO details_v5 (hash, text_hash, message, waiver, line, end_line, target, evidence) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     conn.execute("CREATE TEMP TABLE details_remap (old TEXT PRIMARY KEY, new TEXT NOT NULL) WITHOUT ROWID")
@@ -134,7 +136,7 @@ def _migrate_5(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE evidence")
     conn.execute("ALTER TABLE details_v5 RENAME TO details")
     # Open intervals and the lifecycle's "last seen".
-    conn.execute("ALTER TABLE observations ADD COLUMN raw TEXT")
+    conn.execute("ALTER TABLE observations ADD COLUMN raw BLOB")
     top = conn.execute("SELECT MAX(obs_seq) FROM runs").fetchone()[0]
     if top is not None:
         conn.execute("UPDATE observations SET last_seq = ? WHERE last_seq = ?", [OPEN_SEQ, top])
@@ -336,15 +338,14 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def text_hash(title: str, remediation: str) -> str:
-    """Content address of a check's title and remediation (`texts`)."""
-    return _sha(f"{title}\x1f{remediation}")
+def text_hash(title: str, remediation: str, controls: str) -> str:
+    """Content address of what a check's findings share: title, remediation, controls (`texts`)."""
+    return _sha(f"{title}\x1f{remediation}\x1f{controls}")
 
 
 def details_hash(
     text: str,
     message: str,
-    controls: str,
     waiver: str | None,
     line: int | None,
     end_line: int | None,
@@ -352,11 +353,12 @@ def details_hash(
     evidence: str,
 ) -> str:
     """Content address of one `details` row (its columns as stored; `db check` recomputes it)."""
-    return _sha("\x1f".join(map(str, (text, message, controls, waiver, line, end_line, target, evidence))))
+    return _sha("\x1f".join(map(str, (text, message, waiver, line, end_line, target, evidence))))
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+# One encoder for every stored JSON text (json.dumps with options builds a new one per call).
+# Same output as `Finding.evidence_json`.
+_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
 
 
 @dataclass(frozen=True)
@@ -747,59 +749,61 @@ class Store:
             if old is None or _status_weight(f.status) > _status_weight(old.status):
                 by_fp[f.fingerprint] = f
         # Intervals still open: the findings seen in the newest stored run (`prev`).
-        open_rows: dict[str, tuple[int, str, str, str, str | None]] = {
+        open_rows: dict[str, tuple[int, str, str, str, bytes | None]] = {
             fp: (oid, st, sev, dh, raw)
             for oid, fp, st, sev, dh, raw in conn.execute(
                 "SELECT id, fingerprint, status, severity, details_hash, raw FROM observations WHERE last_seq = ?",
                 [OPEN_SEQ],
             )
         }
-        texts: dict[tuple[str, str], str] = {}
-        controls_json: dict[tuple[str, ...], str] = {}
+        texts: dict[tuple[str, str, tuple[str, ...]], tuple[str, str]] = {}
         details_rows: dict[str, tuple[Any, ...]] = {}
         close: list[tuple[int, int]] = []  # (last_seq, observation id)
-        new_obs: list[tuple[str, int, int, str, str, str, str]] = []
-        set_raw: list[tuple[str, int]] = []
-        changed: list[Finding] = []
+        new_obs: list[tuple[str, int, int, str, str, str, bytes]] = []
+        set_raw: list[tuple[bytes, int]] = []
+        lifecycle: list[tuple[Any, ...]] = []
+        sha256 = hashlib.sha256
         for fp, f in by_fp.items():
             res = f.resource
+            status, severity, evidence = f.status, f.severity, f.evidence
             # Fast path: the finding exactly as the previous run reported it (same Python
             # values) is unchanged, without serialising its evidence. `raw` is only ever
             # compared for equality; the stored content keeps its own hash.
-            raw = _sha(
-                repr((f.title, f.remediation, f.message, f.controls, f.waiver, res.line, res.end_line, f.target,
-                      f.evidence))
-            )
+            line, end_line, target = res.line, res.end_line, f.target or None
+            values = (f.title, f.remediation, f.message, f.controls, f.waiver, line, end_line, target, evidence)
+            raw = sha256(repr(values).encode()).digest()[:16]
             hit = open_rows.get(fp)
-            if hit is not None and hit[4] == raw and hit[1] == f.status and hit[2] == f.severity:
+            if hit is not None and hit[4] == raw and hit[1] == status and hit[2] == severity:
                 continue  # still seen, nothing changed: its open interval covers this run
-            th = texts.get((f.title, f.remediation))
-            if th is None:
-                th = texts[(f.title, f.remediation)] = text_hash(f.title, f.remediation)
-            controls = controls_json.get(f.controls)
-            if controls is None:
-                controls = controls_json[f.controls] = _dumps(list(f.controls))
+            key = (f.title, f.remediation, f.controls)
+            text = texts.get(key)
+            if text is None:
+                controls = _dumps(list(f.controls))
+                text = texts[key] = (text_hash(f.title, f.remediation, controls), controls)
+            th = text[0]
             waiver = _dumps(f.waiver) if f.waiver is not None else None
-            target = f.target or None
-            ev = f.evidence_json()
-            dh = details_hash(th, f.message, controls, waiver, res.line, res.end_line, target, ev)
-            if hit is not None and hit[1] == f.status and hit[2] == f.severity and hit[3] == dh:
+            ev = _dumps(evidence)
+            dh = details_hash(th, f.message, waiver, line, end_line, target, ev)
+            if hit is not None and hit[1] == status and hit[2] == severity and hit[3] == dh:
                 set_raw.append((raw, hit[0]))  # same content, other Python values (older row, set order)
                 continue
-            details_rows[dh] = (dh, th, f.message, controls, waiver, res.line, res.end_line, target, ev)
+            details_rows[dh] = (dh, th, f.message, waiver, line, end_line, target, ev)
             if hit is not None:
                 close.append((prev, hit[0]))
-            new_obs.append((fp, seq, OPEN_SEQ, f.status, f.severity, dh, raw))  # StrEnum members are str
-            changed.append(f)
+            new_obs.append((fp, seq, OPEN_SEQ, status, severity, dh, raw))  # StrEnum members are str
+            lifecycle.append(
+                (fp, f.check_id, f.provider, res.id, res.type, res.account, res.region, res.path, run_id, when,
+                 status, severity, target)
+            )
         vanished = [fp for fp in open_rows if fp not in by_fp]
         close.extend((prev, open_rows[fp][0]) for fp in vanished)
         conn.executemany(
-            "INSERT OR IGNORE INTO texts (hash, title, remediation) VALUES (?, ?, ?)",
-            [(h, title, remediation) for (title, remediation), h in texts.items()],
+            "INSERT OR IGNORE INTO texts (hash, title, remediation, controls) VALUES (?, ?, ?, ?)",
+            [(th, title, remediation, controls) for (title, remediation, _), (th, controls) in texts.items()],
         )
         conn.executemany(
-            "INSERT OR IGNORE INTO details (hash, text_hash, message, controls, waiver, line, end_line, target, "
-            "evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO details (hash, text_hash, message, waiver, line, end_line, target, evidence) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             details_rows.values(),
         )
         # Lifecycle. Findings no longer seen get the run they were last seen in; a finding
@@ -833,24 +837,7 @@ class Store:
                         AND excluded.status = 'PASS' THEN excluded.first_seen_at
                    ELSE findings.resolved_at END,
                  status = excluded.status""",
-            [
-                (
-                    f.fingerprint,
-                    f.check_id,
-                    f.provider,
-                    f.resource.id,
-                    f.resource.type,
-                    f.resource.account,
-                    f.resource.region,
-                    f.resource.path,
-                    run_id,
-                    when,
-                    f.status,  # StrEnum members are str
-                    f.severity,
-                    f.target or None,
-                )
-                for f in changed
-            ],
+            lifecycle,
         )
         # Failing findings that this run no longer reports (last_seen set) are resolved, but
         # only where this run looked again: it covered the finding's target and the check did
@@ -1122,7 +1109,7 @@ class Store:
             return
         sql = """
             SELECT o.fingerprint, o.status, o.severity, f.check_id, f.provider, f.resource_id, f.resource_type,
-                   f.account, f.region, f.path, t.title, d.message, t.remediation, d.controls, d.waiver, d.line,
+                   f.account, f.region, f.path, t.title, d.message, t.remediation, t.controls, d.waiver, d.line,
                    d.end_line, d.evidence, COALESCE(d.target, f.target)
             FROM observations o
             JOIN findings f ON f.fingerprint = o.fingerprint
@@ -1181,11 +1168,12 @@ class Store:
     def waived_observations(self, first_seq: int, last_seq: int) -> list[dict[str, Any]]:
         """WAIVED findings observed in any stored run with obs_seq in [first_seq, last_seq]."""
         sql = """
-            SELECT f.check_id, f.resource_id, d.controls, d.waiver,
+            SELECT f.check_id, f.resource_id, t.controls, d.waiver,
                    MAX(o.first_seq, :a) AS from_seq, MIN(o.last_seq, :b) AS to_seq
               FROM observations o
               JOIN findings f ON f.fingerprint = o.fingerprint
               JOIN details d ON d.hash = o.details_hash
+              JOIN texts t ON t.hash = d.text_hash
              WHERE o.status = 'WAIVED' AND o.first_seq <= :b AND o.last_seq >= :a
              ORDER BY f.check_id, f.resource_id, o.first_seq
         """

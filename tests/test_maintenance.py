@@ -171,7 +171,7 @@ def test_db_check_finds_tampering(tmp_path: Path) -> None:
     assert report.problems[0].startswith("details ")
     store.db.execute("UPDATE texts SET remediation = 'Ignore it.'")
     problems = check_database(store).problems
-    assert any(p.startswith("title and remediation ") and p.endswith("does not match its content hash") for p in problems)
+    assert any(p.startswith("title, remediation and controls ") and "content hash" in p for p in problems)
 
 
 def test_maintenance_commands_end_to_end(cli: object, tmp_path: Path) -> None:

@@ -804,7 +804,7 @@ class Store:
         conn.executemany(
             "INSERT OR IGNORE INTO details (hash, text_hash, message, waiver, line, end_line, target, evidence) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            details_rows.values(),
+            sorted(details_rows.values()),  # in key order: B-tree appends instead of page splits
         )
         # Lifecycle. Findings no longer seen get the run they were last seen in; a finding
         # still seen keeps last_seen NULL (= the newest stored run), so an unchanged finding's
@@ -837,7 +837,7 @@ class Store:
                         AND excluded.status = 'PASS' THEN excluded.first_seen_at
                    ELSE findings.resolved_at END,
                  status = excluded.status""",
-            lifecycle,
+            sorted(lifecycle),  # in key order (fingerprint)
         )
         # Failing findings that this run no longer reports (last_seen set) are resolved, but
         # only where this run looked again: it covered the finding's target and the check did

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from auditor.maintenance import check_database
+from auditor.models import iso_z
 from auditor.store import SCHEMA_VERSION, Store
 
 sys.path.insert(0, str(Path(__file__).parent / "report"))
@@ -53,7 +54,7 @@ def test_a_release_4_database_reads_back_the_same_after_the_upgrade(upgraded: Pa
     expected: dict[str, Any] = json.loads((FIXTURE / "expected.json").read_text())
     store = Store.open(upgraded)
     try:
-        assert store.schema_version() == SCHEMA_VERSION >= 4
+        assert store.schema_version() == SCHEMA_VERSION > 4
         got = _fixture_module().snapshot(store)
         assert check_database(store).problems == []
     finally:
@@ -66,9 +67,7 @@ def test_a_release_4_database_reads_back_the_same_after_the_upgrade(upgraded: Pa
     assert any(life["resolved_run"] for life in lives) and any(life["status"] == "FAIL" for life in lives)
 
 
-def test_a_pack_written_before_the_upgrade_verifies_against_the_upgraded_database(
-    upgraded: Path, cli: Any
-) -> None:
+def test_a_pack_written_before_the_upgrade_verifies_against_the_upgraded_database(upgraded: Path, cli: Any) -> None:
     res = cli("verify", str(FIXTURE / "pack.zip"), "--db", str(upgraded), "--format", "json")
     doc = json.loads(res.out)
     assert doc["database"] == "matches" and doc["authenticated"], doc
@@ -76,16 +75,28 @@ def test_a_pack_written_before_the_upgrade_verifies_against_the_upgraded_databas
 
 
 def test_the_upgraded_database_takes_new_runs(upgraded: Path, tmp_path: Path) -> None:
-    """A scan after the upgrade extends the history: the next run resolves nothing it did not look at."""
+    """A scan after the upgrade extends the history: first seen kept, last seen moves only where seen."""
     module = _fixture_module()
     store = Store.open(upgraded)
     try:
         before = {fp: h["life"] for fp, h in module.snapshot(store)["history"].items()}
         result = scan_day(store, tmp_path / "estate", DAY0 + timedelta(days=3), rotated=True, hostile=False)
         after = {fp: h["life"] for fp, h in module.snapshot(store)["history"].items()}
+        seen = store.seen_times()
         assert check_database(store).problems == []
     finally:
         store.close()
-    assert set(after) == set(before) | {f.fingerprint for f in result.findings}
-    for fp, life in before.items():
-        assert after[fp]["first_seen_run"] == life["first_seen_run"]
+    now_seen = {f.fingerprint for f in result.findings}
+    assert set(after) == set(before) | now_seen
+    finished = result.run.finished_at
+    assert finished is not None
+    for fp, life in after.items():
+        if fp in before:
+            assert life["first_seen_run"] == before[fp]["first_seen_run"]
+        if fp in now_seen:
+            assert (life["last_seen_run"], seen[fp][1]) == (result.run.id, iso_z(finished))
+        else:  # not seen again: its last seen is what the release recorded
+            assert (life["last_seen_run"], life["last_seen_at"]) == (
+                before[fp]["last_seen_run"],
+                before[fp]["last_seen_at"],
+            )

@@ -125,13 +125,13 @@ def check_database(store: Store) -> CheckReport:
               WHERE NOT EXISTS (SELECT 1 FROM details d WHERE d.hash = o.details_hash)""",
         "details without their title, remediation and controls": """SELECT COUNT(*) FROM details d
               WHERE NOT EXISTS (SELECT 1 FROM texts t WHERE t.hash = d.text_hash)""",
-        "finding still seen without an open interval": f"""SELECT COUNT(*) FROM findings f
+        "finding still seen without an open interval": """SELECT COUNT(*) FROM findings f
               WHERE f.last_seen_run IS NULL
                 AND NOT EXISTS (SELECT 1 FROM observations o WHERE o.fingerprint = f.fingerprint
-                                AND o.last_seq = {OPEN_SEQ})""",
-        "open interval of a finding no longer seen": f"""SELECT COUNT(*) FROM observations o
+                                AND o.last_seq = :open)""",
+        "open interval of a finding no longer seen": """SELECT COUNT(*) FROM observations o
               JOIN findings f ON f.fingerprint = o.fingerprint
-             WHERE o.last_seq = {OPEN_SEQ} AND f.last_seen_run IS NOT NULL""",
+             WHERE o.last_seq = :open AND f.last_seen_run IS NOT NULL""",
         "interval that ends before it starts": "SELECT COUNT(*) FROM observations WHERE last_seq < first_seq",
         "finding observed twice in one run": """SELECT COUNT(*) FROM observations a JOIN observations b
               ON a.fingerprint = b.fingerprint AND a.id < b.id
@@ -140,7 +140,7 @@ def check_database(store: Store) -> CheckReport:
               WHERE status IN ('complete', 'partial') AND obs_seq IS NULL""",
     }
     for label, sql in invariants.items():
-        count = db.execute(sql).fetchone()[0]
+        count = db.execute(sql, {"open": OPEN_SEQ}).fetchone()[0]
         if count:
             problems.append(f"{label}: {count}")
     for h, title, remediation, controls in db.execute("SELECT hash, title, remediation, controls FROM texts"):

@@ -848,13 +848,12 @@ class Store:
         if providers:
             # Findings stored without a target (older runs, providers that name none): the
             # same provider scanning exactly the same targets again.
-            marks = ",".join("?" for _ in providers)
             conn.execute(
-                f"""UPDATE findings SET resolved_run = ?, resolved_at = ?
+                """UPDATE findings SET resolved_run = ?, resolved_at = ?
                     WHERE status IN ('FAIL', 'WAIVED') AND resolved_run IS NULL
-                      AND target IS NULL AND provider IN ({marks})
+                      AND target IS NULL AND provider IN (SELECT value FROM json_each(?))
                       AND last_seen_run IN (SELECT id FROM runs WHERE targets = ?)""",
-                [run_id, when, *providers, targets],
+                [run_id, when, providers_json, targets],
             )
         if by_target:
             candidates = conn.execute(

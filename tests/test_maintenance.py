@@ -14,7 +14,7 @@ from auditor.config import AuditConfig, in_shard, parse_shard
 from auditor.engine import run_scan, select_providers
 from auditor.errors import UsageError
 from auditor.maintenance import backup, check_database, merge, prune
-from auditor.models import CheckInfo, Finding, Resource, Severity, Status
+from auditor.models import CheckInfo, Finding, Resource, Severity, Status, iso_z
 from auditor.providers.base import Provider, ScanContext
 from auditor.store import Store
 from tests.conftest import NOW
@@ -196,3 +196,19 @@ def test_maintenance_commands_end_to_end(cli: object, tmp_path: Path) -> None:
     config.write_text(f"version: 1\ndatabase: {db}\nretention:\n  keep_days: 30\n")
     res = run_auditor("prune", "--config", str(config), env={"AUDITOR_DB": ""})
     assert res.code == 0 and "older than 30 days" in res.out, res.err
+
+
+def test_prune_of_the_newest_run_keeps_last_seen_and_the_next_run_starts_afresh(tmp_path: Path) -> None:
+    """Findings still seen in the newest run have no last seen of their own: pruning that run records it."""
+    store = Store.open(tmp_path / "a.db")
+    old = NOW - timedelta(days=40)
+    save(store, [finding("A"), finding("B", Status.PASS)], old)
+    newest = save(store, [finding("A"), finding("B", Status.PASS)], old + timedelta(days=1))
+    assert prune(store, 30, NOW).runs == 2
+    life, steps = store.history(finding("A").fingerprint)  # open FAIL: kept
+    assert (life["last_seen_run"], life["last_seen_at"], steps) == (newest.id, iso_z(old + timedelta(days=1)), [])
+    assert check_database(store).ok
+    again = save(store, [finding("A")], NOW)
+    assert [f.resource.id for f in store.findings_for_run(again.id)] == ["A"]
+    assert store.seen_times([finding("A").fingerprint])[finding("A").fingerprint][1] == iso_z(NOW)
+    assert check_database(store).ok

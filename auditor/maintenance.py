@@ -1,7 +1,7 @@
 """Database upkeep: retention (prune), consistent backups, integrity checks, shard merges.
 
 All of it works on the store's own tables and keeps its invariants:
-- pruning deletes old runs but keeps every detail/evidence row still referenced and the
+- pruning deletes old runs but keeps every details/texts row still referenced and the
   lifecycle (first seen, status) of findings that are still open;
 - a backup uses SQLite's online backup API, so it is consistent while a scan writes;
 - merging shard databases builds ONE run from the newest run of each shard, through the
@@ -11,7 +11,6 @@ All of it works on the store's own tables and keeps its invariants:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from auditor.engine import new_run_id, roll_up_all, summarise
 from auditor.errors import UsageError
 from auditor.frameworks import frameworks_for
 from auditor.models import Coverage, Finding, Run, RunStatus, Status, iso_z
-from auditor.store import Store
+from auditor.store import OPEN_SEQ, Store, details_hash, text_hash
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class PruneResult:
     observations: int
     findings: int
     details: int
-    evidence: int
+    texts: int
 
 
 def prune(store: Store, keep_days: int, now: datetime) -> PruneResult:
@@ -48,6 +47,17 @@ def prune(store: Store, keep_days: int, now: datetime) -> PruneResult:
         if not old:
             return PruneResult(0, 0, 0, 0, 0)
         marks = ",".join("?" for _ in old)
+        newest = db.execute(
+            "SELECT obs_seq, id, finished_at FROM runs WHERE obs_seq IS NOT NULL ORDER BY obs_seq DESC LIMIT 1"
+        ).fetchone()
+        if newest is not None and newest[1] in old:
+            # The newest stored run goes: what it still saw gets its own last seen, and the
+            # open intervals end with it (the next run starts them afresh).
+            db.execute(
+                "UPDATE findings SET last_seen_run = ?, last_seen_at = ? WHERE last_seen_run IS NULL",
+                [newest[1], newest[2]],
+            )
+            db.execute("UPDATE observations SET last_seq = ? WHERE last_seq = ?", [newest[0], OPEN_SEQ])
         db.execute(f"DELETE FROM control_results WHERE run_id IN ({marks})", old)
         db.execute(f"DELETE FROM runs WHERE id IN ({marks})", old)
         # Observation intervals that no remaining run falls into.
@@ -66,10 +76,10 @@ def prune(store: Store, keep_days: int, now: datetime) -> PruneResult:
             """DELETE FROM details
                 WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.details_hash = details.hash)"""
         ).rowcount
-        evidence = db.execute(
-            """DELETE FROM evidence WHERE NOT EXISTS (SELECT 1 FROM details d WHERE d.evidence_hash = evidence.hash)"""
+        texts = db.execute(
+            """DELETE FROM texts WHERE NOT EXISTS (SELECT 1 FROM details d WHERE d.text_hash = texts.hash)"""
         ).rowcount
-    return PruneResult(len(old), obs, findings, details, evidence)
+    return PruneResult(len(old), obs, findings, details, texts)
 
 
 def backup(store: Store, target: Path, *, force: bool = False) -> int:
@@ -114,8 +124,15 @@ def check_database(store: Store) -> CheckReport:
               WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.fingerprint = o.fingerprint)""",
         "observation without its details": """SELECT COUNT(*) FROM observations o
               WHERE NOT EXISTS (SELECT 1 FROM details d WHERE d.hash = o.details_hash)""",
-        "details without their evidence": """SELECT COUNT(*) FROM details d
-              WHERE NOT EXISTS (SELECT 1 FROM evidence e WHERE e.hash = d.evidence_hash)""",
+        "details without their title, remediation and controls": """SELECT COUNT(*) FROM details d
+              WHERE NOT EXISTS (SELECT 1 FROM texts t WHERE t.hash = d.text_hash)""",
+        "finding still seen without an open interval": """SELECT COUNT(*) FROM findings f
+              WHERE f.last_seen_run IS NULL
+                AND NOT EXISTS (SELECT 1 FROM observations o WHERE o.fingerprint = f.fingerprint
+                                AND o.last_seq = :open)""",
+        "open interval of a finding no longer seen": """SELECT COUNT(*) FROM observations o
+              JOIN findings f ON f.fingerprint = o.fingerprint
+             WHERE o.last_seq = :open AND f.last_seen_run IS NOT NULL""",
         "interval that ends before it starts": "SELECT COUNT(*) FROM observations WHERE last_seq < first_seq",
         "finding observed twice in one run": """SELECT COUNT(*) FROM observations a JOIN observations b
               ON a.fingerprint = b.fingerprint AND a.id < b.id
@@ -124,12 +141,17 @@ def check_database(store: Store) -> CheckReport:
               WHERE status IN ('complete', 'partial') AND obs_seq IS NULL""",
     }
     for label, sql in invariants.items():
-        count = db.execute(sql).fetchone()[0]
+        count = db.execute(sql, {"open": OPEN_SEQ}).fetchone()[0]
         if count:
             problems.append(f"{label}: {count}")
-    for h, body in db.execute("SELECT hash, body FROM evidence").fetchall():
-        if hashlib.sha256(body.encode("utf-8")).hexdigest()[:32] != h:
-            problems.append(f"evidence {h} does not match its content hash")
+    for h, title, remediation, controls in db.execute("SELECT hash, title, remediation, controls FROM texts"):
+        if text_hash(title, remediation, controls) != h:
+            problems.append(f"title, remediation and controls {h} do not match their content hash")
+    for h, *columns in db.execute(
+        "SELECT hash, text_hash, message, waiver, line, end_line, target, evidence FROM details"
+    ):
+        if details_hash(*columns) != h:
+            problems.append(f"details {h} (message, evidence) does not match its content hash")
     return CheckReport(problems)
 
 

@@ -5,11 +5,16 @@ How a run's findings are kept
 A daily scan of an unchanged estate must not copy every finding every day. Findings
 are therefore stored as *observation intervals*: one row says "fingerprint F had
 status S, severity V and details D in every stored run from sequence number A to B".
-Saving a run extends the interval of every finding that is unchanged since the
-previous stored run (an UPDATE, no growth) and opens a new interval for the rest.
-Messages, remediation, line numbers, controls and evidence are stored once per content
-hash (`details`, `evidence`). `run_findings` (a view) gives "findings per run" back as
-plain rows (run id + fingerprint + ...), and every history question is a SQL query.
+An interval of a finding still seen in the newest stored run is *open*: B is OPEN_SEQ.
+Saving a run where a finding is unchanged therefore writes nothing for it (no growth,
+no UPDATE; an unchanged finding is recognised by a hash of its values before anything is
+serialised); a changed finding closes its interval and opens a new one, a vanished one
+closes its interval. Messages, line numbers, controls, the target and the evidence are
+stored once per content hash (`details`); titles and remediation are per check, stored
+once (`texts`). The lifecycle (`findings`: first seen, status, resolved) is written only
+when a finding appears, changes, vanishes or is resolved; its last seen is NULL while it
+is still seen in the newest stored run. `run_findings` (a view) gives "findings per run"
+back as plain rows (run id + fingerprint + ...), and every history question is a SQL query.
 
 Atomicity and concurrency
 -------------------------
@@ -29,7 +34,7 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,9 +63,100 @@ from auditor.redact import redact_text
 APP_ID = "auditor"
 BUSY_TIMEOUT_S = float(os.environ.get("AUDITOR_DB_TIMEOUT", "60"))
 
+# An open observation interval (the finding is still seen in the newest stored run) ends here.
+OPEN_SEQ = 1 << 62
+
+Migration = str | Callable[[sqlite3.Connection], None]
+
+
+def _migrate_5(conn: sqlite3.Connection) -> None:
+    """Issue 14 (store speed), on an existing database.
+
+    - `details` takes the evidence body (the `evidence` table goes: one table, one hash) and
+      points at `texts` for the title, remediation and mapped controls, which are per check:
+      stored once.
+      Every details hash is recomputed over the new content, and observations follow.
+    - Intervals still open after the newest stored run end at OPEN_SEQ: a re-scan where
+      nothing changed writes no row.
+    - `findings.last_seen_run/at` are NULL while the finding is seen in the newest stored run
+      (derived from the open interval), so they are not rewritten by every run.
+    """
+    conn.execute(
+        """CREATE TABLE texts (
+            hash TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            remediation TEXT NOT NULL,
+            controls TEXT NOT NULL
+        ) WITHOUT ROWID"""
+    )
+    conn.execute(
+        """CREATE TABLE details_v5 (
+            id INTEGER PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            text_hash TEXT NOT NULL REFERENCES texts(hash),
+            message TEXT NOT NULL,
+            waiver TEXT,
+            line INTEGER,
+            end_line INTEGER,
+            target TEXT,
+            evidence TEXT NOT NULL
+        )"""
+    )
+    texts: dict[tuple[str, str, str], str] = {}
+    rows: list[tuple[Any, ...]] = []
+    remap: list[tuple[str, str]] = []
+    for old, title, remediation, message, controls, waiver, line, end_line, target, evidence in conn.execute(
+        """SELECT d.hash, d.title, d.remediation, d.message, d.controls, d.waiver, d.line, d.end_line, d.target,
+                  e.body
+             FROM details d JOIN evidence e ON e.hash = d.evidence_hash ORDER BY d.hash"""
+    ):
+        th = texts.get((title, remediation, controls))
+        if th is None:
+            th = texts[(title, remediation, controls)] = text_hash(title, remediation, controls)
+        dh = details_hash(th, message, waiver, line, end_line, target, evidence)
+        rows.append((dh, th, message, waiver, line, end_line, target, evidence))
+        remap.append((old, dh))
+    conn.executemany(
+        "INSERT INTO texts (hash, title, remediation, controls) VALUES (?, ?, ?, ?)",
+        [(h, *key) for key, h in texts.items()],
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO details_v5 (hash, text_hash, message, waiver, line, end_line, target, evidence) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    conn.execute("CREATE TEMP TABLE details_remap (old TEXT PRIMARY KEY, new TEXT NOT NULL) WITHOUT ROWID")
+    conn.executemany("INSERT INTO temp.details_remap (old, new) VALUES (?, ?)", remap)
+    conn.execute(
+        "UPDATE observations SET details_hash = "
+        "(SELECT new FROM temp.details_remap WHERE old = observations.details_hash)"
+    )
+    conn.execute("DROP TABLE temp.details_remap")
+    conn.execute("DROP TABLE details")
+    conn.execute("DROP TABLE evidence")
+    conn.execute("ALTER TABLE details_v5 RENAME TO details")
+    # Open intervals and the lifecycle's "last seen".
+    conn.execute("ALTER TABLE observations ADD COLUMN raw BLOB")
+    top = conn.execute("SELECT MAX(obs_seq) FROM runs").fetchone()[0]
+    if top is not None:
+        conn.execute("UPDATE observations SET last_seq = ? WHERE last_seq = ?", [OPEN_SEQ, top])
+    conn.execute("ALTER TABLE findings RENAME COLUMN last_seen_run TO last_seen_run_v4")
+    conn.execute("ALTER TABLE findings RENAME COLUMN last_seen_at TO last_seen_at_v4")
+    conn.execute("ALTER TABLE findings ADD COLUMN last_seen_run TEXT")
+    conn.execute("ALTER TABLE findings ADD COLUMN last_seen_at TEXT")
+    conn.execute(
+        """UPDATE findings SET last_seen_run = last_seen_run_v4, last_seen_at = last_seen_at_v4
+            WHERE fingerprint NOT IN (SELECT fingerprint FROM observations WHERE last_seq = ?)""",
+        [OPEN_SEQ],
+    )
+    conn.execute("ALTER TABLE findings DROP COLUMN last_seen_run_v4")
+    conn.execute("ALTER TABLE findings DROP COLUMN last_seen_at_v4")
+
+
 # Declared, versioned migrations: (version, statements). Never edit a released one;
-# append a new version instead.
-MIGRATIONS: list[tuple[int, list[str]]] = [
+# append a new version instead. A statement is SQL text or a function of the connection
+# (run inside the migration's transaction, with foreign-key enforcement off).
+MIGRATIONS: list[tuple[int, list[Migration]]] = [
     (
         1,
         [
@@ -232,6 +328,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "ALTER TABLE details ADD COLUMN target TEXT",
         ],
     ),
+    (5, [_migrate_5]),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -241,8 +338,27 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+def text_hash(title: str, remediation: str, controls: str) -> str:
+    """Content address of what a check's findings share: title, remediation, controls (`texts`)."""
+    return _sha(f"{title}\x1f{remediation}\x1f{controls}")
+
+
+def details_hash(
+    text: str,
+    message: str,
+    waiver: str | None,
+    line: int | None,
+    end_line: int | None,
+    target: str | None,
+    evidence: str,
+) -> str:
+    """Content address of one `details` row (its columns as stored; `db check` recomputes it)."""
+    return _sha("\x1f".join(map(str, (text, message, waiver, line, end_line, target, evidence))))
+
+
+# One encoder for every stored JSON text (json.dumps with options builds a new one per call).
+# Same output as `Finding.evidence_json`.
+_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
 
 
 @dataclass(frozen=True)
@@ -416,18 +532,33 @@ class Store:
         self._check_app()
         if self.schema_version() == SCHEMA_VERSION:
             return
-        with self.write_transaction():
-            # Re-read inside the lock: another process may have migrated meanwhile.
-            current = self.schema_version()
-            if current == 0:
-                self.db.execute("CREATE TABLE IF NOT EXISTS auditor_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-                self.db.execute("INSERT OR REPLACE INTO auditor_meta VALUES ('app', ?)", [APP_ID])
-            for version, statements in MIGRATIONS:
-                if version <= current:
-                    continue
-                for statement in statements:
-                    self.db.execute(statement)
-                self.db.execute("INSERT OR REPLACE INTO auditor_meta VALUES ('schema_version', ?)", [str(version)])
+        # Table rebuilds (migration 5) drop tables that others refer to: enforcement is off
+        # while migrating (it cannot change inside a transaction), `db check` verifies after.
+        enforced = self.db.execute("PRAGMA foreign_keys").fetchone()[0]
+        self.db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with self.write_transaction():
+                # Re-read inside the lock: another process may have migrated meanwhile.
+                current = self.schema_version()
+                if current == 0:
+                    self.db.execute(
+                        "CREATE TABLE IF NOT EXISTS auditor_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                    )
+                    self.db.execute("INSERT OR REPLACE INTO auditor_meta VALUES ('app', ?)", [APP_ID])
+                for version, statements in MIGRATIONS:
+                    if version <= current:
+                        continue
+                    for statement in statements:
+                        if isinstance(statement, str):
+                            self.db.execute(statement)
+                        else:
+                            statement(self.db.conn)
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO auditor_meta VALUES ('schema_version', ?)", [str(version)]
+                    )
+        finally:
+            if enforced:
+                self.db.execute("PRAGMA foreign_keys=ON")
 
     @contextmanager
     def write_transaction(self) -> Iterator[None]:
@@ -579,10 +710,16 @@ class Store:
         return self.get_run(run_id)
 
     def seen_times(self, fingerprints: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
-        """fingerprint -> (first seen, last seen), from the lifecycle table (all when None)."""
+        """fingerprint -> (first seen, last seen), from the lifecycle table (all when None).
+
+        A finding still seen in the newest stored run has no last_seen of its own: it is
+        that run's time.
+        """
+        newest = self._newest_stored_run()
+        now = newest[2] if newest is not None else None
         if fingerprints is None:
             rows = self.db.execute("SELECT fingerprint, first_seen_at, last_seen_at FROM findings")
-            return {fp: (first, last) for fp, first, last in rows}
+            return {fp: (first, last or now or first) for fp, first, last in rows}
         wanted = list(fingerprints)
         out: dict[str, tuple[str, str]] = {}
         for i in range(0, len(wanted), 900):
@@ -591,7 +728,7 @@ class Store:
             for fp, first, last in self.db.execute(
                 f"SELECT fingerprint, first_seen_at, last_seen_at FROM findings WHERE fingerprint IN ({marks})", chunk
             ):
-                out[fp] = (first, last)
+                out[fp] = (first, last or now or first)
         return out
 
     def catalog_for_run(self, run_id: str) -> str | None:
@@ -611,118 +748,118 @@ class Store:
             old = by_fp.get(f.fingerprint)
             if old is None or _status_weight(f.status) > _status_weight(old.status):
                 by_fp[f.fingerprint] = f
-        # Intervals still open after the previous stored run; their details are on file.
-        open_rows = (
-            {
-                fp: (oid, st, sev, dh)
-                for oid, fp, st, sev, dh in conn.execute(
-                    "SELECT id, fingerprint, status, severity, details_hash FROM observations WHERE last_seq = ?",
-                    [prev],
-                )
-            }
-            if prev
-            else {}
-        )
-        known_details = {row[3] for row in open_rows.values()}
-        evidence_rows: dict[str, str] = {}
-        details_rows: dict[str, tuple[Any, ...]] = {}
-        obs: list[tuple[str, str, str, str]] = []
-        controls_json: dict[tuple[str, ...], str] = {}
-        for fp, f in by_fp.items():
-            ev = f.evidence_json()
-            ev_hash = _sha(ev)
-            controls = controls_json.get(f.controls)
-            if controls is None:
-                controls = controls_json[f.controls] = _dumps(list(f.controls))
-            waiver = _dumps(f.waiver) if f.waiver is not None else None
-            d = (
-                f.title,
-                f.message,
-                f.remediation,
-                controls,
-                waiver,
-                f.resource.line,
-                f.resource.end_line,
-                ev_hash,
-                f.target or None,
+        # Intervals still open: the findings seen in the newest stored run (`prev`).
+        open_rows: dict[str, tuple[int, str, str, str, bytes | None]] = {
+            fp: (oid, st, sev, dh, raw)
+            for oid, fp, st, sev, dh, raw in conn.execute(
+                "SELECT id, fingerprint, status, severity, details_hash, raw FROM observations WHERE last_seq = ?",
+                [OPEN_SEQ],
             )
-            d_hash = _sha("\x1f".join(map(str, d)))
-            if d_hash not in known_details:  # unchanged since the last run: nothing to write
-                details_rows[d_hash] = d
-                evidence_rows[ev_hash] = ev
-            obs.append((fp, f.status, f.severity, d_hash))  # StrEnum members are str
-        conn.executemany("INSERT OR IGNORE INTO evidence (hash, body) VALUES (?, ?)", evidence_rows.items())
+        }
+        texts: dict[tuple[str, str, tuple[str, ...]], tuple[str, str]] = {}
+        details_rows: dict[str, tuple[Any, ...]] = {}
+        close: list[tuple[int, int]] = []  # (last_seq, observation id)
+        new_obs: list[tuple[str, int, int, str, str, str, bytes]] = []
+        set_raw: list[tuple[bytes, int]] = []
+        lifecycle: list[tuple[Any, ...]] = []
+        sha256 = hashlib.sha256
+        for fp, f in by_fp.items():
+            res = f.resource
+            status, severity, evidence = f.status, f.severity, f.evidence
+            # Fast path: the finding exactly as the previous run reported it (same Python
+            # values) is unchanged, without serialising its evidence. `raw` is only ever
+            # compared for equality; the stored content keeps its own hash.
+            line, end_line, target = res.line, res.end_line, f.target or None
+            values = (f.title, f.remediation, f.message, f.controls, f.waiver, line, end_line, target, evidence)
+            raw = sha256(repr(values).encode()).digest()[:16]
+            hit = open_rows.get(fp)
+            if hit is not None and hit[4] == raw and hit[1] == status and hit[2] == severity:
+                continue  # still seen, nothing changed: its open interval covers this run
+            key = (f.title, f.remediation, f.controls)
+            text = texts.get(key)
+            if text is None:
+                controls = _dumps(list(f.controls))
+                text = texts[key] = (text_hash(f.title, f.remediation, controls), controls)
+            th = text[0]
+            waiver = _dumps(f.waiver) if f.waiver is not None else None
+            ev = _dumps(evidence)
+            dh = details_hash(th, f.message, waiver, line, end_line, target, ev)
+            if hit is not None and hit[1] == status and hit[2] == severity and hit[3] == dh:
+                set_raw.append((raw, hit[0]))  # same content, other Python values (older row, set order)
+                continue
+            details_rows[dh] = (dh, th, f.message, waiver, line, end_line, target, ev)
+            if hit is not None:
+                close.append((prev, hit[0]))
+            new_obs.append((fp, seq, OPEN_SEQ, status, severity, dh, raw))  # StrEnum members are str
+            lifecycle.append(
+                (fp, f.check_id, f.provider, res.id, res.type, res.account, res.region, res.path, run_id, when,
+                 status, severity, target)
+            )
+        vanished = [fp for fp in open_rows if fp not in by_fp]
+        close.extend((prev, open_rows[fp][0]) for fp in vanished)
         conn.executemany(
-            "INSERT OR IGNORE INTO details (hash, title, message, remediation, controls, waiver, line, end_line, "
-            "evidence_hash, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(h, *d) for h, d in details_rows.items()],
+            "INSERT OR IGNORE INTO texts (hash, title, remediation, controls) VALUES (?, ?, ?, ?)",
+            [(th, title, remediation, controls) for (title, remediation, _), (th, controls) in texts.items()],
         )
-        # Lifecycle: insert new fingerprints, move last-seen, resolve and reopen.
+        conn.executemany(
+            "INSERT OR IGNORE INTO details (hash, text_hash, message, waiver, line, end_line, target, evidence) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            sorted(details_rows.values()),  # in key order: B-tree appends instead of page splits
+        )
+        # Lifecycle. Findings no longer seen get the run they were last seen in; a finding
+        # still seen keeps last_seen NULL (= the newest stored run), so an unchanged finding's
+        # row is never rewritten.
+        if vanished:
+            last = conn.execute("SELECT id, finished_at FROM runs WHERE obs_seq = ?", [prev]).fetchone()
+            conn.executemany(
+                "UPDATE findings SET last_seen_run = ?, last_seen_at = ? WHERE fingerprint = ?",
+                [(last[0], last[1], fp) for fp in vanished],
+            )
+        # New fingerprints are inserted; changed ones move status, reopen or resolve.
         conn.executemany(
             """INSERT INTO findings (fingerprint, check_id, provider, resource_id, resource_type, account, region,
                                      path, first_seen_run, first_seen_at, last_seen_run, last_seen_at, status,
                                      severity, resolved_run, resolved_at, target)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, NULL, NULL, ?)
                ON CONFLICT(fingerprint) DO UPDATE SET
-                 last_seen_run = excluded.last_seen_run,
-                 last_seen_at = excluded.last_seen_at,
+                 last_seen_run = NULL,
+                 last_seen_at = NULL,
                  severity = excluded.severity,
                  target = excluded.target,
                  resolved_run = CASE
                    WHEN excluded.status IN ('FAIL', 'WAIVED') THEN NULL
                    WHEN findings.status IN ('FAIL', 'WAIVED') AND findings.resolved_run IS NULL
-                        AND excluded.status = 'PASS' THEN excluded.last_seen_run
+                        AND excluded.status = 'PASS' THEN excluded.first_seen_run
                    ELSE findings.resolved_run END,
                  resolved_at = CASE
                    WHEN excluded.status IN ('FAIL', 'WAIVED') THEN NULL
                    WHEN findings.status IN ('FAIL', 'WAIVED') AND findings.resolved_run IS NULL
-                        AND excluded.status = 'PASS' THEN excluded.last_seen_at
+                        AND excluded.status = 'PASS' THEN excluded.first_seen_at
                    ELSE findings.resolved_at END,
                  status = excluded.status""",
-            [
-                (
-                    fp,
-                    f.check_id,
-                    f.provider,
-                    f.resource.id,
-                    f.resource.type,
-                    f.resource.account,
-                    f.resource.region,
-                    f.resource.path,
-                    run_id,
-                    when,
-                    run_id,
-                    when,
-                    f.status,  # StrEnum members are str
-                    f.severity,
-                    f.target or None,
-                )
-                for fp, f in by_fp.items()
-            ],
+            sorted(lifecycle),  # in key order (fingerprint)
         )
-        # Failing findings that this run no longer reports are resolved, but only where this
-        # run looked again: it covered the finding's target and the check did not end in
-        # ERROR there. Anything else stays open ("not re-checked").
+        # Failing findings that this run no longer reports (last_seen set) are resolved, but
+        # only where this run looked again: it covered the finding's target and the check did
+        # not end in ERROR there. Anything else stays open ("not re-checked").
         by_target = {c.target: c for c in coverage}
         providers_json, targets = self.db.execute("SELECT providers, targets FROM runs WHERE id=?", [run_id]).fetchone()
         providers = json.loads(providers_json or "[]")
         if providers:
             # Findings stored without a target (older runs, providers that name none): the
             # same provider scanning exactly the same targets again.
-            marks = ",".join("?" for _ in providers)
             conn.execute(
-                f"""UPDATE findings SET resolved_run = ?, resolved_at = ?
-                    WHERE status IN ('FAIL', 'WAIVED') AND resolved_run IS NULL AND last_seen_run != ?
-                      AND target IS NULL AND provider IN ({marks})
+                """UPDATE findings SET resolved_run = ?, resolved_at = ?
+                    WHERE status IN ('FAIL', 'WAIVED') AND resolved_run IS NULL
+                      AND target IS NULL AND provider IN (SELECT value FROM json_each(?))
                       AND last_seen_run IN (SELECT id FROM runs WHERE targets = ?)""",
-                [run_id, when, run_id, *providers, targets],
+                [run_id, when, providers_json, targets],
             )
         if by_target:
             candidates = conn.execute(
                 """SELECT fingerprint, check_id, target FROM findings
-                    WHERE status IN ('FAIL', 'WAIVED') AND resolved_run IS NULL AND last_seen_run != ?
-                      AND target IS NOT NULL""",
-                [run_id],
+                    WHERE status IN ('FAIL', 'WAIVED') AND resolved_run IS NULL AND last_seen_run IS NOT NULL
+                      AND target IS NOT NULL"""
             ).fetchall()
             resolved = [
                 (run_id, when, fp)
@@ -732,20 +869,13 @@ class Store:
             conn.executemany(
                 "UPDATE findings SET resolved_run = ?, resolved_at = ? WHERE fingerprint = ?", resolved
             )
-        # Observation intervals: extend the unchanged, open new ones for the rest.
-        extend: list[tuple[int, int]] = []
-        new_rows: list[tuple[str, int, int, str, str, str]] = []
-        for fp, st, sev, dh in obs:
-            hit = open_rows.get(fp)
-            if hit is not None and hit[1] == st and hit[2] == sev and hit[3] == dh:
-                extend.append((seq, hit[0]))
-            else:
-                new_rows.append((fp, seq, seq, st, sev, dh))
-        conn.executemany("UPDATE observations SET last_seq = ? WHERE id = ?", extend)
+        # Observation intervals: close the changed and the vanished, open new ones.
+        conn.executemany("UPDATE observations SET last_seq = ? WHERE id = ?", close)
+        conn.executemany("UPDATE observations SET raw = ? WHERE id = ?", set_raw)
         conn.executemany(
-            "INSERT INTO observations (fingerprint, first_seq, last_seq, status, severity, details_hash) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            new_rows,
+            "INSERT INTO observations (fingerprint, first_seq, last_seq, status, severity, details_hash, raw) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            new_obs,
         )
 
     def _write_control_results(self, run_id: str, results: list[ControlResult]) -> None:
@@ -920,18 +1050,29 @@ class Store:
             raise StoreError(f"no finding with fingerprint {fingerprint!r}")
         if len(rows) > 1:
             raise StoreError(f"fingerprint prefix {fingerprint!r} is ambiguous")
-        life = rows[0]
+        life = dict(rows[0])
+        newest = self._newest_stored_run()
+        if life["last_seen_run"] is None and newest is not None:  # still seen in the newest stored run
+            life["last_seen_run"], life["last_seen_at"] = newest[1], newest[2]
+        top = newest[0] if newest is not None else 0
         sql = """
-            SELECT o.first_seq, o.last_seq, o.status, o.severity, d.message,
+            SELECT o.first_seq, MIN(o.last_seq, :top) AS last_seq, o.status, o.severity, d.message,
                    (SELECT id FROM runs WHERE obs_seq = o.first_seq) AS first_run,
                    (SELECT started_at FROM runs WHERE obs_seq = o.first_seq) AS first_at,
-                   (SELECT id FROM runs WHERE obs_seq = o.last_seq) AS last_run,
-                   (SELECT started_at FROM runs WHERE obs_seq = o.last_seq) AS last_at,
+                   (SELECT id FROM runs WHERE obs_seq = MIN(o.last_seq, :top)) AS last_run,
+                   (SELECT started_at FROM runs WHERE obs_seq = MIN(o.last_seq, :top)) AS last_at,
                    (SELECT COUNT(*) FROM runs WHERE obs_seq BETWEEN o.first_seq AND o.last_seq) AS runs
               FROM observations o JOIN details d ON d.hash = o.details_hash
-             WHERE o.fingerprint = ? ORDER BY o.first_seq
+             WHERE o.fingerprint = :fp ORDER BY o.first_seq
         """
-        return life, list(self.db.query(sql, [life["fingerprint"]]))
+        return life, list(self.db.query(sql, {"fp": life["fingerprint"], "top": top}))
+
+    def _newest_stored_run(self) -> tuple[int, str, str] | None:
+        """(obs_seq, id, finished_at) of the newest run that holds findings."""
+        row = self.db.execute(
+            "SELECT obs_seq, id, finished_at FROM runs WHERE obs_seq IS NOT NULL ORDER BY obs_seq DESC LIMIT 1"
+        ).fetchone()
+        return (int(row[0]), str(row[1]), str(row[2])) if row else None
 
     def trend(self, framework: str | None = None, since: datetime | None = None) -> list[dict[str, Any]]:
         """Per run and control: status and counts, oldest run first."""
@@ -967,12 +1108,12 @@ class Store:
             return
         sql = """
             SELECT o.fingerprint, o.status, o.severity, f.check_id, f.provider, f.resource_id, f.resource_type,
-                   f.account, f.region, f.path, d.title, d.message, d.remediation, d.controls, d.waiver, d.line,
-                   d.end_line, e.body, COALESCE(d.target, f.target)
+                   f.account, f.region, f.path, t.title, d.message, t.remediation, t.controls, d.waiver, d.line,
+                   d.end_line, d.evidence, COALESCE(d.target, f.target)
             FROM observations o
             JOIN findings f ON f.fingerprint = o.fingerprint
             JOIN details d ON d.hash = o.details_hash
-            JOIN evidence e ON e.hash = d.evidence_hash
+            JOIN texts t ON t.hash = d.text_hash
             WHERE o.first_seq <= :s AND o.last_seq >= :s
             ORDER BY f.check_id, f.resource_id
         """
@@ -1026,11 +1167,12 @@ class Store:
     def waived_observations(self, first_seq: int, last_seq: int) -> list[dict[str, Any]]:
         """WAIVED findings observed in any stored run with obs_seq in [first_seq, last_seq]."""
         sql = """
-            SELECT f.check_id, f.resource_id, d.controls, d.waiver,
+            SELECT f.check_id, f.resource_id, t.controls, d.waiver,
                    MAX(o.first_seq, :a) AS from_seq, MIN(o.last_seq, :b) AS to_seq
               FROM observations o
               JOIN findings f ON f.fingerprint = o.fingerprint
               JOIN details d ON d.hash = o.details_hash
+              JOIN texts t ON t.hash = d.text_hash
              WHERE o.status = 'WAIVED' AND o.first_seq <= :b AND o.last_seq >= :a
              ORDER BY f.check_id, f.resource_id, o.first_seq
         """

@@ -14,7 +14,7 @@ from auditor.config import AuditConfig, in_shard, parse_shard
 from auditor.engine import run_scan, select_providers
 from auditor.errors import UsageError
 from auditor.maintenance import backup, check_database, merge, prune
-from auditor.models import CheckInfo, Finding, Resource, Severity, Status
+from auditor.models import CheckInfo, Finding, Resource, Severity, Status, iso_z
 from auditor.providers.base import Provider, ScanContext
 from auditor.store import Store
 from tests.conftest import NOW
@@ -111,9 +111,9 @@ def test_merged_shards_equal_one_unsharded_scan(tmp_path: Path) -> None:
     assert got_controls == ref_controls
     assert sorted(central.get_run(result.run.id).targets) == sorted(reference.run.targets)
     # Merging the same shards again stores no new evidence.
-    before = central.db["evidence"].count
+    before = central.db["details"].count
     merge(central, shard_paths, NOW + timedelta(days=1))
-    assert central.db["evidence"].count == before
+    assert central.db["details"].count == before
     assert check_database(central).ok
 
 
@@ -165,9 +165,13 @@ def test_db_check_finds_tampering(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "a.db")
     save(store, [finding("A")])
     assert check_database(store).ok
-    store.db.execute('UPDATE evidence SET body = \'{"observed":"forged"}\'')
+    store.db.execute('UPDATE details SET evidence = \'{"observed":"forged"}\'')
     report = check_database(store)
     assert not report.ok and "does not match its content hash" in report.problems[0]
+    assert report.problems[0].startswith("details ")
+    store.db.execute("UPDATE texts SET remediation = 'Ignore it.'")
+    problems = check_database(store).problems
+    assert any(p.startswith("title, remediation and controls ") and "content hash" in p for p in problems)
 
 
 def test_maintenance_commands_end_to_end(cli: object, tmp_path: Path) -> None:
@@ -192,3 +196,19 @@ def test_maintenance_commands_end_to_end(cli: object, tmp_path: Path) -> None:
     config.write_text(f"version: 1\ndatabase: {db}\nretention:\n  keep_days: 30\n")
     res = run_auditor("prune", "--config", str(config), env={"AUDITOR_DB": ""})
     assert res.code == 0 and "older than 30 days" in res.out, res.err
+
+
+def test_prune_of_the_newest_run_keeps_last_seen_and_the_next_run_starts_afresh(tmp_path: Path) -> None:
+    """Findings still seen in the newest run have no last seen of their own: pruning that run records it."""
+    store = Store.open(tmp_path / "a.db")
+    old = NOW - timedelta(days=40)
+    save(store, [finding("A"), finding("B", Status.PASS)], old)
+    newest = save(store, [finding("A"), finding("B", Status.PASS)], old + timedelta(days=1))
+    assert prune(store, 30, NOW).runs == 2
+    life, steps = store.history(finding("A").fingerprint)  # open FAIL: kept
+    assert (life["last_seen_run"], life["last_seen_at"], steps) == (newest.id, iso_z(old + timedelta(days=1)), [])
+    assert check_database(store).ok
+    again = save(store, [finding("A")], NOW)
+    assert [f.resource.id for f in store.findings_for_run(again.id)] == ["A"]
+    assert store.seen_times([finding("A").fingerprint])[finding("A").fingerprint][1] == iso_z(NOW)
+    assert check_database(store).ok

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from auditor.errors import StoreError
-from auditor.models import Coverage, Finding, Resource, Run, RunStatus, Severity, Status
+from auditor.models import Coverage, Finding, Resource, Run, RunStatus, Severity, Status, iso_z
 from auditor.store import SCHEMA_VERSION, Store
 from tests.conftest import NOW
 
@@ -51,7 +51,9 @@ def test_new_database_is_migrated_and_in_wal(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "a.db")
     assert store.schema_version() == SCHEMA_VERSION
     assert store.db.journal_mode == "wal"
-    assert {"runs", "findings", "observations", "details", "evidence", "control_results"} <= set(store.db.table_names())
+    tables = set(store.db.table_names())
+    assert {"runs", "findings", "observations", "details", "texts", "control_results"} <= tables
+    assert "evidence" not in tables  # merged into details (migration 5)
     store.close()
     assert Store.open(tmp_path / "a.db").schema_version() == SCHEMA_VERSION  # idempotent reopen
 
@@ -102,7 +104,12 @@ def test_identical_runs_extend_intervals_instead_of_copying() -> None:
         save(store, batch, NOW + timedelta(days=day))
     assert store.db["observations"].count == 50
     assert store.db["details"].count == 50
-    assert store.db["evidence"].count == 50
+    assert store.db["texts"].count == 1  # one check: its title and remediation once
+    # Nine re-scans where nothing changed wrote no lifecycle row: last seen is the newest run.
+    assert store.db.execute("SELECT COUNT(*) FROM findings WHERE last_seen_run IS NOT NULL").fetchone()[0] == 0
+    newest = store.stored_runs(1)[0]
+    seen = store.seen_times()
+    assert len(seen) == 50 and {last for _, last in seen.values()} == {iso_z(newest.finished_at)}
     runs = store.stored_runs(10)
     assert len(runs) == 10
     for run in runs:
@@ -300,3 +307,33 @@ def test_a_failure_that_becomes_error_is_not_resolved() -> None:
     diff = store.diff(r1, r2)
     assert diff.resolved == [] and [c.after for c in diff.not_rechecked] == ["ERROR"]
     assert store.history(a.fingerprint)[0]["resolved_run"] is None
+
+
+def test_a_rescan_where_nothing_changed_writes_no_finding_row() -> None:
+    """Issue 14: unchanged findings are recognised before anything is serialised, and cost no write."""
+    store = Store.memory()
+    batch = [finding(f"r{i}", Status.PASS if i % 3 else Status.FAIL) for i in range(30)]
+    save(store, batch, NOW)
+    before = store.db.conn.total_changes
+    again = save(store, batch, NOW + timedelta(days=1))
+    assert store.db.conn.total_changes - before == 2  # the run row: inserted when begun, updated when saved
+    assert {f.fingerprint for f in store.findings_for_run(again.id)} == {f.fingerprint for f in batch}
+    # Equal content from other Python values (a tuple where a list was) is unchanged too: no new interval.
+    retyped = [replace(f, evidence={"observed": f.resource.id, "ids": (1, 2)}) for f in batch]
+    listed = [replace(f, evidence={"observed": f.resource.id, "ids": [1, 2]}) for f in batch]
+    save(store, retyped, NOW + timedelta(days=2))
+    intervals = store.db["observations"].count
+    save(store, listed, NOW + timedelta(days=3))
+    assert store.db["observations"].count == intervals
+    # One finding changes, one vanishes: exactly their intervals close, one opens.
+    changed = [replace(listed[0], message="rotated late"), *listed[2:]]
+    last = save(store, changed, NOW + timedelta(days=4))
+    assert store.db["observations"].count == intervals + 1
+    seen = store.seen_times([f.fingerprint for f in batch])
+    newest = iso_z(store.get_run(last.id).finished_at)
+    assert seen[batch[1].fingerprint][1] == iso_z(NOW + timedelta(days=3))  # vanished: its last run
+    assert {fp for fp, (_, last_seen) in seen.items() if last_seen == newest} == {f.fingerprint for f in changed}
+    life, steps = store.history(batch[0].fingerprint)
+    assert life["last_seen_run"] == last.id
+    assert [s["message"] for s in steps] == ["m", "m", "rotated late"]  # evidence gained "ids" on day 2
+    assert steps[-1]["last_run"] == last.id and steps[1]["last_run"] == store.stored_runs(2)[0].id

@@ -65,7 +65,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
         store.close()
     print(
         f"pruned {result.runs} runs older than {args.keep_days} days: {result.observations} observation intervals, "
-        f"{result.findings} closed findings, {result.details} details and {result.evidence} evidence records"
+        f"{result.findings} closed findings, {result.details} details records (with their evidence) and "
+        f"{result.texts} check texts"
     )
     return 0
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from auditor.errors import UsageError
 from auditor.models import Severity
@@ -26,14 +28,155 @@ class Thresholds:
     image_max_age_days: int = 90
 
 
+SETTING_KINDS = ("flag", "text", "texts", "path", "paths")
+
+
 @dataclass(frozen=True)
-class AwsTargets:
-    enabled: bool = False
-    profile: str | None = None
-    regions: tuple[str, ...] = ()
-    role_arns: tuple[str, ...] = ()
-    organization_role: str | None = None
-    allowed_regions: tuple[str, ...] = ()
+class Setting:
+    """One input a provider declares: a `scan` flag and a key of its audit.yaml `targets.<name>`.
+
+    The CLI and the configuration loader are built from these declarations, the same way for
+    built-in and third-party providers. Kinds:
+    - `flag`: true/false (`--aws`; `enabled: true`);
+    - `text` / `texts`: one value / a repeatable flag and a list; `pattern` (a regular
+      expression) checks each value, `what` names the expected form in errors;
+    - `path` / `paths`: the same for paths; audit.yaml resolves them against its folder and
+      checks they exist (`path_kind`: any, file or dir); the provider's `prepare` checks the CLI's.
+    """
+
+    key: str
+    kind: str
+    help: str = ""
+    flag: str | None = None  # e.g. "--iac"; None: audit.yaml only
+    aliases: tuple[str, ...] = ()  # more spellings of the flag
+    metavar: str | None = None
+    pattern: str | None = None
+    what: str = ""
+    path_kind: str = "any"
+    # Giving this setting selects the provider (a target); False for modifiers (--aws-region).
+    selects: bool = True
+    # Whether the path(s) are folders or files of the repository under audit: they anchor the
+    # default source root and may carry `.auditor-waivers.yaml`. False for e.g. an inventory file.
+    repository: bool = False
+    # The value when the provider's section is present in audit.yaml without this key.
+    file_default: Any = None
+
+    @property
+    def empty(self) -> Any:
+        return {"flag": False, "text": None, "texts": (), "path": None, "paths": ()}[self.kind]
+
+
+class ProviderSettings(Mapping[str, Any]):
+    """One provider's inputs (its declared `Setting`s by key), immutable and hashable.
+
+    Keys the user did not give read as the setting's empty value. `schema` is the
+    declaration the values were read with (empty for a provider that could not be loaded:
+    the user named it, the engine reports it as ERROR)."""
+
+    __slots__ = ("_values", "schema")
+
+    def __init__(self, values: Mapping[str, Any] | None = None, schema: tuple[Setting, ...] = ()) -> None:
+        self._values: dict[str, Any] = {k: _frozen(v) for k, v in (values or {}).items()}
+        self.schema = schema
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._values:
+            return self._values[key]
+        for s in self.schema:
+            if s.key == key:
+                return s.empty
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def explicit(self, key: str) -> Any:
+        """The value the user gave for `key`, or None when it was not given."""
+        return self._values.get(key)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._values.items(), key=lambda kv: kv[0])))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ProviderSettings) and self._values == other._values
+
+    def __repr__(self) -> str:
+        return f"ProviderSettings({self._values!r})"
+
+    def given(self) -> bool:
+        """Whether any selecting setting has a value (the provider was asked to scan something)."""
+        selecting = {s.key for s in self.schema if s.selects} if self.schema else set(self._values)
+        return any(v not in (None, False, ()) for k, v in self._values.items() if k in selecting)
+
+    def paths(self, key: str) -> tuple[Path, ...]:
+        value = self[key]
+        if value is None:
+            return ()
+        return tuple(value) if isinstance(value, tuple) else (value,)
+
+    def repository_paths(self) -> tuple[Path, ...]:
+        return tuple(p for s in self.schema if s.repository for p in self.paths(s.key))
+
+    def other_paths(self) -> tuple[Path, ...]:
+        return tuple(
+            p for s in self.schema if s.kind in ("path", "paths") and not s.repository for p in self.paths(s.key)
+        )
+
+    def replace(self, **values: Any) -> ProviderSettings:
+        return ProviderSettings({**self._values, **values}, self.schema)
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    return value
+
+
+class Targets(Mapping[str, ProviderSettings]):
+    """audit.yaml `targets:` and the scan flags: provider name -> its settings (immutable)."""
+
+    __slots__ = ("_by_name",)
+
+    def __init__(self, by_name: Mapping[str, ProviderSettings] | None = None) -> None:
+        self._by_name = dict(sorted((by_name or {}).items()))
+
+    def __getitem__(self, name: str) -> ProviderSettings:
+        return self._by_name[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._by_name.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Targets) and self._by_name == other._by_name
+
+    def __repr__(self) -> str:
+        return f"Targets({self._by_name!r})"
+
+    def of(self, name: str) -> ProviderSettings:
+        """The settings of provider `name` (empty when it was not configured)."""
+        return self._by_name.get(name, ProviderSettings())
+
+    def with_(self, name: str, settings: ProviderSettings) -> Targets:
+        return Targets({**self._by_name, name: settings})
+
+    def repository_paths(self) -> tuple[Path, ...]:
+        """Every path target that is part of the repository under audit (any provider)."""
+        return tuple(p for s in self._by_name.values() for p in s.repository_paths())
+
+    def other_paths(self) -> tuple[Path, ...]:
+        return tuple(p for s in self._by_name.values() for p in s.other_paths())
 
 
 # GDPR Chapter V transfer mechanisms (Art. 45-49) an organisation may declare per region.
@@ -119,12 +262,9 @@ class AuditConfig:
     # --catalog-dir / audit.yaml `catalog_dir`: a folder of <framework id>.yaml catalogs added to the installed ones
     catalog_dir: Path | None = None
     db_path: Path = Path("auditor.db")
-    aws: AwsTargets = field(default_factory=AwsTargets)
-    iac_paths: tuple[Path, ...] = ()
-    code_paths: tuple[Path, ...] = ()
-    deps_paths: tuple[Path, ...] = ()
-    images: tuple[str, ...] = ()
-    secrets_inventory: Path | None = None
+    # What to scan: provider name -> the settings it declared (`Provider.settings`), from the
+    # scan flags and audit.yaml `targets.<name>`; build one in code with `auditor.providers.targets`.
+    targets: Targets = field(default_factory=Targets)
     thresholds: Thresholds = field(default_factory=Thresholds)
     fail_on: Severity | None = None  # None: never gate on findings
     allow_errors: bool = False

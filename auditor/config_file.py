@@ -32,10 +32,12 @@ from auditor.config import (
     TRANSFER_MECHANISMS,
     WEBHOOK_FORMATS,
     AuditConfig,
-    AwsTargets,
     EmailTarget,
     GdprSettings,
     Notifications,
+    ProviderSettings,
+    Setting,
+    Targets,
     Thresholds,
     TransferMechanism,
     WebhookTarget,
@@ -223,8 +225,6 @@ TOP_KEYS = (
     "retention",
     "gdpr",
 )
-TARGET_KEYS = ("aws", "iac", "code", "deps", "images", "secrets_inventory")
-AWS_KEYS = ("enabled", "profile", "regions", "role_arns", "organization_role", "allowed_regions")
 THRESHOLD_KEYS = (
     "access_key_max_age_days",
     "access_key_unused_days",
@@ -312,24 +312,7 @@ def parse_config(
         if len(set(frameworks)) != len(frameworks):
             raise r.error(top["frameworks"], "frameworks", "lists a framework twice")
 
-    targets = r.mapping(top["targets"], "targets", TARGET_KEYS) if "targets" in top else {}
-    aws = _read_aws(r, targets["aws"]) if "aws" in targets else base.aws
-
-    def path_list(name: str) -> tuple[Path, ...]:
-        if name not in targets:
-            return ()
-        return r.items(targets[name], f"targets.{name}", "paths", lambda n, k: r.path(n, k))
-
-    images = (
-        r.items(targets["images"], "targets.images", "image references", lambda n, k: r.string(n, k, "an image"))
-        if "images" in targets
-        else ()
-    )
-    secrets_inventory = (
-        r.path(targets["secrets_inventory"], "targets.secrets_inventory", "file")
-        if "secrets_inventory" in targets
-        else None
-    )
+    targets = _read_targets(r, top["targets"]) if "targets" in top else base.targets
 
     thresholds = base.thresholds
     if "thresholds" in top:
@@ -352,12 +335,7 @@ def parse_config(
         frameworks=tuple(frameworks),
         catalog_dir=catalog_dir,
         db_path=r.path(top["database"], "database", "new") if "database" in top else base.db_path,
-        aws=aws,
-        iac_paths=path_list("iac"),
-        code_paths=path_list("code"),
-        deps_paths=path_list("deps"),
-        images=images,
-        secrets_inventory=secrets_inventory,
+        targets=targets,
         thresholds=thresholds,
         fail_on=fail_on,
         allow_errors=r.boolean(top["allow_errors"], "allow_errors") if "allow_errors" in top else base.allow_errors,
@@ -428,48 +406,94 @@ _TRANSFER_HINTS = {
 }
 
 
-def _read_aws(r: _Reader, node: Node) -> AwsTargets:
-    # The AWS provider owns the name rules; the file is checked against the same ones.
-    from auditor.aws_names import REGION_RE, ROLE_ARN_RE, ROLE_NAME_RE
+def _read_targets(r: _Reader, node: Node) -> Targets:
+    """`targets:`: one section per provider, `targets.<name>` (or one of its `config_aliases`),
+    read with the settings the provider declares. Only the providers named here are imported;
+    one that cannot be imported is kept (with no settings) so that the scan reports it as ERROR."""
+    from auditor.providers import registry
 
-    k = "targets.aws"
-    m = r.mapping(node, k, AWS_KEYS)
+    reg = registry()
+    names = reg.names()
+    if isinstance(node, ScalarNode) and node.tag == _TAG + "null":
+        return Targets()
+    if not isinstance(node, MappingNode):
+        raise r.error(node, "targets", f"expected a mapping of providers ({', '.join(names)})")
+    aliases: dict[str, str] | None = None
+    out: dict[str, ProviderSettings] = {}
+    given_as: dict[str, str] = {}
+    for knode, vnode in node.value:
+        key = knode.value if isinstance(knode, ScalarNode) and knode.tag == _TAG + "str" else None
+        if key is None:
+            raise r.error(knode, "targets", "keys must be plain names")
+        name = key if key in names else None
+        if name is None:
+            if aliases is None:
+                # Another name for a provider (`images`): only now import them all to find it.
+                loaded, _ = reg.load_all()
+                aliases = {a: cls.name for cls in loaded.values() for a in cls.config_aliases}
+            name = aliases.get(key)
+        if name is None:
+            allowed = sorted({*names, *(aliases or {})})
+            hint = difflib.get_close_matches(key, allowed, n=1)
+            suggestion = f"did you mean {hint[0]!r}? " if hint else ""
+            raise r.error(
+                knode,
+                f"targets.{key}",
+                f"unknown provider ({suggestion}installed: {', '.join(names)}; `auditor providers` lists them)",
+            )
+        if name in given_as:
+            other = given_as[name]
+            why = "duplicate key" if other == key else f"{key} and {other} both configure the {name} provider"
+            raise r.error(knode, f"targets.{key}", why)
+        given_as[name] = key
+        try:
+            cls = reg.load(name)
+        except Exception:  # noqa: BLE001 - reported by the scan as one ERROR naming the provider
+            out[name] = ProviderSettings()
+            continue
+        out[name] = _read_provider(r, vnode, f"targets.{key}", cls.declared_settings(), cls.shorthand)
+    return Targets(out)
 
-    def regions(name: str) -> tuple[str, ...]:
-        if name not in m:
-            return ()
-        return r.items(
-            m[name],
-            f"{k}.{name}",
-            "region names",
-            lambda n, p: r.matching(n, p, REGION_RE, "a region name such as eu-west-1"),
-        )
 
-    role_arns = (
-        r.items(
-            m["role_arns"],
-            f"{k}.role_arns",
-            "IAM role ARNs",
-            lambda n, p: r.matching(n, p, ROLE_ARN_RE, "an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"),
-        )
-        if "role_arns" in m
-        else ()
-    )
-    org_role = (
-        r.matching(m["organization_role"], f"{k}.organization_role", ROLE_NAME_RE, "an IAM role name")
-        if "organization_role" in m
-        else None
-    )
-    profile = r.string(m["profile"], f"{k}.profile", "an AWS profile name") if "profile" in m else None
-    enabled = r.boolean(m["enabled"], f"{k}.enabled") if "enabled" in m else True
-    return AwsTargets(
-        enabled=enabled,
-        profile=profile,
-        regions=regions("regions"),
-        role_arns=role_arns,
-        organization_role=org_role,
-        allowed_regions=regions("allowed_regions"),
-    )
+def _read_provider(
+    r: _Reader, node: Node, key: str, schema: tuple[Setting, ...], shorthand: str | None
+) -> ProviderSettings:
+    by_key = {s.key: s for s in schema}
+    if isinstance(node, MappingNode) or shorthand is None:
+        if (
+            shorthand is None
+            and len(schema) == 1
+            and schema[0].kind == "flag"
+            and isinstance(node, ScalarNode)
+            and node.tag == _TAG + "bool"
+        ):
+            return ProviderSettings({schema[0].key: r.boolean(node, key)}, schema)  # `targets.<name>: true`
+        m = r.mapping(node, key, tuple(by_key))
+        values = {s.key: s.file_default for s in schema if s.file_default is not None}
+        for name, vnode in m.items():
+            values[name] = _read_setting(r, vnode, f"{key}.{name}", by_key[name])
+        return ProviderSettings(values, schema)
+    return ProviderSettings({shorthand: _read_setting(r, node, key, by_key[shorthand])}, schema)
+
+
+def _read_setting(r: _Reader, node: Node, key: str, s: Setting) -> Any:
+    pattern = re.compile(s.pattern) if s.pattern else None
+    what = s.what or {"text": "a text value", "texts": "a text value"}.get(s.kind, "a value")
+
+    def text(n: Node, k: str) -> str:
+        return r.matching(n, k, pattern, what) if pattern is not None else r.string(n, k, what)
+
+    if s.kind == "flag":
+        return r.boolean(node, key)
+    if s.kind == "text":
+        return text(node, key)
+    if s.kind == "texts":
+        return r.items(node, key, f"values, each {what}", text)
+    if s.kind == "path":
+        return r.path(node, key, s.path_kind)
+    if s.kind == "paths":
+        return r.items(node, key, "paths", lambda n, k: r.path(n, k, s.path_kind))
+    raise r.error(node, key, f"the provider declares an unknown setting kind {s.kind!r}")
 
 
 def _read_notifications(r: _Reader, node: Node) -> Notifications:
@@ -577,7 +601,7 @@ def overlay_flags(file_config: AuditConfig, flag_config: AuditConfig, args: argp
     default = AuditConfig()
     changes: dict[str, Any] = {}
     for f in fields(AuditConfig):
-        if f.name in ("aws", "db_path", "config_file"):
+        if f.name in ("targets", "db_path", "config_file"):
             continue
         value = getattr(flag_config, f.name)
         if value != getattr(default, f.name):
@@ -586,11 +610,19 @@ def overlay_flags(file_config: AuditConfig, flag_config: AuditConfig, args: argp
         changes["frameworks"] = flag_config.frameworks
     if getattr(args, "fail_on", None) is not None:
         changes["fail_on"] = flag_config.fail_on
-    aws_changes: dict[str, Any] = {}
-    for f in fields(AwsTargets):
-        value = getattr(flag_config.aws, f.name)
-        if value != getattr(default.aws, f.name):
-            aws_changes[f.name] = value
-    changes["aws"] = replace(file_config.aws, **aws_changes)
+    changes["targets"] = overlay_targets(file_config.targets, flag_config.targets)
     changes["db_path"] = db_path_for(getattr(args, "db", None), file_config)
     return replace(file_config, **changes)
+
+
+def overlay_targets(file_targets: Targets, flag_targets: Targets) -> Targets:
+    """Per provider, every setting given by a flag replaces the file's (a given list replaces
+    the list). A selecting flag also switches on a provider the file disabled (`enabled: false`)."""
+    out = file_targets
+    for name, flags in flag_targets.items():
+        base = file_targets.of(name)
+        values = {**dict(base), **dict(flags)}
+        if flags.given() and "enabled" not in flags and base.explicit("enabled") is False:
+            values["enabled"] = True
+        out = out.with_(name, ProviderSettings(values, flags.schema or base.schema))
+    return out

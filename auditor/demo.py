@@ -25,9 +25,10 @@ from cryptography.hazmat.primitives import serialization
 from rich.console import Console
 
 from auditor.clock import utcnow
-from auditor.config import AuditConfig, AwsTargets
+from auditor.config import AuditConfig
 from auditor.engine import ScanResult, run_scan
 from auditor.outputs import FORMATS, sarif
+from auditor.providers import targets
 from auditor.selfsigned import self_signed_pem
 from auditor.store import Store
 
@@ -265,10 +266,7 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
         organisation=DEMO_ORGANISATION,
         frameworks=DEMO_FRAMEWORKS,
         db_path=db_path,
-        iac_paths=(paths["repo"],),
-        code_paths=(paths["repo"],),
-        deps_paths=(paths["repo"],),
-        images=(str(paths["image"]),),
+        targets=targets(iac=paths["repo"], code=paths["repo"], deps=paths["repo"], image=str(paths["image"])),
         offline=True,
         source_root=out,  # the demo folder stands for the repository: paths are relative to it
     )
@@ -285,10 +283,10 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
         add_demo_manual_evidence(store, paths["estate"] / "evidence", now)
         with aws_estate(demo, now) as aws_env, patched_environ({"AUDITOR_VULNDB": str(paths["vulndb"])}):
             if aws_env is not None:
-                base = replace(
-                    base,
-                    aws=AwsTargets(enabled=True, regions=("eu-west-1", "us-east-1"), allowed_regions=("eu-west-1",)),
+                aws = targets(
+                    aws={"enabled": True, "regions": ("eu-west-1", "us-east-1"), "allowed_regions": ("eu-west-1",)}
                 )
+                base = replace(base, targets=base.targets.with_("aws", aws["aws"]))
             schedule = (("two weeks ago", 14, False), ("last week", 7, False), ("today", 0, True))
             for index, (label, day_offset, fixed) in enumerate(schedule, start=1):
                 when = now - timedelta(days=day_offset)
@@ -296,7 +294,7 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
                     fix_aws_between_scans(aws_env)
                 demo.step(f"scan {index}/{len(schedule)} ({label}){': after fixes' if fixed else ''}")
                 inventory = write_sample_inventory(paths["estate"] / "secrets", when, rotated=fixed)
-                config = replace(base, secrets_inventory=inventory)
+                config = replace(base, targets=base.targets.with_("secrets", targets(secrets=inventory)["secrets"]))
                 with patched_environ(aws_env or {}):
                     result = run_scan(config, store, now=when)
                 demo.runs.append(result)

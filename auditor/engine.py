@@ -34,7 +34,7 @@ from auditor.baseline import Baseline, load_baseline
 from auditor.catalog import ControlMapper, Framework, catalog_document, manual_states, roll_up
 from auditor.clock import utcnow
 from auditor.config import AuditConfig
-from auditor.errors import UsageError
+from auditor.errors import AuditorError, UsageError
 from auditor.frameworks import frameworks_for
 from auditor.models import (
     CheckInfo,
@@ -49,7 +49,8 @@ from auditor.models import (
     Status,
     compute_fingerprint,
 )
-from auditor.providers import discover_providers
+from auditor.providers import ProviderUnavailable, Registry
+from auditor.providers import registry as default_registry
 from auditor.providers.base import Provider, ScanContext
 from auditor.redact import redact, redact_formats, redact_text
 from auditor.safeio import show_path
@@ -92,24 +93,52 @@ class PreparedScan:
     baseline: Baseline | None
     checks: dict[str, CheckInfo] = field(default_factory=dict)
     source_root: Path = field(default_factory=Path.cwd)
+    # Selected providers that cannot be imported or built: name -> reason (one ERROR each).
+    unavailable: dict[str, str] = field(default_factory=dict)
 
 
 def new_run_id(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
 
 
-def select_providers(config: AuditConfig, registry: dict[str, type[Provider]] | None = None) -> list[Provider]:
-    registry = discover_providers() if registry is None else registry
-    chosen = [p for p in (cls() for cls in registry.values()) if p.selected(config)]
+def select_providers(
+    config: AuditConfig, registry: Registry | dict[str, type[Provider]] | None = None
+) -> tuple[list[Provider], dict[str, str]]:
+    """The providers `config` selects, built; and name -> reason for selected ones that cannot
+    be imported or built (each becomes one ERROR). Only the providers named in
+    `config.targets` are imported: one whose module or dependency is broken is invisible to
+    every scan that does not ask for it."""
+    reg = (
+        registry
+        if isinstance(registry, Registry)
+        else Registry.of_classes(registry)
+        if registry
+        else default_registry()
+    )
+    chosen: list[Provider] = []
+    unavailable: dict[str, str] = {}
+    for name in config.targets:
+        try:
+            cls = reg.load(name)
+        except ProviderUnavailable as exc:
+            unavailable[name] = exc.reason
+            continue
+        try:
+            provider = cls()
+        except Exception as exc:  # noqa: BLE001 - a plugin's constructor may raise anything
+            unavailable[name] = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+            continue
+        if provider.selected(config):
+            chosen.append(provider)
     if config.shard is not None and config.shard[0] != 1:
         # Only account-based providers split across shards; the rest run in shard 1.
-        return [p for p in chosen if p.shardable]
-    if not chosen:
+        return [p for p in chosen if p.shardable], {}
+    if not chosen and not unavailable:
         raise UsageError(
-            "nothing to scan: give at least one target (--aws, --iac, --code, --deps, --image, "
-            "--secrets-inventory) or a --config file that names targets"
+            "nothing to scan: give at least one target (`auditor scan --help` lists every provider's "
+            "flags) or a --config file that names targets"
         )
-    return chosen
+    return chosen, unavailable
 
 
 def prepare_scan(
@@ -121,7 +150,9 @@ def prepare_scan(
     cancel: threading.Event | None = None,
 ) -> PreparedScan:
     """Validate every input (InputError/ConfigError/UsageError: exit 2, nothing written)."""
-    providers = providers if providers is not None else select_providers(config)
+    unavailable: dict[str, str] = {}
+    if providers is None:
+        providers, unavailable = select_providers(config)
     source_root = source_root_of(config)
     ctx = ScanContext(
         config=config,
@@ -131,17 +162,80 @@ def prepare_scan(
         source_root=source_root,
     )
     frameworks = frameworks_for(config.frameworks, config.catalog_dir)
+    ready: list[Provider] = []
     for p in providers:
-        p.prepare(ctx)
+        try:
+            p.prepare(ctx)
+        except (AuditorError, KeyboardInterrupt):
+            raise  # unusable input: exit 2 before anything is written
+        except ImportError as exc:
+            # A dependency the provider imports when it starts is missing: it cannot be built.
+            unavailable[p.name] = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+            continue
+        ready.append(p)
+    providers = ready
     file_waivers = load_file_waivers(config)
     baseline = load_baseline(config.baseline_file) if config.baseline_file is not None else None
     checks: dict[str, CheckInfo] = {}
     for p in providers:
         for c in p.checks():
             checks[c.id] = c
+    for name in unavailable:
+        checks[unavailable_check(name).id] = unavailable_check(name)
     return PreparedScan(
-        config, providers, ctx, frameworks, file_waivers, baseline, checks, source_root=source_root
+        config,
+        providers,
+        ctx,
+        frameworks,
+        file_waivers,
+        baseline,
+        checks,
+        source_root=source_root,
+        unavailable=unavailable,
     )
+
+
+def unavailable_check(name: str) -> CheckInfo:
+    """The check an unavailable provider's one ERROR reports under (`<name>.provider`)."""
+    return CheckInfo(
+        id=f"{name}.provider",
+        title=f"The {name} provider can be loaded",
+        severity=Severity.HIGH,
+        provider=name,
+        description=f"The {name} provider, selected by this scan, is installed and can be imported and built.",
+        risk="Nothing this provider checks was looked at: its controls cannot be shown to pass.",
+        remediation=f"Install the {name} provider's dependencies (run with -v for the import error), "
+        "or stop selecting it.",
+        resource_type="auditor.provider",
+    )
+
+
+def unavailable_findings(unavailable: dict[str, str]) -> tuple[list[Finding], list[Coverage]]:
+    """One ERROR per selected provider that cannot be loaded; it stops every check of that
+    provider (`<name>.*`), so each control they map to is ERROR, never green."""
+    findings: list[Finding] = []
+    coverage: list[Coverage] = []
+    for name, reason in sorted(unavailable.items()):
+        check = unavailable_check(name)
+        target = f"provider:{name}"
+        error = redact_text(reason)
+        findings.append(
+            Finding(
+                check_id=check.id,
+                status=Status.ERROR,
+                resource=Resource(id=target, type="auditor.provider"),
+                message=f"provider {name} could not be loaded: {error}",
+                title=check.title,
+                provider=name,
+                severity=check.severity,
+                remediation=check.remediation,
+                evidence={"error": error},
+                target=target,
+                affects=(f"{name}.*",),
+            )
+        )
+        coverage.append(Coverage(provider=name, target=target, complete=False, details={"unavailable": error}))
+    return findings, coverage
 
 
 def source_root_of(config: AuditConfig) -> Path:
@@ -151,9 +245,10 @@ def source_root_of(config: AuditConfig) -> Path:
         if not root.is_dir():
             raise UsageError(f"--source-root {show_path(root)}: not an existing folder")
         return root.resolve()
-    targets = [*config.iac_paths, *config.code_paths, *config.deps_paths]
-    if not targets and config.secrets_inventory is not None:
-        targets = [config.secrets_inventory]  # an inventory elsewhere does not move the root of a repository scan
+    targets = list(config.targets.repository_paths())
+    if not targets:
+        # An inventory file elsewhere does not move the root of a repository scan.
+        targets = list(config.targets.other_paths())
     return default_source_root([t for t in targets if t.exists()])
 
 
@@ -353,7 +448,7 @@ def run_scan(
     started = ctx.now
     waivers = [*prepared.file_waivers, *database_waivers(store)]
     checks = prepared.checks
-    targets = [t for p in providers for t in p.targets(config)]
+    targets = [*(t for p in providers for t in p.targets(config)), *(f"provider:{n}" for n in prepared.unavailable)]
     run = Run(
         id=new_run_id(started),
         started_at=started,
@@ -363,10 +458,12 @@ def run_scan(
         targets=tuple(targets),
         frameworks=tuple(config.frameworks),
     )
-    store.begin_run(run, [p.name for p in providers], config.organisation)
+    store.begin_run(run, [*(p.name for p in providers), *prepared.unavailable], config.organisation)
     try:
-        by_provider = _collect_all(providers, ctx, config.max_workers)
+        by_provider = _collect_all(providers, ctx, config.max_workers) if providers else {}
         raw, coverage = assign_targets(providers, by_provider, ctx.coverage)
+        lost, lost_coverage = unavailable_findings(prepared.unavailable)
+        raw, coverage = [*raw, *lost], [*coverage, *lost_coverage]
         findings = finalise_findings(raw, ControlMapper(prepared.frameworks), PathRebaser(prepared.source_root))
         waived = (
             apply_waivers(findings, waivers, started.date(), [p.name for p in providers], prepared.source_root)
@@ -493,4 +590,3 @@ def gate_exit_code(
     if not allow_errors and any(f.status is Status.ERROR for f in findings):
         return 3
     return 0
-

@@ -83,9 +83,11 @@ class Plan:
 
 def scan_parser() -> argparse.ArgumentParser:
     """The `auditor scan` parser itself, so the hook knows every option and its arity."""
-    from auditor.cli import build_parser
+    from auditor.cli import build_parser, scan_cmd
 
-    for action in build_parser()._actions:
+    top = build_parser()
+    scan_cmd.add_provider_options([], everything=True)  # every provider's flags, as `scan --help` shows
+    for action in top._actions:
         if isinstance(action, argparse._SubParsersAction):
             parser: argparse.ArgumentParser = action.choices["scan"]
             return parser
@@ -253,7 +255,7 @@ def _main(argv: list[str]) -> int:
                 print(f"auditor: {kind:5} {p}", file=sys.stderr)
         for p, why in plan.skipped:
             print(f"auditor: skip  {p} ({why})", file=sys.stderr)
-    given_targets = probe.iac or probe.code or probe.deps or probe.image or probe.aws or probe.secrets_inventory
+    given_targets = any(v for k, v in vars(probe).items() if k.startswith("provider__"))
     if not plan.targets() and not given_targets:
         return 0  # nothing this hook scans was changed
 
@@ -292,8 +294,7 @@ def repository_waivers(root: Path, probe: argparse.Namespace) -> list[str]:
         return []
     if probe.waivers is not None:
         raise UsageError(
-            f"--waivers and --allow-repo-waivers with {show_path(repo_file)} cannot be combined "
-            "(give one waiver file)"
+            f"--waivers and --allow-repo-waivers with {show_path(repo_file)} cannot be combined (give one waiver file)"
         )
     load_waiver_file(repo_file, repository=True)  # the repository rules: no wildcards (exit 2, FILE:LINE)
     return ["--waivers", WAIVER_FILENAME]

@@ -308,7 +308,7 @@ def load_file_waivers(config: AuditConfig) -> list[Waiver]:
     if config.waivers_file is not None:
         waivers.extend(load_waiver_file(Path(config.waivers_file)))
         explicit.add(Path(config.waivers_file).resolve())
-    for f in repository_waiver_files((*config.iac_paths, *config.code_paths, *config.deps_paths)):
+    for f in repository_waiver_files(config.targets.repository_paths()):
         if f.resolve() in explicit:
             continue
         if not config.allow_repository_waivers:

@@ -42,10 +42,11 @@ SCAN = r"""
 import sys, time
 from datetime import datetime, UTC
 from auditor.config import AuditConfig
+from auditor.providers import targets
 from auditor.providers.base import ScanContext
 from auditor.providers.image import ImageProvider
 t = time.perf_counter()
-ctx = ScanContext(config=AuditConfig(images=(sys.argv[1],)), now=datetime.now(UTC))
+ctx = ScanContext(config=AuditConfig(targets=targets(image=sys.argv[1])), now=datetime.now(UTC))
 p = ImageProvider()
 p.prepare(ctx)
 findings = list(p.run(ctx))

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from auditor.cli import build_parser
+from auditor.cli import parse_args
 from auditor.cli.init_cmd import starter_text
 from auditor.cli.scan_cmd import config_from_args
 from auditor.config import (
     AuditConfig,
-    AwsTargets,
     EmailTarget,
     GdprSettings,
     Notifications,
@@ -26,6 +25,8 @@ from auditor.config import (
 from auditor.config_file import load_config, overlay_flags, parse_config
 from auditor.errors import ConfigError
 from auditor.models import Severity
+from auditor.providers import targets
+from auditor.providers.aws.provider import AwsTargets
 from auditor.store import Store
 from tests.conftest import CliResult, write_inventory
 
@@ -33,6 +34,15 @@ Cli = Callable[..., CliResult]
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {"AUDITOR_WEBHOOK_URL": "https://hooks.example.com/T0/B0/xyz", "AUDITOR_SMTP_USER": "mailer",
        "AUDITOR_SMTP_PASSWORD": "pa$$word"}  # fmt: skip
+
+
+def aws_of(config: AuditConfig) -> AwsTargets:
+    return AwsTargets.from_settings(config.targets.of("aws"))
+
+
+def setting(config: AuditConfig, provider: str, key: str) -> object:
+    """One provider setting as the config holds it (None/() when not given)."""
+    return config.targets.of(provider).get(key, None)
 
 
 def make_example_tree(folder: Path) -> Path:
@@ -53,22 +63,24 @@ def test_every_key_of_the_complete_example(tmp_path: Path) -> None:
         organisation="Example Ltd",
         frameworks=("soc2", "gdpr"),
         db_path=Path("/var/lib/auditor/auditor.db"),
-        aws=AwsTargets(
-            enabled=True,
-            profile="audit",
-            regions=("eu-west-1", "eu-central-1"),
-            role_arns=(
-                "arn:aws:iam::111111111111:role/auditor-readonly",
-                "arn:aws:iam::222222222222:role/auditor-readonly",
-            ),
-            organization_role="OrganizationAccountAccessRole",
-            allowed_regions=("eu-west-1", "eu-central-1"),
+        targets=targets(
+            aws={
+                "enabled": True,
+                "profile": "audit",
+                "regions": ("eu-west-1", "eu-central-1"),
+                "role_arns": (
+                    "arn:aws:iam::111111111111:role/auditor-readonly",
+                    "arn:aws:iam::222222222222:role/auditor-readonly",
+                ),
+                "organization_role": "OrganizationAccountAccessRole",
+                "allowed_regions": ("eu-west-1", "eu-central-1"),
+            },
+            iac=(tmp_path / "infrastructure",),
+            code=(tmp_path / "src",),
+            deps=(tmp_path / "requirements.txt",),
+            image=("registry.example.com/shop/api:1.14.2", "images/worker.tar"),
+            secrets=tmp_path / "secrets-inventory.yaml",
         ),
-        iac_paths=(tmp_path / "infrastructure",),
-        code_paths=(tmp_path / "src",),
-        deps_paths=(tmp_path / "requirements.txt",),
-        images=("registry.example.com/shop/api:1.14.2", "images/worker.tar"),
-        secrets_inventory=tmp_path / "secrets-inventory.yaml",
         thresholds=Thresholds(
             access_key_max_age_days=90,
             access_key_unused_days=45,
@@ -151,8 +163,8 @@ def test_other_values_of_every_key(tmp_path: Path) -> None:
     config = parse_config(textwrap.dedent(text), "audit.yaml", tmp_path, {})
     assert config.organisation == "Ünïcode GmbH"
     assert config.frameworks == ("gdpr",)
-    assert config.aws == AwsTargets(enabled=False)
-    assert config.images == ()
+    assert aws_of(config) == AwsTargets(enabled=False)
+    assert setting(config, "image", "refs") == ()
     assert config.thresholds == Thresholds(secret_max_age_days=365)
     assert (config.fail_on, config.allow_errors, config.offline, config.max_workers) == (Severity.MEDIUM, True, True, 1)
     assert config.notifications == Notifications(
@@ -169,9 +181,9 @@ def test_other_values_of_every_key(tmp_path: Path) -> None:
         ),
     )
     assert config.retention_days is None
-    assert config.db_path == Path("auditor.db") and config.secrets_inventory is None
+    assert config.db_path == Path("auditor.db") and setting(config, "secrets", "inventory") is None
     # An aws section without `enabled` means: scan AWS.
-    assert parse_config("targets:\n  aws: {regions: [eu-west-1]}\n", "a.yaml", tmp_path, {}).aws.enabled is True
+    assert aws_of(parse_config("targets:\n  aws: {regions: [eu-west-1]}\n", "a.yaml", tmp_path, {})).enabled is True
 
 
 def test_paths_resolve_against_the_config_folder_and_env_references(
@@ -190,8 +202,8 @@ def test_paths_resolve_against_the_config_folder_and_env_references(
     config = load_config("etc/auditor/audit.yaml", env={"ORG_SUFFIX": "Ltd", "DB_NAME": "a.db"})
     assert config.organisation == "Cost $5 Ltd"
     assert config.db_path == conf_dir / "../../var/a.db"
-    assert config.secrets_inventory == conf_dir / "estate" / "inventory.yaml"
-    assert config.code_paths == (tmp_path / "home" / "src",)
+    assert setting(config, "secrets", "inventory") == conf_dir / "estate" / "inventory.yaml"
+    assert setting(config, "code", "paths") == (tmp_path / "home" / "src",)
 
 
 # Every validation error names the file, its line and the key path. ---------------------------------
@@ -204,13 +216,13 @@ ERRORS = [
      "max_workers, max_file_bytes, notifications, retention, gdpr)"),
     ("targets:\n  aws:\n    regoins: [eu-west-1]\n", "audit.yaml:3: targets.aws.regoins: unknown key (did you mean "
      "'regions'? allowed here: enabled, profile, regions, role_arns, organization_role, allowed_regions)"),
-    ("targets:\n  kubernetes: [x]\n", "audit.yaml:2: targets.kubernetes: unknown key (allowed here: aws, iac, code, "
-     "deps, images, secrets_inventory)"),
+    ("targets:\n  kubernetes: [x]\n", "audit.yaml:2: targets.kubernetes: unknown provider (installed: aws, code, "
+     "deps, iac, image, secrets; `auditor providers` lists them)"),
     ("fail_on: high\nallow_errors: true\nfail_on: low\n", "audit.yaml:3: fail_on: duplicate key"),
     ("1: x\n", "audit.yaml:1: keys must be plain names"),
     # wrong types
     ("targets:\n  aws:\n    regions: eu-west-1\n",
-     "audit.yaml:3: targets.aws.regions: expected a list of region names"),
+     "audit.yaml:3: targets.aws.regions: expected a list of values, each a region name such as eu-west-1"),
     ("frameworks: soc2\n", "audit.yaml:1: frameworks: expected a list of frameworks"),
     ("organisation: [a, b]\n", "audit.yaml:1: organisation: expected an organisation name"),
     ("organisation: 42\n", "audit.yaml:1: organisation: expected an organisation name"),
@@ -324,7 +336,7 @@ def test_missing_or_unreadable_file(tmp_path: Path) -> None:
 
 def overlay(file_text: str, folder: Path, *argv: str) -> AuditConfig:
     (folder / "audit.yaml").write_text(file_text)
-    args = build_parser().parse_args(["scan", "--config", str(folder / "audit.yaml"), *argv])
+    args = parse_args(["scan", "--config", str(folder / "audit.yaml"), *argv])
     return overlay_flags(load_config(folder / "audit.yaml"), config_from_args(args), args)
 
 
@@ -366,12 +378,15 @@ def test_flags_override_the_file_and_lists_replace(tmp_path: Path, monkeypatch: 
         "--db", "flag.db",
         "--offline",
     )  # fmt: skip
-    assert config.aws == AwsTargets(
+    assert aws_of(config) == AwsTargets(
         enabled=True, profile="audit", regions=("us-east-1",), allowed_regions=("eu-west-1",)
     )
-    assert config.iac_paths == (Path("elsewhere"), Path("other"))  # replaced, relative to the working directory
-    assert config.code_paths == (tmp_path / "src",)  # kept from the file
-    assert config.images == ("app:1",)
+    assert setting(config, "iac", "paths") == (
+        Path("elsewhere"),
+        Path("other"),
+    )  # replaced, relative to the working directory
+    assert setting(config, "code", "paths") == (tmp_path / "src",)  # kept from the file
+    assert setting(config, "image", "refs") == ("app:1",)
     assert config.frameworks == ("soc2", "gdpr")  # explicit, even though it equals the default
     assert config.fail_on is None  # explicit `none` beats the file's high
     assert config.organisation == "Flag Org"
@@ -434,7 +449,8 @@ def test_config_errors_exit_2_with_one_line(cli: Cli, tmp_path: Path) -> None:
     config.write_text("organisation: A\ntargets:\n  aws:\n    regions: eu-west-1\n")
     res = cli("scan", "--config", str(config))
     assert res.code == 2
-    assert res.err == f"auditor: error: {config}:4: targets.aws.regions: expected a list of region names\n"
+    expected = "targets.aws.regions: expected a list of values, each a region name such as eu-west-1"
+    assert res.err == f"auditor: error: {config}:4: {expected}\n"
     res = cli("scan", "--config", str(tmp_path / "missing.yaml"))
     assert res.code == 2
     assert "no such configuration file" in res.err and "Traceback" not in res.err
@@ -492,9 +508,9 @@ def test_every_commented_key_of_the_starter_is_valid(tmp_path: Path) -> None:
     for f in ("requirements.txt", "secrets-inventory.yaml", "waivers.yaml", "baseline.json"):
         (tmp_path / f).write_text("")
     config = parse_config(text, "audit.yaml", tmp_path, {**ENV})
-    assert config.aws.organization_role == "OrganizationAccountAccessRole"
+    assert aws_of(config).organization_role == "OrganizationAccountAccessRole"
     assert config.notifications.email is not None and config.notifications.email.password == "pa$$word"
-    assert config.iac_paths == (tmp_path / "infrastructure",)
+    assert setting(config, "iac", "paths") == (tmp_path / "infrastructure",)
 
 
 # The scanner's own image and the scheduling recipes -----------------------------------------------------
@@ -506,7 +522,7 @@ def test_kubernetes_recipe_config_is_valid(tmp_path: Path) -> None:
     docs = list(yaml.safe_load_all((ROOT / "examples/scheduling/kubernetes/cronjob.yaml").read_text()))
     assert [d["kind"] for d in docs] == ["ServiceAccount", "ConfigMap", "PersistentVolumeClaim", "CronJob"]
     config = parse_config(docs[1]["data"]["audit.yaml"], "configmap", tmp_path, ENV)
-    assert config.aws.organization_role == "OrganizationAccountAccessRole"
+    assert aws_of(config).organization_role == "OrganizationAccountAccessRole"
     assert config.db_path == Path("/data/auditor.db")
 
 

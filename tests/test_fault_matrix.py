@@ -24,10 +24,11 @@ from botocore.awsrequest import AWSResponse
 
 from auditor import tools
 from auditor.catalog import Framework
-from auditor.config import AuditConfig, AwsTargets
+from auditor.config import AuditConfig
 from auditor.engine import ScanResult, gate_exit_code, run_scan
 from auditor.frameworks import frameworks_for
 from auditor.models import CheckInfo, ControlStatus, Finding, Resource, Severity, Status
+from auditor.providers import targets
 from auditor.providers.base import Provider, ScanContext
 from auditor.store import Store
 from tests.conftest import NOW, write_inventory
@@ -146,7 +147,7 @@ def test_iac_tool_faults(
     from auditor.providers.iac import IacProvider
 
     fake_tool(tmp_path, monkeypatch, "checkov", fault)
-    result = scan(store, AuditConfig(iac_paths=(iac_repo,)), IacProvider())
+    result = scan(store, AuditConfig(targets=targets(iac=(iac_repo,))), IacProvider())
     assert_never_clean(result, provider_wide="iac.*")
 
 
@@ -168,7 +169,7 @@ def test_code_tool_faults(
     from auditor.providers.code import CodeProvider
 
     fake_tool(tmp_path, monkeypatch, "semgrep", fault)
-    result = scan(store, AuditConfig(code_paths=(code_repo,)), CodeProvider())
+    result = scan(store, AuditConfig(targets=targets(code=(code_repo,))), CodeProvider())
     assert_never_clean(result, provider_wide="code.*")
 
 
@@ -196,7 +197,7 @@ def test_deps_tool_faults(
     from auditor.providers.deps import DepsProvider
 
     fake_tool(tmp_path, monkeypatch, "pip-audit", fault)
-    result = scan(store, AuditConfig(deps_paths=(deps_file,), offline=True), DepsProvider())
+    result = scan(store, AuditConfig(targets=targets(deps=(deps_file,)), offline=True), DepsProvider())
     assert_never_clean(result, provider_wide="deps.*")
 
 
@@ -215,7 +216,7 @@ def test_secrets_data_unreadable(store: Store, tmp_path: Path, certificate: str)
     if certificate == "garbage":
         target.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
     inv = write_inventory(folder, f"secrets:\n  - name: tls\n    certificate: {target}\n")
-    result = scan(store, AuditConfig(secrets_inventory=inv), SecretsInventoryProvider())
+    result = scan(store, AuditConfig(targets=targets(secrets=inv)), SecretsInventoryProvider())
     assert_never_clean(result)
     (err,) = [f for f in result.findings if f.status is Status.ERROR]
     assert err.check_id == "secrets.certificate.expiry"
@@ -236,7 +237,7 @@ def test_image_data_unverified(store: Store, tmp_path: Path, monkeypatch: pytest
     honest = spec.layers[0]
     blob = oci / "blobs" / "sha256" / honest.digest.split(":")[1]
     blob.write_bytes(gzip.compress(layer_tar([]), mtime=0))  # same name, other content
-    result = scan(store, AuditConfig(images=(str(oci),)), ImageProvider())
+    result = scan(store, AuditConfig(targets=targets(image=(str(oci),))), ImageProvider())
     assert_never_clean(result)
     # Nothing read from the filesystem backs a PASS.
     fs_checks = {"image.os.end_of_life", "image.files.secrets", "image.files.setuid_binaries"}
@@ -282,7 +283,7 @@ def test_aws_data_denied(store: Store, monkeypatch: pytest.MonkeyPatch, event: s
             return s
 
         monkeypatch.setattr(aws_session, "base_session", hooked)
-        config = AuditConfig(aws=AwsTargets(enabled=True, regions=("eu-west-1",)))
+        config = AuditConfig(targets=targets(aws={"enabled": True, "regions": ("eu-west-1",)}))
         result = scan(store, config, AwsProvider())
     assert_never_clean(result)
     service = event.split(".")[1]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.config import AuditConfig, in_shard, parse_shard
+from auditor.config import AuditConfig, ProviderSettings, Targets, in_shard, parse_shard
 from auditor.engine import run_scan, select_providers
 from auditor.errors import UsageError
 from auditor.maintenance import backup, check_database, merge, prune
@@ -65,6 +65,10 @@ class LocalProvider(AccountsProvider):
         yield self.finding(KEY_CHECK, Status.FAIL, Resource("secret:local", "secret"), "old", {"age": 400})
 
 
+# Both test providers declare no settings: each is selected by its implicit `--<name>` switch.
+BOTH = Targets({"accounts": ProviderSettings({"enabled": True}), "local": ProviderSettings({"enabled": True})})
+
+
 def test_shard_parsing_and_split_is_a_partition() -> None:
     assert parse_shard("2/3") == (2, 3)
     for bad in ("0/3", "4/3", "x", "1/0", "1-3"):
@@ -78,7 +82,8 @@ def test_shard_parsing_and_split_is_a_partition() -> None:
 
 def test_only_shard_one_runs_non_account_providers() -> None:
     registry = {"accounts": AccountsProvider, "local": LocalProvider}
-    names = lambda shard: [p.name for p in select_providers(replace(AuditConfig(), shard=shard), registry)]  # noqa: E731
+    config = AuditConfig(targets=BOTH)
+    names = lambda shard: [p.name for p in select_providers(replace(config, shard=shard), registry)[0]]  # noqa: E731
     assert names((1, 2)) == ["accounts", "local"]
     assert names((2, 2)) == ["accounts"]
 
@@ -91,11 +96,11 @@ def test_merged_shards_equal_one_unsharded_scan(tmp_path: Path) -> None:
     for i in (1, 2, 3):
         path = tmp_path / f"shard{i}.db"
         shard_store = Store.open(path)
-        config = replace(AuditConfig(), shard=(i, 3))
+        config = replace(AuditConfig(targets=BOTH), shard=(i, 3))
         run_scan(
             config,
             shard_store,
-            providers=select_providers(config, {"a": AccountsProvider, "l": LocalProvider}),
+            providers=select_providers(config, {"accounts": AccountsProvider, "local": LocalProvider})[0],
             now=NOW,
         )
         shard_store.close()

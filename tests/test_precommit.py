@@ -108,7 +108,7 @@ def test_option_values_are_never_files(tmp_path: Path, monkeypatch: pytest.Monke
         "--waivers", "w.yaml", "--baseline", "base.json", "--config", "audit.yaml",
         "--secrets-inventory", "inv.yaml", "--fail-on=critical", "--allow-errors",
     ]  # fmt: skip
-    assert got.given == {"waivers", "baseline", "config", "secrets_inventory", "fail_on", "allow_errors"}
+    assert got.given == {"waivers", "baseline", "config", "provider__secrets__inventory", "fail_on", "allow_errors"}
     assert got.hook == {"--list-files"}
     assert got.files == ["infra/main.tf", "w.yaml", "--not-an-option-but-a-file-name"]
 

@@ -11,6 +11,7 @@ import pytest
 from auditor.config import AuditConfig
 from auditor.errors import InputError
 from auditor.models import Finding, Severity, Status
+from auditor.providers import targets
 from auditor.providers.base import ScanContext
 from auditor.providers.secrets import SecretsInventoryProvider
 from auditor.providers.secrets.inventory import load_inventory
@@ -19,7 +20,7 @@ from tests.conftest import write_inventory
 
 def scan(inventory: Path, now: datetime) -> list[Finding]:
     provider = SecretsInventoryProvider()
-    ctx = ScanContext(config=AuditConfig(secrets_inventory=inventory), now=now)
+    ctx = ScanContext(config=AuditConfig(targets=targets(secrets=inventory)), now=now)
     provider.prepare(ctx)
     return list(provider.run(ctx))
 

@@ -13,6 +13,7 @@ import pytest
 from auditor.config import AuditConfig
 from auditor.errors import InputError
 from auditor.models import Finding, Resource, Severity, Status
+from auditor.providers import targets
 from auditor.waivers import Waiver, apply_waivers, collect_waivers, load_waiver_file
 from tests.conftest import CliResult
 
@@ -225,7 +226,7 @@ def test_repository_waiver_files_apply_only_when_allowed(tmp_path: Path, caplog:
     other.mkdir()  # no waiver file: fine
     explicit = write(tmp_path / "extra.yaml", GOOD.replace("id: named", "id: extra"))
     config = AuditConfig(
-        iac_paths=(repo,), code_paths=(repo, other), deps_paths=(repo / "requirements.txt",), waivers_file=explicit
+        targets=targets(iac=(repo,), code=(repo, other), deps=(repo / "requirements.txt",)), waivers_file=explicit
     )
     # A pull request writes the in-repository file: by default it is ignored, with a warning.
     got = collect_waivers(config, None)
@@ -251,7 +252,7 @@ def test_repository_waiver_files_refuse_wildcards(tmp_path: Path, check: str, re
     )
     path = write(repo / ".auditor-waivers.yaml", body)
     with pytest.raises(InputError, match=f"may not use a wildcard {key}") as exc:
-        collect_waivers(AuditConfig(iac_paths=(repo,), allow_repository_waivers=True), None)
+        collect_waivers(AuditConfig(targets=targets(iac=(repo,)), allow_repository_waivers=True), None)
     line = 2 if key == "check" else 3
     assert str(exc.value).startswith(f"{path}:{line}: ")
 

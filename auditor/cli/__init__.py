@@ -90,9 +90,32 @@ def configure_logging(verbose: int) -> None:
     root.setLevel(level)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _command_of(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse; `scan` gets the flags of the providers its arguments name (see scan_cmd)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    if _command_of(argv) != "scan":
+        return parser.parse_args(argv)
+    scan_cmd.add_provider_options(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        # A flag no provider name predicts (an alias such as --allowed-region): all of them.
+        scan_cmd.add_provider_options(argv, everything=True)
+        args, extras = parser.parse_known_args(argv)
+    if extras:
+        problem = scan_cmd.unknown_options(args, extras)
+        if problem:
+            parser.parse_args([*argv])  # argparse's own message for what it does not know
+            parser.error(problem)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     configure_logging(args.verbose)
     try:
         from auditor.frameworks import use_catalog_dir

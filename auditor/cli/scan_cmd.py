@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from auditor.cli.common import add_catalog_dir_flag, add_db_flag, check_output_path, output_stream
 from auditor.config import (
     DEFAULT_FRAMEWORKS,
     FAIL_ON_CHOICES,
     AuditConfig,
-    AwsTargets,
+    ProviderSettings,
+    Setting,
+    Targets,
     parse_fail_on,
     parse_shard,
     resolve_db_path,
@@ -23,28 +27,24 @@ from auditor.config import (
 from auditor.engine import gate_exit_code, prepare_scan, run_scan
 from auditor.errors import UsageError
 from auditor.outputs import FORMATS, sarif
+from auditor.providers import registry
+from auditor.providers.base import Provider
 from auditor.safeio import show_path
 from auditor.store import Store
 
+_SCAN_PARSER: list[argparse.ArgumentParser] = []  # the `scan` parser of the parser being built
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("scan", help="scan targets, store the run, print findings, gate on severity")
-    p.add_argument("--config", metavar="FILE", help="audit.yaml with targets and settings (flags override it)")
-    g = p.add_argument_group("AWS")
-    g.add_argument("--aws", action="store_true", help="scan the AWS account(s) of the default credential chain")
-    g.add_argument("--aws-profile", metavar="P")
-    g.add_argument("--aws-region", metavar="R", action="append", default=[], help="repeatable; default: all enabled")
-    g.add_argument("--aws-role-arn", metavar="ARN", action="append", default=[], help="repeatable: assume this role")
-    g.add_argument("--aws-org-role", metavar="NAME", help="AWS Organizations: assume NAME in every member account")
-    g.add_argument(
-        "--allowed-region", metavar="R", action="append", default=[], help="GDPR Art. 44: regions allowed for data"
+    p = sub.add_parser(
+        "scan",
+        help="scan targets, store the run, print findings, gate on severity",
+        description="Scan the targets the flags (or --config) name. Each provider declares its own flags "
+        "(groups below; `auditor providers` lists the installed ones).",
     )
-    t = p.add_argument_group("targets")
-    t.add_argument("--iac", metavar="PATH", action="append", default=[], help="infrastructure as code (checkov)")
-    t.add_argument("--code", metavar="PATH", action="append", default=[], help="source code (semgrep)")
-    t.add_argument("--deps", metavar="PATH", action="append", default=[], help="Python dependencies (pip-audit)")
-    t.add_argument("--image", metavar="REF_OR_TAR", action="append", default=[], help="container image")
-    t.add_argument("--secrets-inventory", metavar="FILE", help="YAML inventory of secrets and certificates")
+    _SCAN_PARSER[:] = [p]
+    p.set_defaults(provider_classes={}, unavailable_flags={})
+    p.add_argument("--config", metavar="FILE", help="audit.yaml with targets and settings (flags override it)")
     o = p.add_argument_group("output and gate")
     o.add_argument(
         "--framework",
@@ -96,6 +96,98 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_scan)
 
 
+def _dest(name: str, key: str) -> str:
+    return f"provider__{name}__{key}"
+
+
+def add_provider_options(argv: Sequence[str], everything: bool = False) -> None:
+    """Give the `scan` parser the flags of the providers `argv` names (`--iac`, `--aws-profile`:
+    a provider's flags start with `--<its name>`), or of every installed provider for
+    `--help` or when `argv` has a flag no name matches. Only those providers are imported."""
+    if not _SCAN_PARSER:
+        return
+    p = _SCAN_PARSER[0]
+    reg = registry()
+    if everything or any(a in ("-h", "--help") for a in argv):
+        wanted = reg.names()
+    else:
+        wanted = sorted({n for a in argv if a.startswith("--") and (n := reg.by_flag(a)) is not None})
+    have: dict[str, type[Provider]] = p.get_default("provider_classes")
+    missing: dict[str, str] = dict(p.get_default("unavailable_flags"))
+    loaded, failed = reg.try_load(n for n in wanted if n not in have and n not in missing)
+    for name, cls in loaded.items():
+        group = p.add_argument_group(f"{name} provider", cls.title or None)
+        for s in cls.declared_settings():
+            if s.flag is None:
+                continue
+            flags = (s.flag, *s.aliases)
+            dest = _dest(name, s.key)
+            if s.kind == "flag":
+                group.add_argument(*flags, dest=dest, action="store_true", default=None, help=s.help)
+            elif s.kind in ("texts", "paths"):
+                group.add_argument(*flags, dest=dest, action="append", metavar=s.metavar, help=s.help)
+            else:
+                group.add_argument(*flags, dest=dest, metavar=s.metavar, help=s.help)
+    missing.update(failed)
+    if missing:
+        p.epilog = "installed providers that cannot be loaded (a scan selecting one reports it as ERROR): " + "; ".join(
+            f"{n} ({why})" for n, why in sorted(missing.items())
+        )
+    p.set_defaults(provider_classes={**have, **loaded}, unavailable_flags=missing)
+
+
+def unknown_options(args: argparse.Namespace, extras: Sequence[str]) -> str | None:
+    """Flags argparse did not know: those of a provider that cannot be loaded select it (one
+    ERROR, exit 3, like a broken provider named in audit.yaml); anything else is an error."""
+    reg = registry()
+    unavailable: dict[str, str] = args.unavailable_flags
+    selected: set[str] = set()
+    owner: str | None = None
+    for token in extras:
+        if token.startswith("-"):
+            owner = reg.by_flag(token) if token.startswith("--") else None
+            if owner is None or owner not in unavailable:
+                return f"unrecognized arguments: {' '.join(extras)}"
+            selected.add(owner)
+        elif owner is None:
+            return f"unrecognized arguments: {' '.join(extras)}"
+    args.unavailable_selected = sorted(selected)
+    return None
+
+
+def _provider_targets(args: argparse.Namespace) -> Targets:
+    """The providers' flags as `Targets` (only settings that were given)."""
+    out: dict[str, ProviderSettings] = {}
+    classes: dict[str, type[Provider]] = args.provider_classes
+    for name, cls in classes.items():
+        values: dict[str, Any] = {}
+        for s in cls.declared_settings():
+            raw = getattr(args, _dest(name, s.key), None)
+            if raw is None:
+                continue
+            values[s.key] = _flag_value(s, raw)
+        if values:
+            out[name] = ProviderSettings(values, cls.declared_settings())
+    for name in getattr(args, "unavailable_selected", ()):
+        out[name] = ProviderSettings()
+    return Targets(out)
+
+
+def _flag_value(s: Setting, raw: Any) -> Any:
+    pattern = re.compile(s.pattern) if s.pattern else None
+    items = raw if isinstance(raw, list) else [raw]
+    for item in items:
+        if isinstance(item, str) and pattern is not None and not pattern.match(item):
+            raise UsageError(f"{s.flag} {item!r}: expected {s.what or 'a valid value'}")
+    if s.kind == "paths":
+        return tuple(Path(v) for v in items)
+    if s.kind == "path":
+        return Path(raw)
+    if s.kind == "texts":
+        return tuple(items)
+    return raw
+
+
 def resource_inventory(path: str | None, root: Path) -> sarif.ResourceInventory | None:
     """`--sarif-resources FILE`: code scanning resolves it against the source root, so it must be inside."""
     if path is None:
@@ -124,33 +216,18 @@ def _positive_int(text: str) -> int:
 def config_from_args(args: argparse.Namespace) -> AuditConfig:
     # Framework ids are checked against the installed ones in cmd_scan, once audit.yaml's
     # catalog_dir is known.
-    frameworks = tuple(
-        f.strip() for f in (args.framework or ",".join(DEFAULT_FRAMEWORKS)).split(",") if f.strip()
-    )
+    frameworks = tuple(f.strip() for f in (args.framework or ",".join(DEFAULT_FRAMEWORKS)).split(",") if f.strip())
     if len(set(frameworks)) != len(frameworks):
         raise UsageError("--framework lists a framework twice")
     if not frameworks:
         raise UsageError("--framework needs at least one framework")
-    aws_enabled = bool(args.aws or args.aws_profile or args.aws_role_arn or args.aws_org_role)
     base = AuditConfig()
     return AuditConfig(
         organisation=args.organisation or base.organisation,
         frameworks=frameworks,
         catalog_dir=Path(args.catalog_dir) if args.catalog_dir else None,
         db_path=resolve_db_path(args.db),
-        aws=AwsTargets(
-            enabled=aws_enabled,
-            profile=args.aws_profile,
-            regions=tuple(args.aws_region),
-            role_arns=tuple(args.aws_role_arn),
-            organization_role=args.aws_org_role,
-            allowed_regions=tuple(args.allowed_region),
-        ),
-        iac_paths=tuple(Path(p) for p in args.iac),
-        code_paths=tuple(Path(p) for p in args.code),
-        deps_paths=tuple(Path(p) for p in args.deps),
-        images=tuple(args.image),
-        secrets_inventory=Path(args.secrets_inventory) if args.secrets_inventory else None,
+        targets=_provider_targets(args),
         fail_on=parse_fail_on(args.fail_on or "none"),
         allow_errors=args.allow_errors,
         offline=args.offline,

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from auditor.config import AuditConfig
+from auditor.config import AuditConfig, ProviderSettings, Setting
 from auditor.models import CheckInfo, Coverage, Finding, Resource, Status
 
 
@@ -48,9 +48,25 @@ class ScanContext:
 
 
 class Provider(ABC):
-    """Subclass, set `name`, implement `checks`, `selected` and `run`."""
+    """Subclass, set `name` (the entry-point name too), declare `settings`, implement `checks` and `run`.
+
+    The class is also the provider's declaration: the CLI (`scan` flags, `--help`) and the
+    audit.yaml loader (`targets.<name>`) are built from `name`, `title`, `settings`,
+    `shorthand` and `config_aliases`, so keep the module that defines it light: import
+    heavy dependencies inside `prepare`/`run`. Discovery imports only the providers a scan
+    selects; one that fails to import or to build is one ERROR naming it when selected.
+    """
 
     name: ClassVar[str]
+    # One line for `scan --help` and `auditor providers`.
+    title: ClassVar[str] = ""
+    # The inputs this provider takes (CLI flags and audit.yaml keys). A provider declaring none
+    # gets `--<name>` (audit.yaml `targets.<name>: true`) to select it.
+    settings: ClassVar[tuple[Setting, ...]] = ()
+    # `targets.<name>: VALUE` (not a mapping) sets this setting: `targets.iac: [infra, modules]`.
+    shorthand: ClassVar[str | None] = None
+    # Other names of `targets.<name>` accepted in audit.yaml (`images` for `image`).
+    config_aliases: ClassVar[tuple[str, ...]] = ()
     # Providers whose targets are AWS accounts split them across `--shard I/N` themselves
     # (with `auditor.config.in_shard`); every other provider runs in shard 1 only.
     shardable: ClassVar[bool] = False
@@ -63,9 +79,23 @@ class Provider(ABC):
         """Glob patterns of tool check ids (e.g. `iac.CKV_*`) the catalog may reference."""
         return []
 
-    @abstractmethod
+    @classmethod
+    def declared_settings(cls) -> tuple[Setting, ...]:
+        """`settings`, or the implicit `--<name>` switch of a provider that declares none."""
+        if cls.settings:
+            return cls.settings
+        return (Setting("enabled", "flag", help=f"run the {cls.name} provider", flag=f"--{cls.name}"),)
+
+    def settings_of(self, config: AuditConfig) -> ProviderSettings:
+        """This provider's inputs in `config` (empty values when it was not configured)."""
+        got = config.targets.of(self.name)
+        return got if got.schema else ProviderSettings(dict(got), self.declared_settings())
+
     def selected(self, config: AuditConfig) -> bool:
-        """Whether this configuration asks for this provider."""
+        """Whether this configuration asks for this provider: a selecting setting was given
+        (and an `enabled` setting, if declared, is not false)."""
+        s = self.settings_of(config)
+        return s.given() and s.explicit("enabled") is not False
 
     def targets(self, config: AuditConfig) -> list[str]:
         """Human-readable list of what this provider will scan (for the run record)."""

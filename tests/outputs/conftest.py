@@ -18,6 +18,7 @@ from auditor.config import AuditConfig
 from auditor.engine import ScanResult, finalise_findings, run_scan, summarise
 from auditor.frameworks import frameworks_for
 from auditor.models import Finding, Resource, Severity, Status
+from auditor.providers import targets
 from auditor.scope import PathRebaser
 from auditor.store import Store
 
@@ -125,7 +126,7 @@ def synthetic_findings(root: Path) -> list[Finding]:
 def secrets_result(golden_inventory: Path, now: datetime, tmp_path: Path) -> ScanResult:
     store = Store.memory()
     try:
-        config = AuditConfig(secrets_inventory=golden_inventory, db_path=Path(":memory:"), source_root=tmp_path)
+        config = AuditConfig(targets=targets(secrets=golden_inventory), db_path=Path(":memory:"), source_root=tmp_path)
         return run_scan(config, store, now=now)
     finally:
         store.close()

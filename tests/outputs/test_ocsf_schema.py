@@ -28,9 +28,10 @@ from botocore.awsrequest import AWSResponse
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from auditor.config import AuditConfig, AwsTargets
+from auditor.config import AuditConfig
 from auditor.engine import ScanResult, run_scan
 from auditor.outputs import ocsf
+from auditor.providers import targets
 from auditor.store import Store
 from auditor.vulndb import VulnDB, import_path
 
@@ -243,11 +244,13 @@ def real_result(moto_env: None, monkeypatch: pytest.MonkeyPatch, workspace: Path
 
         monkeypatch.setattr(aws_session, "base_session", denied_kms)
         config = AuditConfig(
-            aws=AwsTargets(enabled=True, regions=(REGION,)),
-            iac_paths=(workspace / "infra",),
-            code_paths=(workspace / "src",),
-            deps_paths=(workspace / "services" / "api" / "requirements.txt",),
-            secrets_inventory=workspace / "estate" / "inventory.yaml",
+            targets=targets(
+                aws={"enabled": True, "regions": (REGION,)},
+                iac=(workspace / "infra",),
+                code=(workspace / "src",),
+                deps=(workspace / "services" / "api" / "requirements.txt",),
+                secrets=workspace / "estate" / "inventory.yaml",
+            ),
             waivers_file=waivers,
             db_path=Path(":memory:"),
             offline=True,

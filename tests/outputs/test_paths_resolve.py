@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from auditor.cli import build_parser
+from auditor.cli import parse_args
 from auditor.cli.scan_cmd import config_from_args
 from auditor.engine import run_scan
 from auditor.outputs import FORMATS
@@ -136,7 +136,7 @@ def scan_every_format(cwd: Path, vulndb: Path, monkeypatch: pytest.MonkeyPatch, 
     """One real scan from `cwd` with the scan command's own flags, rendered in every format."""
     monkeypatch.chdir(cwd)
     monkeypatch.setenv("AUDITOR_VULNDB", str(vulndb))
-    config = config_from_args(build_parser().parse_args(["scan", *args, "--offline", "--db", ":memory:"]))
+    config = config_from_args(parse_args(["scan", *args, "--offline", "--db", ":memory:"]))
     store = Store.memory()
     try:
         result = run_scan(config, store, now=datetime(2026, 11, 29, 12, tzinfo=UTC))
@@ -228,9 +228,7 @@ def test_source_root_flag_sets_the_base(workspace: Path, vulndb: Path, tmp_path:
     assert {uri for _, uri, _ in locations} == {"main.tf", "k8s/pods.yaml"}
 
 
-def test_a_missing_source_root_is_a_usage_error(
-    workspace: Path, tmp_path: Path, cli: Callable[..., CliResult]
-) -> None:
+def test_a_missing_source_root_is_a_usage_error(workspace: Path, tmp_path: Path, cli: Callable[..., CliResult]) -> None:
     db = tmp_path / "never.db"
     res = cli("scan", "--iac", str(workspace / "infra"), "--source-root", str(tmp_path / "nope"), "--db", str(db))
     assert res.code == 2 and res.err.count("\n") == 1 and "--source-root" in res.err
@@ -242,6 +240,7 @@ def test_one_file_has_one_identity_from_any_folder(workspace: Path, vulndb: Path
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     scan(workspace, vulndb, a, "--iac", "infra", fmt="json")
     scan(workspace / "infra", vulndb, b, "--iac", "main.tf", fmt="json")
+
     def by_fingerprint(doc: Path) -> dict[str, str]:
         findings = json.loads(doc.read_text())["findings"]
         return {f["fingerprint"]: f["resource"]["path"] for f in findings if f["resource"]["type"] != "iac.path"}

@@ -12,6 +12,7 @@ from auditor.demo import make_certificate
 from auditor.engine import ScanResult, roll_up_all, run_scan, summarise
 from auditor.frameworks import frameworks_for
 from auditor.models import Coverage, Finding, Resource, Run, RunStatus, Severity, Status
+from auditor.providers import targets
 from auditor.store import Store
 
 PLANTED_SECRET = "hunter2-Sup3rS3cretValue"
@@ -63,7 +64,7 @@ def write_inventory(folder: Path, now: datetime, *, rotated: bool, hostile: bool
 
 def scan_day(store: Store, folder: Path, when: datetime, *, rotated: bool, hostile: bool = True) -> ScanResult:
     inv = write_inventory(folder, when, rotated=rotated, hostile=hostile)
-    config = AuditConfig(organisation="Acme Test GmbH", secrets_inventory=inv, frameworks=("soc2", "gdpr"))
+    config = AuditConfig(organisation="Acme Test GmbH", targets=targets(secrets=inv), frameworks=("soc2", "gdpr"))
     return run_scan(config, store, now=when)
 
 

@@ -15,6 +15,7 @@ from report_estate import DAY0, write_inventory
 from auditor.config import AuditConfig
 from auditor.demo import demo_signing_key
 from auditor.engine import run_scan
+from auditor.providers import targets
 from auditor.report import parse_period, write_report
 from auditor.report.pack import verify_pack
 from auditor.store import Store
@@ -34,7 +35,7 @@ def test_iso27001_period_report_and_signed_pack_verify(tmp_path: Path) -> None:
             when = DAY0 + timedelta(days=day)
             inv = write_inventory(tmp_path / f"estate{day}", when, rotated=rotated, hostile=False)
             config = AuditConfig(
-                organisation="Acme Test GmbH", secrets_inventory=inv, frameworks=("soc2", "gdpr", "iso27001")
+                organisation="Acme Test GmbH", targets=targets(secrets=inv), frameworks=("soc2", "gdpr", "iso27001")
             )
             run_scan(config, store, now=when)
         key, public = demo_signing_key(tmp_path)

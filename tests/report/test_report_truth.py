@@ -29,6 +29,7 @@ from auditor.engine import run_scan
 from auditor.frameworks import frameworks_for, load_catalog
 from auditor.models import Coverage, Finding, Resource, Severity, SkippedItem, Status
 from auditor.outputs import FORMATS
+from auditor.providers import targets
 from auditor.report import parse_period, write_report
 from auditor.report.chart import BOTTOM, HEIGHT, TOP
 from auditor.report.sampling import draw, sample_seed
@@ -93,6 +94,7 @@ def member(pack: Path, name: str) -> bytes:
 
 def test_scope_lists_what_was_examined_and_not_tested_reasons_are_specific(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "a.db")
+
     # The catalog in force for these runs: one control per provider (today's catalog pairs every AWS
     # check with its IaC twin, so it has no single-provider controls left to show each reason with).
     def ctl(cid: str, check: str) -> Control:
@@ -453,7 +455,7 @@ def test_findings_txt_lists_gaps_among_controls_not_passing(
     tmp_path: Path, golden_inventory: Path, now: datetime
 ) -> None:
     store = Store.open(tmp_path / "g.db")
-    result = run_scan(AuditConfig(secrets_inventory=golden_inventory), store, now=now)
+    result = run_scan(AuditConfig(targets=targets(secrets=golden_inventory)), store, now=now)
     out = io.StringIO()
     FORMATS["table"](result, out)
     text = out.getvalue()

@@ -16,13 +16,14 @@ that could not be reached.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from auditor.aws_names import REGION_RE, ROLE_ARN_RE, ROLE_NAME_RE
-from auditor.config import AuditConfig, AwsTargets, Thresholds, TransferMechanism, in_shard
+from auditor.config import AuditConfig, ProviderSettings, Setting, Thresholds, TransferMechanism, in_shard
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Finding, Resource, Status
 from auditor.providers.aws.checks import ALL_CHECKS
@@ -54,8 +55,91 @@ from auditor.providers.aws.session import (
 from auditor.providers.base import Provider, ScanContext
 
 
+@dataclass(frozen=True)
+class AwsTargets:
+    """The AWS provider's settings (scan flags `--aws*`, audit.yaml `targets.aws`), typed."""
+
+    enabled: bool = False
+    profile: str | None = None
+    regions: tuple[str, ...] = ()
+    role_arns: tuple[str, ...] = ()
+    organization_role: str | None = None
+    allowed_regions: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, s: ProviderSettings) -> AwsTargets:
+        return cls(
+            enabled=s.explicit("enabled") is not False,
+            profile=s["profile"],
+            regions=tuple(s["regions"]),
+            role_arns=tuple(s["role_arns"]),
+            organization_role=s["organization_role"],
+            allowed_regions=tuple(s["allowed_regions"]),
+        )
+
+
+_REGION = "a region name such as eu-west-1"
+
+
 class AwsProvider(Provider):
     name = "aws"
+    title = "AWS accounts (one, several roles, or a whole organization) through boto3"
+    settings = (
+        Setting(
+            "enabled",
+            "flag",
+            help="scan the AWS account(s) of the default credential chain",
+            flag="--aws",
+            file_default=True,
+        ),
+        Setting(
+            "profile",
+            "text",
+            help="AWS profile (selects AWS)",
+            flag="--aws-profile",
+            metavar="P",
+            what="an AWS profile name",
+        ),
+        Setting(
+            "regions",
+            "texts",
+            help="repeatable; default: all enabled",
+            flag="--aws-region",
+            metavar="R",
+            pattern=REGION_RE.pattern,
+            what=_REGION,
+            selects=False,
+        ),
+        Setting(
+            "role_arns",
+            "texts",
+            help="repeatable: assume this role (selects AWS)",
+            flag="--aws-role-arn",
+            metavar="ARN",
+            pattern=ROLE_ARN_RE.pattern,
+            what="an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)",
+        ),
+        Setting(
+            "organization_role",
+            "text",
+            help="AWS Organizations: assume NAME in every member account (selects AWS)",
+            flag="--aws-org-role",
+            metavar="NAME",
+            pattern=ROLE_NAME_RE.pattern,
+            what="an IAM role name",
+        ),
+        Setting(
+            "allowed_regions",
+            "texts",
+            help="GDPR Art. 44: regions allowed for personal data; repeatable",
+            flag="--aws-allowed-region",
+            aliases=("--allowed-region",),
+            metavar="R",
+            pattern=REGION_RE.pattern,
+            what=_REGION,
+            selects=False,
+        ),
+    )
     shardable = True  # --shard I/N: this process scans the accounts in_shard() assigns to it
 
     def __init__(self, checks: list[AwsCheck] | None = None, workers: int = 8) -> None:
@@ -68,11 +152,11 @@ class AwsProvider(Provider):
     def aws_checks(self) -> list[AwsCheck]:
         return list(self._checks)
 
-    def selected(self, config: AuditConfig) -> bool:
-        return config.aws.enabled
+    def aws(self, config: AuditConfig) -> AwsTargets:
+        return AwsTargets.from_settings(self.settings_of(config))
 
     def targets(self, config: AuditConfig) -> list[str]:
-        aws = config.aws
+        aws = self.aws(config)
         where = ",".join(aws.regions) if aws.regions else "all-enabled-regions"
         if aws.role_arns:
             return [f"aws:{arn}@{where}" for arn in shard_role_arns(aws.role_arns, config.shard)]
@@ -81,10 +165,10 @@ class AwsProvider(Provider):
         return [f"aws:{aws.profile or 'default'}@{where}"]
 
     def prepare(self, ctx: ScanContext) -> None:
-        validate_targets(ctx.config.aws)
+        validate_targets(self.aws(ctx.config))
 
     def run(self, ctx: ScanContext) -> Iterator[Finding]:
-        aws = ctx.config.aws
+        aws = self.aws(ctx.config)
         ctx.progress(self.name, "resolving accounts")
         shard = ctx.config.shard
         role_arns = shard_role_arns(aws.role_arns, shard)
@@ -99,7 +183,7 @@ class AwsProvider(Provider):
             yield from self.scan_account(target, ctx)
 
     def scan_account(self, target: AccountTarget, ctx: ScanContext) -> Iterator[Finding]:
-        aws = ctx.config.aws
+        aws = self.aws(ctx.config)
         if target.clients is None or target.account_id is None:
             code, message = target.error_code or "Unknown", target.error_message or ""
             where = account_target(account_of_label(target.label))

@@ -39,7 +39,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from auditor.config import AuditConfig
+from auditor.config import AuditConfig, Setting
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Coverage, Finding, Resource, Severity, SkippedItem, Status
 from auditor.providers.base import Provider, ScanContext
@@ -106,6 +106,13 @@ class CodeScan:
 
 class CodeProvider(Provider):
     name = "code"
+    title = "source code through semgrep and auditor's own rules"
+    settings = (
+        Setting(
+            "paths", "paths", help="source code (semgrep); repeatable", flag="--code", metavar="PATH", repository=True
+        ),
+    )
+    shorthand = "paths"
     timeout_s: float = DEFAULT_TIMEOUT_S  # per semgrep process
     rule_timeout_s: float = DEFAULT_RULE_TIMEOUT_S  # per rule and file, inside semgrep
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # the scope's size limit
@@ -128,18 +135,18 @@ class CodeProvider(Provider):
     def checks(self) -> list[CheckInfo]:
         return [SCAN_CHECK, *(self.rule_check(r) for _, r in sorted(self._rules.items()))]
 
-    def selected(self, config: AuditConfig) -> bool:
-        return bool(config.code_paths)
+    def paths(self, config: AuditConfig) -> tuple[Path, ...]:
+        return self.settings_of(config).paths("paths")
 
     def targets(self, config: AuditConfig) -> list[str]:
-        return [self.target_of(p) for p in config.code_paths]
+        return [self.target_of(p) for p in self.paths(config)]
 
     @staticmethod
     def target_of(path: Path) -> str:
         return f"code:{path.resolve()}"
 
     def prepare(self, ctx: ScanContext) -> None:
-        for path in ctx.config.code_paths:
+        for path in self.paths(ctx.config):
             if not path.exists():
                 raise InputError(f"--code {path}: no such file or directory")
             if not os.access(path, os.R_OK):
@@ -154,7 +161,7 @@ class CodeProvider(Provider):
     def run(self, ctx: ScanContext) -> Iterator[Finding]:
         if ctx.config.max_file_bytes != DEFAULT_MAX_FILE_BYTES:
             self.max_file_bytes = ctx.config.max_file_bytes  # --max-file-bytes / audit.yaml max_file_bytes
-        for target in ctx.config.code_paths:
+        for target in self.paths(ctx.config):
             ctx.progress(self.name, f"semgrep {target}")
             scope = walk_target(target, self.max_file_bytes, ctx.source_root)
             files = code_files(scope)

@@ -40,7 +40,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from auditor.config import AuditConfig
+from auditor.config import AuditConfig, Setting
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Coverage, Finding, Resource, Severity, SkippedItem, Status, iso_z
 from auditor.providers.base import Provider, ScanContext
@@ -155,6 +155,18 @@ class _TargetScan:
 
 class DepsProvider(Provider):
     name = "deps"
+    title = "Python dependencies (requirements, lock files, environments) against vulnerability data"
+    settings = (
+        Setting(
+            "paths",
+            "paths",
+            help="Python dependencies (pip-audit); repeatable",
+            flag="--deps",
+            metavar="PATH",
+            repository=True,
+        ),
+    )
+    shorthand = "paths"
 
     def __init__(self) -> None:
         self._discoveries: list[Discovery] | None = None
@@ -163,14 +175,14 @@ class DepsProvider(Provider):
     def checks(self) -> list[CheckInfo]:
         return [VULNERABLE_PACKAGE]
 
-    def selected(self, config: AuditConfig) -> bool:
-        return bool(config.deps_paths)
+    def paths(self, config: AuditConfig) -> tuple[Path, ...]:
+        return self.settings_of(config).paths("paths")
 
     def targets(self, config: AuditConfig) -> list[str]:
-        return [f"deps:{p.resolve()}" for p in config.deps_paths]
+        return [f"deps:{p.resolve()}" for p in self.paths(config)]
 
     def prepare(self, ctx: ScanContext) -> None:
-        self._discoveries = [discover(target) for target in ctx.config.deps_paths]
+        self._discoveries = [discover(target) for target in self.paths(ctx.config)]
         db_path = default_db_path()
         if db_path.is_file():
             VulnDB.open(db_path).close()  # a damaged or foreign file: exit 2 before anything runs

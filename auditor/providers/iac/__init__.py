@@ -36,7 +36,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from auditor.config import AuditConfig
+from auditor.config import AuditConfig, Setting
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Coverage, Finding, Resource, Severity, SkippedItem, Status
 from auditor.providers.base import Provider, ScanContext
@@ -93,6 +93,18 @@ class IacScan:
 
 class IacProvider(Provider):
     name = "iac"
+    title = "infrastructure as code (Terraform, CloudFormation, Kubernetes, Dockerfiles, ...) through checkov"
+    settings = (
+        Setting(
+            "paths",
+            "paths",
+            help="infrastructure as code (checkov); repeatable",
+            flag="--iac",
+            metavar="PATH",
+            repository=True,
+        ),
+    )
+    shorthand = "paths"
     timeout_s: float = DEFAULT_TIMEOUT_S  # per checkov process
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # the scope's size limit
 
@@ -138,18 +150,18 @@ class IacProvider(Provider):
 
     # Selection and inputs -----------------------------------------------------------------
 
-    def selected(self, config: AuditConfig) -> bool:
-        return bool(config.iac_paths)
+    def paths(self, config: AuditConfig) -> tuple[Path, ...]:
+        return self.settings_of(config).paths("paths")
 
     def targets(self, config: AuditConfig) -> list[str]:
-        return [self.target_of(p) for p in config.iac_paths]
+        return [self.target_of(p) for p in self.paths(config)]
 
     @staticmethod
     def target_of(path: Path) -> str:
         return f"iac:{path.resolve()}"
 
     def prepare(self, ctx: ScanContext) -> None:
-        for path in ctx.config.iac_paths:
+        for path in self.paths(ctx.config):
             if not path.exists():
                 raise InputError(f"--iac {path}: no such file or directory")
             if not os.access(path, os.R_OK):
@@ -161,7 +173,7 @@ class IacProvider(Provider):
         if ctx.config.max_file_bytes != DEFAULT_MAX_FILE_BYTES:
             self.max_file_bytes = ctx.config.max_file_bytes  # --max-file-bytes / audit.yaml max_file_bytes
         external = self._custom_dir if self._custom else None
-        for target in ctx.config.iac_paths:
+        for target in self.paths(ctx.config):
             ctx.progress(self.name, f"checkov {target}")
             scope = walk_target(target, self.max_file_bytes, ctx.source_root)
             report: CheckovReport | None = None

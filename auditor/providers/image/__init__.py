@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from auditor.config import AuditConfig
+from auditor.config import AuditConfig, Setting
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Coverage, Finding, Resource, SkippedItem, Status
 from auditor.providers.base import Provider, ScanContext
@@ -67,6 +67,19 @@ class _Prepared:
 
 class ImageProvider(Provider):
     name = "image"
+    title = "container images (docker-archive, OCI layout, registry) for packages, secrets and configuration"
+    settings = (
+        Setting(
+            "refs",
+            "texts",
+            help="container image: docker-archive tar, OCI layout, or registry://HOST/REPO:TAG; repeatable",
+            flag="--image",
+            metavar="REF_OR_TAR",
+            what="an image",
+        ),
+    )
+    shorthand = "refs"
+    config_aliases = ("images",)
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
         self.limits = limits
@@ -75,17 +88,17 @@ class ImageProvider(Provider):
     def checks(self) -> list[CheckInfo]:
         return list(ALL_CHECKS)
 
-    def selected(self, config: AuditConfig) -> bool:
-        return bool(config.images)
+    def refs(self, config: AuditConfig) -> tuple[str, ...]:
+        return tuple(self.settings_of(config)["refs"])
 
     def targets(self, config: AuditConfig) -> list[str]:
-        return [image_target(ref) for ref in config.images]
+        return [image_target(ref) for ref in self.refs(config)]
 
     def prepare(self, ctx: ScanContext) -> None:
         """Open every image (manifest and config read and validated): unusable input is exit 2."""
         self.close()
         try:
-            for ref in ctx.config.images:
+            for ref in self.refs(ctx.config):
                 self._prepared.append(_Prepared(ref, open_image(ref, self.limits)))
         except BaseException:
             self.close()

@@ -27,7 +27,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from auditor.config import AuditConfig
+from auditor.config import AuditConfig, Setting
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Coverage, Finding, Resource, Severity, SkippedItem, Status
 from auditor.providers.base import Provider, ScanContext
@@ -61,6 +61,19 @@ CERT_EXPIRY = CheckInfo(
 
 class SecretsInventoryProvider(Provider):
     name = "secrets"
+    title = "rotation age of secrets and expiry of certificates, from a YAML inventory"
+    settings = (
+        Setting(
+            "inventory",
+            "path",
+            help="YAML inventory of secrets and certificates",
+            flag="--secrets-inventory",
+            metavar="FILE",
+            path_kind="file",
+        ),
+    )
+    shorthand = "inventory"
+    config_aliases = ("secrets_inventory",)
 
     def __init__(self) -> None:
         self._inventory: Inventory | None = None
@@ -68,14 +81,16 @@ class SecretsInventoryProvider(Provider):
     def checks(self) -> list[CheckInfo]:
         return [ROTATION_AGE, CERT_EXPIRY]
 
-    def selected(self, config: AuditConfig) -> bool:
-        return config.secrets_inventory is not None
+    def inventory_path(self, config: AuditConfig) -> Path | None:
+        path: Path | None = self.settings_of(config)["inventory"]
+        return path
 
     def targets(self, config: AuditConfig) -> list[str]:
-        return [f"secrets-inventory:{config.secrets_inventory}"] if config.secrets_inventory else []
+        path = self.inventory_path(config)
+        return [f"secrets-inventory:{path}"] if path else []
 
     def prepare(self, ctx: ScanContext) -> None:
-        path = ctx.config.secrets_inventory
+        path = self.inventory_path(ctx.config)
         assert path is not None
         self._inventory = load_inventory(path, ctx.config.thresholds.secret_max_age_days)
 

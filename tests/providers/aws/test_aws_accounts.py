@@ -8,9 +8,10 @@ from typing import Any
 import boto3
 import pytest
 
-from auditor.config import AuditConfig, AwsTargets
+from auditor.config import AuditConfig
 from auditor.errors import InputError
 from auditor.models import Status
+from auditor.providers import targets
 from auditor.providers.aws import AwsProvider
 from auditor.providers.aws.checks import iam
 from auditor.providers.aws.session import ClientFactory, enabled_regions, resolve_targets
@@ -39,7 +40,7 @@ def run(config: AuditConfig) -> list[Any]:
 
 def test_role_arns_scan_each_account(organization: list[str]) -> None:
     arns = tuple(f"arn:aws:iam::{a}:role/auditor-read" for a in organization)
-    findings = run(AuditConfig(aws=AwsTargets(enabled=True, regions=("eu-west-1",), role_arns=arns)))
+    findings = run(AuditConfig(targets=targets(aws={"enabled": True, "regions": ("eu-west-1",), "role_arns": arns})))
     assert {f.resource.account for f in findings} == set(organization)
     assert {f.resource.id for f in findings} == {f"arn:aws:iam::{a}:root" for a in organization}
     assert {f.status for f in findings} == {Status.FAIL}
@@ -49,7 +50,9 @@ def test_organization_mode_assumes_the_named_role_in_every_member(organization: 
     targets = resolve_targets(None, ("eu-west-1",), (), "OrganizationAccountAccessRole")
     assert {t.label for t in targets} == {*organization, "123456789012"}  # the management account too
     assert all(t.clients is not None and t.account_id == t.label for t in targets)
-    findings = run(AuditConfig(aws=AwsTargets(enabled=True, regions=("eu-west-1",), organization_role="Auditor")))
+    findings = run(
+        AuditConfig(targets=targets(aws={"enabled": True, "regions": ("eu-west-1",), "organization_role": "Auditor"}))
+    )
     assert {f.resource.account for f in findings} == {*organization, "123456789012"}
 
 
@@ -60,17 +63,17 @@ def test_enabled_regions_come_from_the_account(mocked: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "targets, message",
+    "aws, message",
     [
-        (AwsTargets(enabled=True, regions=("eu-west-1", "mars-north-1x")), "not an AWS region name"),
-        (AwsTargets(enabled=True, allowed_regions=("EU",)), "not an AWS region name"),
-        (AwsTargets(enabled=True, role_arns=("arn:aws:iam::123:role/x",)), "not an IAM role ARN"),
-        (AwsTargets(enabled=True, organization_role="bad role name"), "not an IAM role name"),
-        (AwsTargets(enabled=True, profile="no-such-profile-for-auditor"), "is not configured"),
+        ({"regions": ("eu-west-1", "mars-north-1x")}, "not an AWS region name"),
+        ({"allowed_regions": ("EU",)}, "not an AWS region name"),
+        ({"role_arns": ("arn:aws:iam::123:role/x",)}, "not an IAM role ARN"),
+        ({"organization_role": "bad role name"}, "not an IAM role name"),
+        ({"profile": "no-such-profile-for-auditor"}, "is not configured"),
     ],
 )
-def test_bad_input_is_rejected_before_scanning(aws_env: None, targets: AwsTargets, message: str) -> None:
-    ctx = ScanContext(config=AuditConfig(aws=targets), now=NOW)
+def test_bad_input_is_rejected_before_scanning(aws_env: None, aws: dict[str, Any], message: str) -> None:
+    ctx = ScanContext(config=AuditConfig(targets=targets(aws={"enabled": True, **aws})), now=NOW)
     with pytest.raises(InputError, match=message):
         AwsProvider().prepare(ctx)
 
@@ -78,8 +81,10 @@ def test_bad_input_is_rejected_before_scanning(aws_env: None, targets: AwsTarget
 def test_selected_and_targets() -> None:
     p = AwsProvider()
     assert not p.selected(AuditConfig())
-    assert p.selected(AuditConfig(aws=AwsTargets(enabled=True)))
-    assert p.targets(AuditConfig(aws=AwsTargets(enabled=True, regions=("eu-west-1",)))) == ["aws:default@eu-west-1"]
+    assert p.selected(AuditConfig(targets=targets(aws={"enabled": True})))
+    assert p.targets(AuditConfig(targets=targets(aws={"enabled": True, "regions": ("eu-west-1",)}))) == [
+        "aws:default@eu-west-1"
+    ]
 
 
 def test_shards_split_accounts_and_merge_back_to_the_unsharded_scan(organization: list[str], tmp_path: Any) -> None:
@@ -91,7 +96,9 @@ def test_shards_split_accounts_and_merge_back_to_the_unsharded_scan(organization
     from auditor.store import Store
 
     accounts = (*organization, "123456789012")
-    base = AuditConfig(aws=AwsTargets(enabled=True, regions=("eu-west-1",), organization_role="Auditor"))
+    base = AuditConfig(
+        targets=targets(aws={"enabled": True, "regions": ("eu-west-1",), "organization_role": "Auditor"})
+    )
     whole = {f.fingerprint: f.status for f in run(base)}
     per_shard = []
     paths = []

@@ -17,9 +17,10 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
 
-from auditor.config import AuditConfig, AwsTargets, Thresholds
+from auditor.config import AuditConfig, Thresholds
 from auditor.engine import gate_exit_code, run_scan
 from auditor.models import Finding, RunStatus, Status
+from auditor.providers import targets
 from auditor.providers.aws import AwsProvider, collect, session
 from auditor.providers.aws.checks.monitoring import ALARM_PATTERNS
 from auditor.providers.aws.demo_estate import (
@@ -75,7 +76,7 @@ def scan_with_hooks(monkeypatch: pytest.MonkeyPatch, hooks: dict[str, Callable[.
         return s
 
     monkeypatch.setattr(session, "base_session", hooked_session)
-    config = AuditConfig(aws=AwsTargets(enabled=True, regions=REGIONS))
+    config = AuditConfig(targets=targets(aws={"enabled": True, "regions": REGIONS}))
     return list(AwsProvider().run(ScanContext(config=config, now=NOW)))
 
 
@@ -195,7 +196,7 @@ def test_endpoint_that_stops_mid_scan_gives_errors_and_exit_3(
         return real(dataset, fetch)
 
     monkeypatch.setattr(collect, "run_collector", crash_after_iam)
-    config = AuditConfig(aws=AwsTargets(enabled=True, regions=REGIONS))
+    config = AuditConfig(targets=targets(aws={"enabled": True, "regions": REGIONS}))
     store = Store.open(tmp_path / "crash.db", create=True)
     try:
         result = run_scan(config, store, providers=[AwsProvider(workers=64)], now=NOW)  # every dataset has a thread
@@ -612,7 +613,7 @@ def scan_with_context(
         return s
 
     monkeypatch.setattr(session, "base_session", hooked_session)
-    config = AuditConfig(aws=AwsTargets(enabled=True, regions=REGIONS, **targets))
+    config = AuditConfig(targets=targets(aws={"enabled": True, "regions": REGIONS, **targets}))
     ctx = ScanContext(config=config, now=NOW)
     return list(AwsProvider().run(ctx)), ctx
 
@@ -711,7 +712,7 @@ def test_a_denied_read_turns_its_controls_error_in_the_roll_up(
     from auditor.frameworks import frameworks_for
 
     chosen = [c for c in AwsProvider().aws_checks() if c.info.id in checks]
-    config = AuditConfig(aws=AwsTargets(enabled=True, regions=(GOOD_REGION,)))
+    config = AuditConfig(targets=targets(aws={"enabled": True, "regions": (GOOD_REGION,)}))
     mapper = ControlMapper(frameworks_for(["soc2", "gdpr"]))
 
     def roll_up_with(hooks: dict[str, Callable[..., Any]], name: str) -> tuple[dict[str, str], set[str]]:

@@ -16,6 +16,7 @@ from auditor.config import AuditConfig
 from auditor.errors import InputError
 from auditor.frameworks import load_catalog
 from auditor.models import Finding, Severity, Status
+from auditor.providers import targets
 from auditor.providers.base import ScanContext
 from auditor.providers.code import CodeProvider, shipped_rules
 from auditor.providers.code.semgrep import SemgrepMatch, SemgrepReport, normalise_rule_id, parse_semgrep_output
@@ -26,7 +27,7 @@ FIXTURE = Path(__file__).parents[2] / "fixtures" / "code" / "app"
 
 
 def ctx_for(paths: list[Path]) -> ScanContext:
-    return ScanContext(config=AuditConfig(code_paths=tuple(paths)), now=NOW)
+    return ScanContext(config=AuditConfig(targets=targets(code=tuple(paths))), now=NOW)
 
 
 # Rules as data --------------------------------------------------------------------------------

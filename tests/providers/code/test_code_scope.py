@@ -17,6 +17,7 @@ import pytest
 
 from auditor.config import AuditConfig
 from auditor.models import Coverage, Finding, Status
+from auditor.providers import targets
 from auditor.providers.base import ScanContext
 from auditor.providers.code import CodeProvider, shipped_rules
 from auditor.providers.code.nosem import find_nosem
@@ -109,7 +110,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def scan(repo: Path) -> tuple[list[Finding], Coverage]:
-    ctx = ScanContext(config=AuditConfig(code_paths=(repo,)), now=NOW)
+    ctx = ScanContext(config=AuditConfig(targets=targets(code=(repo,))), now=NOW)
     provider = CodeProvider()
     provider.max_file_bytes = LIMIT
     findings = list(provider.run(ctx))
@@ -232,7 +233,7 @@ def test_demo_sample_repository_under_an_ignored_folder_is_scanned(tmp_path: Pat
     repo = tmp_path / "auditor-demo" / "estate" / "repo"
     sample = Path(__file__).parents[3] / "auditor" / "demo_data" / "sample_repo"
     shutil.copytree(sample, repo, ignore=shutil.ignore_patterns("__pycache__"))
-    ctx = ScanContext(config=AuditConfig(code_paths=(repo,)), now=NOW)
+    ctx = ScanContext(config=AuditConfig(targets=targets(code=(repo,))), now=NOW)
     findings = list(CodeProvider().run(ctx))
     failed = {(f.check_id.removeprefix("code."), f.resource.path) for f in findings if f.status is Status.FAIL}
     assert failed == {
@@ -259,7 +260,7 @@ def test_a_long_file_list_is_scanned_in_chunks_by_folder(tmp_path: Path, monkeyp
         (tmp_path / folder / "one.py").write_text(flawed(f"{folder}_one"))
         (tmp_path / folder / "two.py").write_text("x = 1\n")
     monkeypatch.setattr("auditor.providers.file_scans.MAX_COMMAND_LINE_BYTES", 20)  # one folder per chunk
-    ctx = ScanContext(config=AuditConfig(code_paths=(tmp_path,)), now=NOW)
+    ctx = ScanContext(config=AuditConfig(targets=targets(code=(tmp_path,))), now=NOW)
     findings = list(CodeProvider().run(ctx))
     [coverage] = ctx.coverage
     assert coverage.details["chunks"] == 2 and coverage.complete

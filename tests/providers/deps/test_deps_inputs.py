@@ -19,6 +19,7 @@ from auditor.config import AuditConfig
 from auditor.engine import rebase_finding, run_scan
 from auditor.errors import InputError
 from auditor.models import Coverage, Finding, SkippedItem, Status
+from auditor.providers import targets
 from auditor.providers.base import ScanContext
 from auditor.providers.deps import DepsProvider
 from auditor.providers.deps.sources import discover
@@ -45,7 +46,7 @@ def local_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: datetime) -> 
 
 
 def scan_with_coverage(*paths: Path, now: datetime) -> tuple[list[Finding], list[Coverage]]:
-    ctx = ScanContext(config=AuditConfig(deps_paths=paths, offline=True), now=now)
+    ctx = ScanContext(config=AuditConfig(targets=targets(deps=paths), offline=True), now=now)
     provider = DepsProvider()
     provider.prepare(ctx)
     return list(provider.run(ctx)), ctx.coverage
@@ -64,7 +65,7 @@ def test_every_finding_has_its_target_and_each_target_one_coverage(local_db: Pat
     # requirements.txt is under both targets: audited once, under the first.
     assert {f.target for f in findings} == {target}
     assert [c.target for c in coverage] == [target, f"deps:{REQ.resolve()}"]
-    assert DepsProvider().targets(AuditConfig(deps_paths=(FIX, REQ))) == [c.target for c in coverage]
+    assert DepsProvider().targets(AuditConfig(targets=targets(deps=(FIX, REQ)))) == [c.target for c in coverage]
     project, lock = coverage
     assert project.examined == {
         "files_found": 3, "files_read": 3, "packages": 9, "pinned": 8, "audited": 8, "errored": 1,
@@ -156,7 +157,7 @@ def test_online_source_url_credentials_are_not_shown(tmp_path: Path, monkeypatch
     monkeypatch.setenv("AUDITOR_VULNDB", str(tmp_path / "absent.sqlite"))
     monkeypatch.setenv("AUDITOR_OSV_URL", f"http://mirror:{PASSWORD}@127.0.0.1:9/v1/query")
     (tmp_path / "requirements.txt").write_text("idna==3.7\n")
-    ctx = ScanContext(config=AuditConfig(deps_paths=(tmp_path,)), now=datetime(2026, 11, 28))
+    ctx = ScanContext(config=AuditConfig(targets=targets(deps=(tmp_path,))), now=datetime(2026, 11, 28))
     provider = DepsProvider()
     provider.prepare(ctx)
     findings = list(provider.run(ctx))
@@ -295,7 +296,7 @@ def test_a_broken_pip_audit_is_error_for_every_package_and_its_controls(
     (project / "requirements.txt").write_text("idna==3.7\njinja2==3.1.2\n")
     store = Store.open(tmp_path / "a.db")
     try:
-        result = run_scan(AuditConfig(deps_paths=(project,), offline=True), store, now=now)
+        result = run_scan(AuditConfig(targets=targets(deps=(project,)), offline=True), store, now=now)
     finally:
         store.close()
     assert {(f.status, f.resource.id) for f in result.findings} == {

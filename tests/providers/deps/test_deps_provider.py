@@ -17,6 +17,7 @@ from auditor.config import AuditConfig
 from auditor.engine import gate_exit_code
 from auditor.errors import InputError
 from auditor.models import Finding, Severity, Status
+from auditor.providers import targets
 from auditor.providers.base import ScanContext
 from auditor.providers.deps import DepsProvider
 from auditor.providers.deps.pip_audit import parse_report
@@ -66,7 +67,7 @@ def no_local_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def scan(*paths: Path, offline: bool = True, now: datetime | None = None) -> list[Finding]:
-    ctx = ScanContext(config=AuditConfig(deps_paths=paths, offline=offline), now=now or datetime.now())
+    ctx = ScanContext(config=AuditConfig(targets=targets(deps=paths), offline=offline), now=now or datetime.now())
     provider = DepsProvider()
     provider.prepare(ctx)
     return list(provider.run(ctx))

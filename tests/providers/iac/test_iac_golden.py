@@ -17,6 +17,7 @@ import pytest
 
 from auditor.config import AuditConfig
 from auditor.models import Finding, Status
+from auditor.providers import targets
 from auditor.providers.base import ScanContext
 from auditor.providers.iac import IacProvider
 from auditor.providers.iac.checkov import CHECKOV_FRAMEWORKS, iter_json_documents
@@ -30,7 +31,7 @@ SECRET = "AKIAIOSFODNN7EXAMPLE"
 
 @pytest.fixture(scope="module")
 def scanned() -> tuple[list[Finding], ScanContext]:
-    ctx = ScanContext(config=AuditConfig(iac_paths=(FIXTURES,)), now=datetime(2026, 11, 28, tzinfo=UTC))
+    ctx = ScanContext(config=AuditConfig(targets=targets(iac=(FIXTURES,))), now=datetime(2026, 11, 28, tzinfo=UTC))
     return list(IacProvider().run(ctx)), ctx
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from auditor.config import AuditConfig
 from auditor.models import Coverage, Finding, Status
+from auditor.providers import targets
 from auditor.providers.base import ScanContext
 from auditor.providers.iac import IacProvider
 from tests.providers.iac.iac_cli_helpers import SSH_WORLD
@@ -51,7 +52,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def scan(repo: Path) -> tuple[list[Finding], Coverage]:
-    ctx = ScanContext(config=AuditConfig(iac_paths=(repo,)), now=NOW)
+    ctx = ScanContext(config=AuditConfig(targets=targets(iac=(repo,))), now=NOW)
     provider = IacProvider()
     provider.max_file_bytes = LIMIT
     findings = list(provider.run(ctx))
@@ -103,7 +104,7 @@ def test_a_long_file_list_is_scanned_in_chunks_by_folder(tmp_path: Path, monkeyp
         (tmp_path / folder / "main.tf").write_text(SSH_WORLD.replace("fail_ssh_world", f"{folder}_ssh_world"))
         (tmp_path / folder / "variables.tf").write_text('variable "name" {\n  default = "x"\n}\n')
     monkeypatch.setattr("auditor.providers.file_scans.MAX_COMMAND_LINE_BYTES", 2 * len(str(tmp_path)) + 40)
-    ctx = ScanContext(config=AuditConfig(iac_paths=(tmp_path,)), now=NOW)
+    ctx = ScanContext(config=AuditConfig(targets=targets(iac=(tmp_path,))), now=NOW)
     findings = list(IacProvider().run(ctx))
     [coverage] = ctx.coverage
     assert coverage.details["chunks"] == 2 and coverage.complete

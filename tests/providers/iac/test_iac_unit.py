@@ -16,6 +16,7 @@ from auditor.config import AuditConfig
 from auditor.errors import InputError
 from auditor.frameworks import load_catalog
 from auditor.models import Severity, Status
+from auditor.providers import targets
 from auditor.providers.base import ScanContext
 from auditor.providers.iac import SCAN_CHECK, IacProvider
 from auditor.providers.iac.checkov import CheckovReport, checkov_args, checkov_env, parse_checkov_output
@@ -404,7 +405,7 @@ def test_helm_chart_without_helm_binary_is_an_error(
 
 
 def ctx_for(paths: list[Path]) -> ScanContext:
-    return ScanContext(config=AuditConfig(iac_paths=tuple(paths)), now=NOW)
+    return ScanContext(config=AuditConfig(targets=targets(iac=tuple(paths))), now=NOW)
 
 
 def test_missing_path_is_an_input_error(provider: IacProvider, tmp_path: Path) -> None:

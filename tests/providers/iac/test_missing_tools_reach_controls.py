@@ -18,6 +18,7 @@ from auditor.config import AuditConfig
 from auditor.demo import make_certificate
 from auditor.engine import ScanResult, run_scan
 from auditor.models import ControlStatus, Status
+from auditor.providers import targets
 from auditor.providers.code import CodeProvider
 from auditor.providers.iac import IacProvider
 from auditor.providers.secrets import SecretsInventoryProvider
@@ -49,7 +50,7 @@ def test_missing_checkov_turns_cc6_8_and_art_25_error(tmp_path: Path, monkeypatc
     (repo / "app.py").write_text(CLEAN)
     (repo / "main.tf").write_text('resource "aws_ebs_volume" "v" {\n  size = 1\n}\n')
     without(monkeypatch, "checkov")
-    config = AuditConfig(iac_paths=(repo,), code_paths=(repo,))
+    config = AuditConfig(targets=targets(iac=(repo,), code=(repo,)))
     result = run_scan(config, Store.open(tmp_path / "a.db"), providers=[IacProvider(), CodeProvider()], now=NOW)
     [error] = [f for f in result.findings if f.status is Status.ERROR]
     assert error.check_id == "iac.checkov.scan" and "checkov is not installed" in error.message
@@ -72,7 +73,7 @@ def test_missing_semgrep_turns_cc6_7_error(tmp_path: Path, monkeypatch: pytest.M
     )
     inventory = write_inventory(tmp_path / "inv", "secrets:\n  - name: cert-valid\n    certificate: valid.pem\n")
     without(monkeypatch, "semgrep")
-    config = AuditConfig(code_paths=(repo,), secrets_inventory=inventory)
+    config = AuditConfig(targets=targets(code=(repo,), secrets=inventory))
     providers = [CodeProvider(), SecretsInventoryProvider()]
     result = run_scan(config, Store.open(tmp_path / "a.db"), providers=providers, now=NOW)
     [error] = [f for f in result.findings if f.status is Status.ERROR]

@@ -9,6 +9,7 @@ from typing import Any
 
 from auditor.config import AuditConfig
 from auditor.models import Finding
+from auditor.providers import targets
 from auditor.providers.base import ScanContext
 from auditor.providers.image import ImageProvider
 from auditor.providers.image.build import FileSpec, ImageSpec, Layer
@@ -123,7 +124,7 @@ def all_osv_records() -> list[dict[str, Any]]:
 
 
 def scan(refs: list[str], now: datetime, limits: Limits | None = None) -> list[Finding]:
-    config = AuditConfig(images=tuple(refs))
+    config = AuditConfig(targets=targets(image=tuple(refs)))
     ctx = ScanContext(config=config, now=now)
     provider = ImageProvider(limits) if limits else ImageProvider()
     provider.prepare(ctx)

@@ -30,6 +30,7 @@ from auditor.config import AuditConfig
 from auditor.engine import run_scan
 from auditor.errors import InputError
 from auditor.models import Status
+from auditor.providers import targets
 from auditor.providers.base import ScanContext
 from auditor.providers.image import ImageProvider, image_target
 from auditor.providers.image.build import (
@@ -397,7 +398,7 @@ def test_every_image_is_one_target_with_one_coverage(tmp_path: Path, now: dateti
     clean = write_docker_archive(clean_alpine_spec(), tmp_path / "clean.tar", tags=["shop/api:2.0.1"])
     tampered = tampered_layout(tmp_path, [])
     refs = (str(clean), str(tampered))
-    ctx = ScanContext(config=AuditConfig(images=refs), now=now)
+    ctx = ScanContext(config=AuditConfig(targets=targets(image=refs)), now=now)
     provider = ImageProvider()
     provider.prepare(ctx)
     findings = list(provider.run(ctx))
@@ -434,7 +435,9 @@ def test_run_scan_records_the_image_coverage_and_its_errors(tmp_path: Path, now:
     tampered = tampered_layout(tmp_path, [])
     store = Store.open(tmp_path / "s.db", create=True)
     try:
-        result = run_scan(AuditConfig(images=(str(tampered),)), store, providers=[ImageProvider()], now=now)
+        result = run_scan(
+            AuditConfig(targets=targets(image=(str(tampered),))), store, providers=[ImageProvider()], now=now
+        )
     finally:
         store.close()
     (cov,) = result.run.coverage

@@ -26,9 +26,10 @@ from rich.console import Console
 
 from auditor.clock import utcnow
 from auditor.config import AuditConfig
-from auditor.engine import ScanResult, run_scan
+from auditor.engine import ScanResult
 from auditor.outputs import FORMATS, sarif
 from auditor.providers import targets
+from auditor.runs import run_scan
 from auditor.selfsigned import self_signed_pem
 from auditor.store import Store
 

@@ -1,4 +1,8 @@
-"""The scan engine: select providers, run them concurrently, store the run atomically.
+"""The scan engine: select providers, run them concurrently, evaluate what they found.
+
+The engine never touches the database: `scan()` returns a `ScanOutcome`, and
+`auditor.runs.record_run` stores it (begin, save, or mark failed), for `auditor scan` and
+`auditor merge` alike.
 
 Any exception that escapes a provider becomes ERROR findings (with the error text, and
 a log line) for every one of its checks that had produced nothing yet: a check that
@@ -23,7 +27,7 @@ import queue
 import secrets
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +35,7 @@ from typing import Any
 
 from auditor import __version__
 from auditor.baseline import Baseline, load_baseline
-from auditor.catalog import ControlMapper, Framework, catalog_document, manual_states, roll_up
+from auditor.catalog import ControlMapper, Framework, manual_states, roll_up
 from auditor.clock import utcnow
 from auditor.config import AuditConfig
 from auditor.errors import AuditorError, UsageError
@@ -55,8 +59,7 @@ from auditor.providers.base import Provider, ScanContext
 from auditor.redact import redact, redact_formats, redact_text
 from auditor.safeio import show_path
 from auditor.scope import PathRebaser, default_source_root
-from auditor.store import Store
-from auditor.waivers import Waiver, WaiverOutcome, apply_waivers, database_waivers, load_file_waivers
+from auditor.waivers import Waiver, WaiverOutcome, apply_waivers, load_file_waivers
 
 log = logging.getLogger("auditor.engine")
 
@@ -429,88 +432,87 @@ def assign_targets(
     return findings, out
 
 
-def run_scan(
-    config: AuditConfig,
-    store: Store,
-    *,
-    providers: list[Provider] | None = None,
-    progress: ProgressFn | None = None,
-    now: datetime | None = None,
-    cancel: threading.Event | None = None,
-    prepared: PreparedScan | None = None,
-) -> ScanResult:
-    """Scan, store and return one run. Setting `cancel` (the CLI's Ctrl-C/SIGTERM handler
-    does) stops the providers and records the run as failed, then raises KeyboardInterrupt."""
-    if prepared is None:
-        prepared = prepare_scan(config, providers=providers, progress=progress, now=now, cancel=cancel)
-    providers = prepared.providers
-    ctx = prepared.ctx
-    started = ctx.now
-    waivers = [*prepared.file_waivers, *database_waivers(store)]
-    checks = prepared.checks
-    targets = [*(t for p in providers for t in p.targets(config)), *(f"provider:{n}" for n in prepared.unavailable)]
-    run = Run(
-        id=new_run_id(started),
-        started_at=started,
+@dataclass(frozen=True)
+class ScanOutcome:
+    """One scan, evaluated and not stored: what `record_run` saves and `ScanResult` returns."""
+
+    findings: list[Finding]
+    controls: list[ControlResult]
+    summary: dict[str, object]
+    status: RunStatus
+    coverage: list[Coverage]
+    finished_at: datetime
+    waivers: WaiverOutcome | None = None
+
+
+def new_run(prepared: PreparedScan) -> Run:
+    """The run record of a prepared scan, not yet started (status RUNNING)."""
+    config = prepared.config
+    targets = [
+        *(t for p in prepared.providers for t in p.targets(config)),
+        *(f"provider:{n}" for n in prepared.unavailable),
+    ]
+    return Run(
+        id=new_run_id(prepared.ctx.now),
+        started_at=prepared.ctx.now,
         finished_at=None,
         status=RunStatus.RUNNING,
         scanner_version=__version__,
         targets=tuple(targets),
         frameworks=tuple(config.frameworks),
     )
-    store.begin_run(run, [*(p.name for p in providers), *prepared.unavailable], config.organisation)
-    try:
-        by_provider = _collect_all(providers, ctx, config.max_workers) if providers else {}
-        raw, coverage = assign_targets(providers, by_provider, ctx.coverage)
-        lost, lost_coverage = unavailable_findings(prepared.unavailable)
-        raw, coverage = [*raw, *lost], [*coverage, *lost_coverage]
-        findings = finalise_findings(raw, ControlMapper(prepared.frameworks), PathRebaser(prepared.source_root))
-        waived = (
-            apply_waivers(findings, waivers, started.date(), [p.name for p in providers], prepared.source_root)
-            if waivers
-            else None
-        )
-        findings = waived.findings if waived is not None else findings
-        controls = roll_up_all(store, prepared.frameworks, findings, started)
-        summary = summarise(findings)
-        status = RunStatus.PARTIAL if any(f.status is Status.ERROR for f in findings) else RunStatus.COMPLETE
-        finished = utcnow() if now is None else now
-        stored = store.save_run(
-            run.id,
-            findings,
-            controls,
-            status,
-            finished,
-            summary,
-            checks.values(),
-            coverage=coverage,
-            catalog=catalog_document(prepared.frameworks),
-        )
-    except BaseException as exc:
-        ctx.cancelled.set()
-        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
-        try:
-            store.fail_run(run.id, reason, utcnow())
-        except Exception:
-            log.exception("could not mark run %s failed", run.id)
-        raise
-    return ScanResult(
-        run=stored,
+
+
+def provider_names(prepared: PreparedScan) -> list[str]:
+    return [*(p.name for p in prepared.providers), *prepared.unavailable]
+
+
+def scan(
+    prepared: PreparedScan,
+    *,
+    waivers: Sequence[Waiver] = (),
+    manual_evidence: Iterable[tuple[str, str | None, datetime | None]] = (),
+    now: datetime | None = None,
+) -> ScanOutcome:
+    """Run the prepared scan and evaluate it: findings (targets, paths, redaction, controls,
+    waivers), control roll-ups, summary and coverage. Touches no database: the caller gives
+    the stored waivers and manual evidence (`auditor.runs.run_scan` reads them from the store).
+    Setting `prepared.ctx.cancelled` stops the providers and raises KeyboardInterrupt."""
+    config, ctx, providers = prepared.config, prepared.ctx, prepared.providers
+    started = ctx.now
+    all_waivers = [*prepared.file_waivers, *waivers]
+    by_provider = _collect_all(providers, ctx, config.max_workers) if providers else {}
+    raw, coverage = assign_targets(providers, by_provider, ctx.coverage)
+    lost, lost_coverage = unavailable_findings(prepared.unavailable)
+    raw, coverage = [*raw, *lost], [*coverage, *lost_coverage]
+    findings = finalise_findings(raw, ControlMapper(prepared.frameworks), PathRebaser(prepared.source_root))
+    waived = (
+        apply_waivers(findings, all_waivers, started.date(), provider_names(prepared), prepared.source_root)
+        if all_waivers
+        else None
+    )
+    findings = waived.findings if waived is not None else findings
+    controls = roll_up_all(prepared.frameworks, findings, started, manual_evidence)
+    status = RunStatus.PARTIAL if any(f.status is Status.ERROR for f in findings) else RunStatus.COMPLETE
+    return ScanOutcome(
         findings=findings,
         controls=controls,
-        summary=summary,
-        checks=checks,
+        summary=summarise(findings),
+        status=status,
+        coverage=coverage,
+        finished_at=utcnow() if now is None else now,
         waivers=waived,
-        baseline=prepared.baseline,
-        seen=store.seen_times(f.fingerprint for f in findings),
-        source_root=prepared.source_root,
     )
 
 
 def roll_up_all(
-    store: Store, frameworks: list[Framework], findings: list[Finding], now: datetime
+    frameworks: list[Framework],
+    findings: list[Finding],
+    now: datetime,
+    manual_evidence: Iterable[tuple[str, str | None, datetime | None]] = (),
 ) -> list[ControlResult]:
-    manual = manual_states(store.manual_evidence_expiries(), now)
+    """Every framework's control results; `manual_evidence` is (control ref, item, expiry) per stored file."""
+    manual = manual_states(manual_evidence, now)
     results: list[ControlResult] = []
     for fw in frameworks:
         results.extend(roll_up(fw, findings, manual))

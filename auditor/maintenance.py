@@ -201,7 +201,7 @@ def merge(store: Store, sources: list[Path], now: datetime) -> MergeResult:
     )
     store.begin_run(merged, providers, organisation)
     try:
-        controls = roll_up_all(store, frameworks, findings, now)
+        controls = roll_up_all(frameworks, findings, now, store.manual_evidence_expiries())
         summary = summarise(findings)
         summary["merged_from"] = [{"database": str(path), "run": run.id} for path, run, _, _ in picked]
         incomplete = any(run.status is not RunStatus.COMPLETE for _, run, _, _ in picked)

@@ -53,7 +53,6 @@ from auditor.safeio import load_yaml, read_text_bounded, show_path
 
 if TYPE_CHECKING:
     from auditor.config import AuditConfig
-    from auditor.store import Store
 
 log = logging.getLogger("auditor.waivers")
 
@@ -322,16 +321,11 @@ def load_file_waivers(config: AuditConfig) -> list[Waiver]:
     return waivers
 
 
-def database_waivers(store: Store) -> list[Waiver]:
-    """Waivers recorded with `auditor waive add`."""
-    return [waiver_from_row(r) for r in store.list_waivers()]
-
-
-def collect_waivers(config: AuditConfig, store: Store | None) -> list[Waiver]:
-    """Every waiver a scan applies: files (`load_file_waivers`), then the database."""
+def collect_waivers(config: AuditConfig, stored: Iterable[dict[str, Any]] = ()) -> list[Waiver]:
+    """Every waiver a scan applies: files (`load_file_waivers`), then the database's
+    (`stored`: rows of `Store.list_waivers()`, recorded with `auditor waive add`)."""
     waivers = load_file_waivers(config)
-    if store is not None:
-        waivers.extend(database_waivers(store))
+    waivers.extend(waiver_from_row(r) for r in stored)
     return waivers
 
 

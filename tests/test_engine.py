@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from auditor.config import AuditConfig
-from auditor.engine import gate_exit_code, run_scan, select_providers
+from auditor.engine import gate_exit_code, select_providers
 from auditor.errors import InputError, UsageError
 from auditor.models import CheckInfo, ControlStatus, Coverage, Finding, Resource, RunStatus, Severity, Status
 from auditor.providers.base import Provider, ScanContext
+from auditor.runs import run_scan
 from auditor.store import Store
 from tests.conftest import NOW
 

@@ -25,11 +25,12 @@ from botocore.awsrequest import AWSResponse
 from auditor import tools
 from auditor.catalog import Framework
 from auditor.config import AuditConfig
-from auditor.engine import ScanResult, gate_exit_code, run_scan
+from auditor.engine import ScanResult, gate_exit_code
 from auditor.frameworks import frameworks_for
 from auditor.models import CheckInfo, ControlStatus, Finding, Resource, Severity, Status
 from auditor.providers import targets
 from auditor.providers.base import Provider, ScanContext
+from auditor.runs import run_scan
 from auditor.store import Store
 from tests.conftest import NOW, write_inventory
 

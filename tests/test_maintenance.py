@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from auditor.config import AuditConfig, ProviderSettings, Targets, in_shard, parse_shard
-from auditor.engine import run_scan, select_providers
+from auditor.engine import select_providers
 from auditor.errors import UsageError
 from auditor.maintenance import backup, check_database, merge, prune
 from auditor.models import CheckInfo, Finding, Resource, Severity, Status, iso_z
 from auditor.providers.base import Provider, ScanContext
+from auditor.runs import run_scan
 from auditor.store import Store
 from tests.conftest import NOW
 from tests.test_store import finding, save

@@ -229,10 +229,10 @@ def test_repository_waiver_files_apply_only_when_allowed(tmp_path: Path, caplog:
         targets=targets(iac=(repo,), code=(repo, other), deps=(repo / "requirements.txt",)), waivers_file=explicit
     )
     # A pull request writes the in-repository file: by default it is ignored, with a warning.
-    got = collect_waivers(config, None)
+    got = collect_waivers(config)
     assert [(w.id, w.root) for w in got] == [("extra.yaml:2", tmp_path), ("extra", tmp_path)]
     assert "waiver file inside a scanned target ignored" in caplog.text
-    allowed = collect_waivers(replace(config, allow_repository_waivers=True), None)
+    allowed = collect_waivers(replace(config, allow_repository_waivers=True))
     assert [(w.id, w.root) for w in allowed] == [
         ("extra.yaml:2", tmp_path),
         ("extra", tmp_path),
@@ -252,14 +252,14 @@ def test_repository_waiver_files_refuse_wildcards(tmp_path: Path, check: str, re
     )
     path = write(repo / ".auditor-waivers.yaml", body)
     with pytest.raises(InputError, match=f"may not use a wildcard {key}") as exc:
-        collect_waivers(AuditConfig(targets=targets(iac=(repo,)), allow_repository_waivers=True), None)
+        collect_waivers(AuditConfig(targets=targets(iac=(repo,)), allow_repository_waivers=True))
     line = 2 if key == "check" else 3
     assert str(exc.value).startswith(f"{path}:{line}: ")
 
 
 def test_missing_waiver_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="waiver file not found"):
-        collect_waivers(AuditConfig(waivers_file=tmp_path / "nope.yaml"), None)
+        collect_waivers(AuditConfig(waivers_file=tmp_path / "nope.yaml"))
 
 
 # Through the CLI ---------------------------------------------------------------------

@@ -24,11 +24,12 @@ from auditor.config import (
     parse_shard,
     resolve_db_path,
 )
-from auditor.engine import gate_exit_code, prepare_scan, run_scan
+from auditor.engine import gate_exit_code, prepare_scan
 from auditor.errors import UsageError
 from auditor.outputs import FORMATS, sarif
 from auditor.providers import registry
 from auditor.providers.base import Provider
+from auditor.runs import run_scan
 from auditor.safeio import show_path
 from auditor.store import Store
 

@@ -15,10 +15,11 @@ import pytest
 
 from auditor.catalog import ControlMapper
 from auditor.config import AuditConfig
-from auditor.engine import ScanResult, finalise_findings, run_scan, summarise
+from auditor.engine import ScanResult, finalise_findings, summarise
 from auditor.frameworks import frameworks_for
 from auditor.models import Finding, Resource, Severity, Status
 from auditor.providers import targets
+from auditor.runs import run_scan
 from auditor.scope import PathRebaser
 from auditor.store import Store
 

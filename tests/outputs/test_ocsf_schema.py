@@ -29,9 +29,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from auditor.config import AuditConfig
-from auditor.engine import ScanResult, run_scan
+from auditor.engine import ScanResult
 from auditor.outputs import ocsf
 from auditor.providers import targets
+from auditor.runs import run_scan
 from auditor.store import Store
 from auditor.vulndb import VulnDB, import_path
 

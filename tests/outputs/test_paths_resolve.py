@@ -25,8 +25,8 @@ import pytest
 
 from auditor.cli import parse_args
 from auditor.cli.scan_cmd import config_from_args
-from auditor.engine import run_scan
 from auditor.outputs import FORMATS
+from auditor.runs import run_scan
 from auditor.store import Store
 from auditor.vulndb import VulnDB, import_path
 from tests.conftest import CliResult, run_auditor, write_inventory

@@ -9,10 +9,11 @@ from pathlib import Path
 from auditor.catalog import ControlMapper, Framework, catalog_document
 from auditor.config import AuditConfig
 from auditor.demo import make_certificate
-from auditor.engine import ScanResult, roll_up_all, run_scan, summarise
+from auditor.engine import ScanResult, roll_up_all, summarise
 from auditor.frameworks import frameworks_for
 from auditor.models import Coverage, Finding, Resource, Run, RunStatus, Severity, Status
 from auditor.providers import targets
+from auditor.runs import run_scan
 from auditor.store import Store
 
 PLANTED_SECRET = "hunter2-Sup3rS3cretValue"
@@ -97,7 +98,7 @@ def save_synthetic_run(
         frameworks=tuple(fw.id for fw in frameworks),
     )
     store.begin_run(run, list(providers), organisation)
-    controls = roll_up_all(store, frameworks, findings, when)
+    controls = roll_up_all(frameworks, findings, when, store.manual_evidence_expiries())
     return store.save_run(
         run.id,
         findings,

@@ -14,10 +14,10 @@ from report_estate import DAY0, write_inventory
 
 from auditor.config import AuditConfig
 from auditor.demo import demo_signing_key
-from auditor.engine import run_scan
 from auditor.providers import targets
 from auditor.report import parse_period, write_report
 from auditor.report.pack import verify_pack
+from auditor.runs import run_scan
 from auditor.store import Store
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")

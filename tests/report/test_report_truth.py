@@ -25,7 +25,6 @@ from report_estate import save_synthetic_run, synthetic_findings
 import auditor.report.model as model_mod
 from auditor.catalog import Control, Framework
 from auditor.config import AuditConfig
-from auditor.engine import run_scan
 from auditor.frameworks import frameworks_for, load_catalog
 from auditor.models import Coverage, Finding, Resource, Severity, SkippedItem, Status
 from auditor.outputs import FORMATS
@@ -33,6 +32,7 @@ from auditor.providers import targets
 from auditor.report import parse_period, write_report
 from auditor.report.chart import BOTTOM, HEIGHT, TOP
 from auditor.report.sampling import draw, sample_seed
+from auditor.runs import run_scan
 from auditor.store import Store
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")

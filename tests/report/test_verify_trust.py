@@ -171,7 +171,7 @@ def _doctored_pack(packs: Packs, signer: Path | None) -> Path:
     store = Store.open(doctored)
     try:
         findings = store.findings_for_run(packs.run_id)
-        results = roll_up_all(store, frameworks_for(("soc2", "gdpr")), findings, NOW)
+        results = roll_up_all(frameworks_for(("soc2", "gdpr")), findings, NOW, store.manual_evidence_expiries())
         with store.write_transaction():
             store.db.execute("DELETE FROM control_results WHERE run_id = ?", [packs.run_id])
         store._write_control_results(packs.run_id, results)

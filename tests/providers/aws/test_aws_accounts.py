@@ -91,8 +91,8 @@ def test_shards_split_accounts_and_merge_back_to_the_unsharded_scan(organization
     from dataclasses import replace
 
     from auditor.config import in_shard
-    from auditor.engine import run_scan
     from auditor.maintenance import merge
+    from auditor.runs import run_scan
     from auditor.store import Store
 
     accounts = (*organization, "123456789012")

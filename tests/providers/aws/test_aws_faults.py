@@ -18,7 +18,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
 
 from auditor.config import AuditConfig, Thresholds
-from auditor.engine import gate_exit_code, run_scan
+from auditor.engine import gate_exit_code
 from auditor.models import Finding, RunStatus, Status
 from auditor.providers import targets
 from auditor.providers.aws import AwsProvider, collect, session
@@ -36,6 +36,7 @@ from auditor.providers.aws.demo_estate import (
 from auditor.providers.aws.model import AccountSnapshot, Scope
 from auditor.providers.aws.session import BoundedServerErrorRetries
 from auditor.providers.base import ScanContext
+from auditor.runs import run_scan
 from auditor.store import Store
 
 REGIONS = (GOOD_REGION, LEGACY_REGION)

@@ -16,7 +16,7 @@ import pytest
 
 import auditor.tools as tools
 from auditor.config import AuditConfig
-from auditor.engine import rebase_finding, run_scan
+from auditor.engine import rebase_finding
 from auditor.errors import InputError
 from auditor.models import Coverage, Finding, SkippedItem, Status
 from auditor.providers import targets
@@ -24,6 +24,7 @@ from auditor.providers.base import ScanContext
 from auditor.providers.deps import DepsProvider
 from auditor.providers.deps.sources import discover
 from auditor.redact import mask
+from auditor.runs import run_scan
 from auditor.scope import PathRebaser
 from auditor.store import Store
 from auditor.vulndb import VulnDB, import_path

@@ -16,12 +16,13 @@ import pytest
 from auditor import tools
 from auditor.config import AuditConfig
 from auditor.demo import make_certificate
-from auditor.engine import ScanResult, run_scan
+from auditor.engine import ScanResult
 from auditor.models import ControlStatus, Status
 from auditor.providers import targets
 from auditor.providers.code import CodeProvider
 from auditor.providers.iac import IacProvider
 from auditor.providers.secrets import SecretsInventoryProvider
+from auditor.runs import run_scan
 from auditor.store import Store
 from tests.conftest import NOW, write_inventory
 

@@ -27,7 +27,6 @@ from imagetest_fixtures import (
 )
 
 from auditor.config import AuditConfig
-from auditor.engine import run_scan
 from auditor.errors import InputError
 from auditor.models import Status
 from auditor.providers import targets
@@ -47,6 +46,7 @@ from auditor.providers.image.filesystem import DirIndex, FileSystemView, PrefixS
 from auditor.providers.image.layers import Limits, path_over_caps
 from auditor.providers.image.sample import FAKE_PRIVATE_KEY
 from auditor.providers.image.scan import open_image, read_image
+from auditor.runs import run_scan
 from auditor.store import Store
 
 AUDITOR = str(Path(sys.executable).parent / "auditor")

@@ -1,4 +1,4 @@
-"""`auditor controls` and `auditor checks`: what the catalogs and providers offer."""
+"""`auditor controls`, `auditor checks` and `auditor providers`: what the catalogs and providers offer."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from auditor.cli.common import add_catalog_dir_flag, add_framework_flags
+from auditor.errors import UsageError
 from auditor.frameworks import frameworks_for, load_catalog
 from auditor.outputs.table import make_console
-from auditor.providers import discover_providers
+from auditor.providers import registry
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,6 +26,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.add_argument("--format", choices=("table", "json"), default="table")
     add_catalog_dir_flag(c)
     c.set_defaults(func=cmd_checks)
+    p = sub.add_parser(
+        "providers", help="installed providers: version, distribution, checks, flags and whether they load"
+    )
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_providers)
 
 
 def cmd_controls(args: argparse.Namespace) -> int:
@@ -65,9 +71,14 @@ def cmd_controls(args: argparse.Namespace) -> int:
 def cmd_checks(args: argparse.Namespace) -> int:
     catalog = list(load_catalog().values())
     rows = []
-    for name, cls in discover_providers().items():
-        if args.provider and name != args.provider:
-            continue
+    reg = registry()
+    if args.provider:
+        if args.provider not in reg.names():
+            raise UsageError(f"unknown provider {args.provider!r} (installed: {', '.join(reg.names())})")
+        classes = {args.provider: reg.load(args.provider)}  # only this one is imported
+    else:
+        classes = reg.load_all()[0]
+    for cls in classes.values():
         for check in cls().checks():
             refs = [c.ref for fw in catalog for c in fw.controls if c.matches(check.id)]
             rows.append({**check.to_dict(), "controls": refs})
@@ -83,4 +94,65 @@ def cmd_checks(args: argparse.Namespace) -> int:
         table.add_row(escape(r["id"]), r["severity"], escape(r["title"]), ", ".join(r["controls"]))
     console.print(table)
     console.print(f"{len(rows)} checks")
+    return 0
+
+
+def provider_rows() -> list[dict[str, object]]:
+    """One row per registered provider; one that cannot be imported or built says why."""
+    rows: list[dict[str, object]] = []
+    for info in registry().info():
+        row: dict[str, object] = {
+            "name": info.name,
+            "version": info.version,
+            "distribution": info.distribution,
+            "entry_point": info.value,
+            "title": info.cls.title if info.cls is not None else None,
+            "checks": None,
+            "flags": [],
+            "config_keys": [],
+            "status": "ok",
+            "error": info.error,
+        }
+        if info.cls is not None:
+            try:
+                row["checks"] = len(info.cls().checks())
+            except Exception as exc:  # noqa: BLE001 - a plugin's constructor may raise anything
+                row["error"] = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+            settings = info.cls.declared_settings()
+            row["flags"] = [f for s in settings for f in ((s.flag,) if s.flag else ()) + s.aliases]
+            row["config_keys"] = [f"targets.{k}" for k in (info.name, *info.cls.config_aliases)]
+        if row["error"] is not None:
+            row["status"] = "unavailable"
+        rows.append(row)
+    return rows
+
+
+def cmd_providers(args: argparse.Namespace) -> int:
+    rows = provider_rows()
+    if args.format == "json":
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    console = make_console(sys.stdout)
+    table = Table(title="Providers")
+    for col in ("Provider", "Version", "Distribution", "Checks", "Flags", "Status"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        flags = r["flags"]
+        assert isinstance(flags, list)
+        status = "ok" if r["status"] == "ok" else f"unavailable: {r['error']}"
+        table.add_row(
+            *(
+                escape(str(v))
+                for v in (
+                    r["name"],
+                    r["version"] or "-",
+                    r["distribution"] or "-",
+                    "-" if r["checks"] is None else r["checks"],
+                    " ".join(flags) or "-",
+                    status,
+                )
+            )
+        )
+    console.print(table)
     return 0

@@ -47,9 +47,9 @@ def test_role_arns_scan_each_account(organization: list[str]) -> None:
 
 
 def test_organization_mode_assumes_the_named_role_in_every_member(organization: list[str]) -> None:
-    targets = resolve_targets(None, ("eu-west-1",), (), "OrganizationAccountAccessRole")
-    assert {t.label for t in targets} == {*organization, "123456789012"}  # the management account too
-    assert all(t.clients is not None and t.account_id == t.label for t in targets)
+    resolved = resolve_targets(None, ("eu-west-1",), (), "OrganizationAccountAccessRole")
+    assert {t.label for t in resolved} == {*organization, "123456789012"}  # the management account too
+    assert all(t.clients is not None and t.account_id == t.label for t in resolved)
     findings = run(
         AuditConfig(targets=targets(aws={"enabled": True, "regions": ("eu-west-1",), "organization_role": "Auditor"}))
     )

@@ -17,6 +17,7 @@ SLOW_PLUGIN = """
 import time
 from collections.abc import Iterator
 
+from auditor.config import Setting
 from auditor.models import CheckInfo, Finding, Resource, Severity, Status
 from auditor.providers.base import Provider
 
@@ -25,15 +26,13 @@ CHECK = CheckInfo("secrets.slow.wait", "waits", Severity.LOW, "slow", "d", "r", 
 
 class SlowProvider(Provider):
     name = "slow"
+    settings = (Setting("marker", "path", help="a file next to which it writes `started`", flag="--slow"),)
 
     def checks(self):
         return [CHECK]
 
-    def selected(self, config):
-        return config.secrets_inventory is not None and "slow" in str(config.secrets_inventory)
-
     def run(self, ctx) -> Iterator[Finding]:
-        open(ctx.config.secrets_inventory.parent / "started", "w").close()
+        open(self.settings_of(ctx.config)["marker"].parent / "started", "w").close()
         for _ in range(600):
             if ctx.cancelled.is_set():
                 return
@@ -60,7 +59,7 @@ def statuses(db: Path) -> list[str]:
 def start_slow_scan(tmp_path: Path, db: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     inv = write_inventory(tmp_path / "slow", "secrets:\n  - name: a\n    last_rotated: 2026-11-01\n")
     proc = subprocess.Popen(
-        [str(VENV_BIN / "auditor"), "scan", "--secrets-inventory", str(inv), "--db", str(db)],
+        [str(VENV_BIN / "auditor"), "scan", "--slow", str(inv), "--secrets-inventory", str(inv), "--db", str(db)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

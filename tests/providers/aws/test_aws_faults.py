@@ -605,7 +605,7 @@ def test_region_text_says_how_many_enabled_regions_were_left_out() -> None:
 
 
 def scan_with_context(
-    monkeypatch: pytest.MonkeyPatch, hooks: dict[str, Callable[..., Any]], **targets: Any
+    monkeypatch: pytest.MonkeyPatch, hooks: dict[str, Callable[..., Any]], **aws: Any
 ) -> tuple[list[Finding], ScanContext]:
     def hooked_session(profile: str | None) -> boto3.Session:
         s = boto3.Session()
@@ -614,7 +614,7 @@ def scan_with_context(
         return s
 
     monkeypatch.setattr(session, "base_session", hooked_session)
-    config = AuditConfig(targets=targets(aws={"enabled": True, "regions": REGIONS, **targets}))
+    config = AuditConfig(targets=targets(aws={"enabled": True, "regions": REGIONS, **aws}))
     ctx = ScanContext(config=config, now=NOW)
     return list(AwsProvider().run(ctx)), ctx
 

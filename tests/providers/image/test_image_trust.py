@@ -204,8 +204,10 @@ DEEP_SCAN = textwrap.dedent(
     resource.setrlimit(resource.RLIMIT_AS, (1024**3, 1024**3))
     from auditor.config import AuditConfig
     from auditor.providers.base import ScanContext
+    from auditor.providers import targets
     from auditor.providers.image import ImageProvider
-    ctx = ScanContext(config=AuditConfig(images=(sys.argv[1],)), now=datetime(2026, 11, 28, tzinfo=timezone.utc))
+    config = AuditConfig(targets=targets(image=sys.argv[1]))
+    ctx = ScanContext(config=config, now=datetime(2026, 11, 28, tzinfo=timezone.utc))
     provider = ImageProvider()
     tracemalloc.start()
     provider.prepare(ctx)

@@ -2,11 +2,15 @@
 
 The demo builds a sample estate under the output folder — a secrets inventory with
 generated certificates, a sample repository (Terraform, Kubernetes, Dockerfile, Python
-code, requirements), a container image archive, an offline vulnerability database — and
-seeds an AWS estate into a moto_server it starts on an ephemeral loopback port. It scans
-everything on three simulated days with fixes in between (so history, diff, trend and the
-period report have content), writes the database, JSON, SARIF and the SOC 2 and GDPR
-evidence packs under `./auditor-demo/`, prints where they are, and stops its server.
+code, requirements) scanned by every provider that scans repositories, an offline
+vulnerability database — and asks every installed provider for its own sample estate
+through the provider contract (`Provider.demo_estate`, reached through the registry,
+never by importing a provider): the image provider builds a container image archive
+(and gives the OSV records of its packages' advisories), the AWS provider seeds a
+moto_server it starts on an ephemeral loopback port. It scans everything on three
+simulated days with fixes in between (so history, diff, trend and the period report have
+content), writes the database, JSON, SARIF and the signed evidence packs under
+`./auditor-demo/`, prints where they are, and stops what the providers started.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from rich.console import Console
@@ -28,7 +33,8 @@ from auditor.clock import utcnow
 from auditor.config import AuditConfig
 from auditor.engine import ScanResult
 from auditor.outputs import FORMATS, sarif
-from auditor.providers import targets
+from auditor.providers import Registry, registry, targets
+from auditor.providers.base import DemoContext, DemoEstate
 from auditor.runs import run_scan
 from auditor.selfsigned import self_signed_pem
 from auditor.store import Store
@@ -115,18 +121,17 @@ def patched_environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def build_vulndb(path: Path, now: datetime) -> int:
-    """The bundled OSV advisories (Python packages, plus the sample image's OS packages)."""
+def build_vulndb(path: Path, now: datetime, records: Sequence[Mapping[str, Any]] = ()) -> int:
+    """The bundled OSV advisories (Python packages), plus `records` (the providers' estates')."""
     import json
 
-    from auditor.providers.image.sample import sample_osv_records
     from auditor.vulndb import VulnDB, import_path
 
     staging = path.parent / "osv"
     if staging.exists():
         shutil.rmtree(staging)
     shutil.copytree(DEMO_DATA / "osv", staging, ignore=shutil.ignore_patterns("*.md"))
-    for record in sample_osv_records():
+    for record in records:
         (staging / f"{record['id']}.json").write_text(json.dumps(record), encoding="utf-8")
     path.unlink(missing_ok=True)
     with VulnDB.open(path, create=True) as db:
@@ -134,34 +139,50 @@ def build_vulndb(path: Path, now: datetime) -> int:
     return stats.advisories
 
 
-def build_estate(demo: Demo, now: datetime) -> dict[str, Path]:
-    from auditor.providers.image.sample import build_sample_image
-
+def build_estate(demo: Demo) -> dict[str, Path]:
+    """A fresh estate folder with the sample repository."""
     estate = demo.out / "estate"
     if estate.exists():
         shutil.rmtree(estate)
     repo = estate / "repo"
     shutil.copytree(DEMO_DATA / "sample_repo", repo)
-    (estate / "image").mkdir(parents=True)
-    image = build_sample_image(estate / "image" / "payments-api.tar")
-    vulndb = estate / "vulndb.sqlite"
-    build_vulndb(vulndb, now)
-    return {"estate": estate, "repo": repo, "image": image, "vulndb": vulndb}
+    return {"estate": estate, "repo": repo}
 
 
 @contextlib.contextmanager
-def aws_estate(demo: Demo, now: datetime) -> Iterator[dict[str, str] | None]:
-    """moto_server on an ephemeral loopback port, seeded; None when the AWS provider is absent."""
-    try:
-        from auditor.providers.aws import demo_estate
-    except ImportError:
-        demo.notes.append("AWS provider not installed: AWS part of the demo skipped")
-        yield None
-        return
-    with demo_estate.start_moto_server() as endpoint:
-        demo.step(f"moto_server on {endpoint}: seeding the sample AWS estate")
-        demo_estate.seed_estate(endpoint, now=now)
-        yield demo_estate.scan_env(endpoint)
+def provider_estates(
+    demo: Demo, estate: Path, now: datetime, reg: Registry | None = None
+) -> Iterator[dict[str, DemoEstate]]:
+    """Every installed provider's own sample estate (`Provider.demo_estate`), by provider name,
+    held open until the demo's scans are done. A provider that cannot be loaded is left out
+    with a note."""
+    loaded, unavailable = (reg or registry()).load_all()
+    for name, reason in unavailable.items():
+        demo.notes.append(f"{name} provider unavailable ({reason}): its part of the demo skipped")
+    with contextlib.ExitStack() as stack:
+        estates: dict[str, DemoEstate] = {}
+        for name, cls in loaded.items():
+            context = DemoContext(workdir=estate / name, now=now, step=demo.step, note=demo.notes.append)
+            got = stack.enter_context(cls.demo_estate(context))
+            if got is not None:
+                estates[name] = got
+        yield estates
+
+
+def demo_targets(
+    repo: Path, estates: Mapping[str, DemoEstate], reg: Registry | None = None
+) -> dict[str, dict[str, Any]]:
+    """Settings by provider: the sample repository for every installed provider that scans
+    repositories (its `repository=True` paths setting), and each provider's own estate."""
+    loaded, _ = (reg or registry()).load_all()
+    out: dict[str, dict[str, Any]] = {}
+    for name, cls in loaded.items():
+        setting = next((s for s in cls.declared_settings() if s.repository and s.kind == "paths"), None)
+        if setting is not None:
+            out[name] = {setting.key: (repo,)}
+    for name, estate in estates.items():
+        out[name] = {**out.get(name, {}), **estate.settings}
+    return out
 
 
 # (control, owner, approver, what the files say). Every expected item of these controls gets a
@@ -241,15 +262,6 @@ def demo_signing_key(out: Path) -> tuple[Path, Path]:
     return private, public
 
 
-def fix_aws_between_scans(env: dict[str, str]) -> None:
-    """The platform team turns on versioning for the public site bucket."""
-    from auditor.providers.aws import demo_estate
-
-    with patched_environ(env):
-        s3 = demo_estate.Seeder(env["AWS_ENDPOINT_URL"]).client("s3")
-        s3.put_bucket_versioning(Bucket="acme-public-site-us", VersioningConfiguration={"Status": "Enabled"})
-
-
 def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> int:
     started = time.monotonic()
     console = Console(file=sys.stderr, quiet=quiet, highlight=False, soft_wrap=True)
@@ -262,15 +274,7 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
         stale.unlink(missing_ok=True)
 
     demo.step("building the sample estate: repository, container image, vulnerability database, secrets")
-    paths = build_estate(demo, now)
-    base = AuditConfig(
-        organisation=DEMO_ORGANISATION,
-        frameworks=DEMO_FRAMEWORKS,
-        db_path=db_path,
-        targets=targets(iac=paths["repo"], code=paths["repo"], deps=paths["repo"], image=str(paths["image"])),
-        offline=True,
-        source_root=out,  # the demo folder stands for the repository: paths are relative to it
-    )
+    paths = build_estate(demo)
     store = Store.open(db_path)
     try:
         store.add_waiver(
@@ -282,21 +286,31 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
             now + timedelta(days=40),
         )
         add_demo_manual_evidence(store, paths["estate"] / "evidence", now)
-        with aws_estate(demo, now) as aws_env, patched_environ({"AUDITOR_VULNDB": str(paths["vulndb"])}):
-            if aws_env is not None:
-                aws = targets(
-                    aws={"enabled": True, "regions": ("eu-west-1", "us-east-1"), "allowed_regions": ("eu-west-1",)}
-                )
-                base = replace(base, targets=base.targets.with_("aws", aws["aws"]))
+        with provider_estates(demo, paths["estate"], now) as estates:
+            vulndb = paths["estate"] / "vulndb.sqlite"
+            build_vulndb(vulndb, now, [record for e in estates.values() for record in e.osv_records])
+            base = AuditConfig(
+                organisation=DEMO_ORGANISATION,
+                frameworks=DEMO_FRAMEWORKS,
+                db_path=db_path,
+                targets=targets(**demo_targets(paths["repo"], estates)),
+                offline=True,
+                source_root=out,  # the demo folder stands for the repository: paths are relative to it
+            )
+            # The providers' environment for the scans; the demo's own database wins.
+            scan_env = {key: value for e in estates.values() for key, value in e.env.items()}
+            scan_env["AUDITOR_VULNDB"] = str(vulndb)
             schedule = (("two weeks ago", 14, False), ("last week", 7, False), ("today", 0, True))
             for index, (label, day_offset, fixed) in enumerate(schedule, start=1):
                 when = now - timedelta(days=day_offset)
-                if fixed and aws_env is not None:
-                    fix_aws_between_scans(aws_env)
+                if fixed:
+                    for e in estates.values():
+                        if e.fix is not None:
+                            e.fix()
                 demo.step(f"scan {index}/{len(schedule)} ({label}){': after fixes' if fixed else ''}")
                 inventory = write_sample_inventory(paths["estate"] / "secrets", when, rotated=fixed)
                 config = replace(base, targets=base.targets.with_("secrets", targets(secrets=inventory)["secrets"]))
-                with patched_environ(aws_env or {}):
+                with patched_environ(scan_env):
                     result = run_scan(config, store, now=when)
                 demo.runs.append(result)
                 by = result.summary["by_status"]

@@ -7,7 +7,10 @@ option's value is never a file to scan (`--waivers w.yaml` stays a waiver file),
 first word that is not an option or an option's value starts the file names. An unknown
 option is one line on stderr and exit 2.
 
-Each file is classified by name and, for YAML/JSON, by content (`classify`):
+Each file is classified by the providers that scan folders and files of the repository
+(those declaring a `repository=True` path setting), through the registry: each is asked
+`accepts_file` (`auditor.providers.base`), and the file (or the folder the provider names,
+such as a Helm chart's) is passed to the scan with that setting's flag. The built-ins:
 
 - IaC (`--iac FILE`, checkov): Terraform/HCL (`.tf`, `.tfvars`, `.hcl`), Dockerfiles,
   and YAML/JSON/`.template` files that are IaC-shaped (`auditor.providers.iac.shapes`:
@@ -19,7 +22,8 @@ Each file is classified by name and, for YAML/JSON, by content (`classify`):
 - code (`--code FILE`, semgrep): the suffixes our rules have languages for;
 - dependency files (`requirements*.txt`, `pyproject.toml`): only with `--with-deps`
   (`--deps FILE`, pip-audit), since a vulnerability look-up needs the network or a local
-  database (`auditor vulndb import`, then pass `--offline` too);
+  database (`auditor vulndb import`, then pass `--offline` too). A provider may mark any
+  file kind opt-in this way: `--with-<provider>` turns it on;
 - anything else is not scanned.
 
 The scan runs in this process with `--source-root` = the repository root (paths keep
@@ -40,44 +44,64 @@ import argparse
 import json
 import logging
 import os
-import re
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from auditor.errors import AuditorError, UsageError
+from auditor.providers import Registry, registry
+from auditor.providers.base import FileClaim, Provider, StagedFile
 from auditor.redact import one_line
 
 log = logging.getLogger(__name__)
 
 WAIVER_FILENAME = ".auditor-waivers.yaml"
-# Options of the hook itself (not of `auditor scan`).
-HOOK_FLAGS = {"--with-deps", "--list-files", "-v", "--verbose"}
+# Options of the hook itself (not of `auditor scan`); `--with-<provider>` too (see OPT_IN).
+HOOK_FLAGS = {"--list-files", "-v", "--verbose"}
+OPT_IN = "--with-"
 
-TERRAFORM_SUFFIXES = (".tf", ".tfvars", ".hcl")
-DATA_SUFFIXES = (".yaml", ".yml", ".json", ".template")
-ENV_FILE = re.compile(r"^(?:\.env(?:\..+)?|.+\.env)$")
-DEPS_FILE = re.compile(r"^(?:requirements[^/]*\.txt|pyproject\.toml)$", re.IGNORECASE)
-MAX_SNIFF_BYTES = 1_000_000  # YAML/JSON larger than this are not read to decide their shape
+
+@dataclass(frozen=True)
+class Scanner:
+    """A provider that scans repository files, and the flag its path setting has."""
+
+    name: str
+    cls: type[Provider]
+    flag: str
+
+
+def repository_scanners(reg: Registry | None = None) -> list[Scanner]:
+    """The installed providers with a `repository=True` path setting (by name). One that
+    cannot be loaded is left out (a scan that names it reports that)."""
+    loaded, unavailable = (reg or registry()).load_all()
+    for name, reason in unavailable.items():
+        log.debug("provider %s cannot classify staged files: %s", name, reason)
+    out = []
+    for name, cls in loaded.items():
+        setting = next(
+            (s for s in cls.declared_settings() if s.repository and s.kind in ("path", "paths") and s.flag), None
+        )
+        if setting is not None and setting.flag is not None:
+            out.append(Scanner(name, cls, setting.flag))
+    return out
 
 
 @dataclass
 class Plan:
-    """What the hook scans: each list holds repository-relative paths (forward slashes)."""
+    """What the hook scans: repository-relative paths (forward slashes) by provider name."""
 
-    iac: list[str] = field(default_factory=list)
-    code: list[str] = field(default_factory=list)
-    deps: list[str] = field(default_factory=list)
+    files: dict[str, list[str]] = field(default_factory=dict)
+    flags: dict[str, str] = field(default_factory=dict)  # provider name -> its path setting's flag
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
 
     def targets(self) -> list[str]:
         args: list[str] = []
-        for flag, paths in (("--iac", self.iac), ("--code", self.code), ("--deps", self.deps)):
+        for name, paths in self.files.items():
             for p in paths:
-                args += [flag, p]
+                args += [self.flags[name], p]
         return args
 
 
@@ -114,7 +138,7 @@ def split_argv(argv: Sequence[str], parser: argparse.ArgumentParser) -> HookArgs
         if not word.startswith("-") or word == "-":
             break
         name, has_value, _ = word.partition("=")
-        if name in HOOK_FLAGS and not has_value:
+        if not has_value and (name in HOOK_FLAGS or _is_opt_in(name)):
             out.hook.add(name)
             i += 1
             continue
@@ -123,7 +147,8 @@ def split_argv(argv: Sequence[str], parser: argparse.ArgumentParser) -> HookArgs
             if os.path.lexists(word):
                 break  # a file whose name starts with "-"
             raise UsageError(
-                f"unknown option {word!r} (the hook takes the options of `auditor scan`, --with-deps and --list-files)"
+                f"unknown option {word!r} (the hook takes the options of `auditor scan`, --with-<provider> "
+                "such as --with-deps, and --list-files)"
             )
         out.given.add(action.dest)
         if action.nargs != 0 and not has_value:
@@ -136,6 +161,10 @@ def split_argv(argv: Sequence[str], parser: argparse.ArgumentParser) -> HookArgs
             i += 1
     out.files = list(argv[i:])
     return out
+
+
+def _is_opt_in(name: str) -> bool:
+    return name.startswith(OPT_IN) and name[len(OPT_IN) :] in registry().names()
 
 
 def _action(word: str, parser: argparse.ArgumentParser) -> argparse.Action | None:
@@ -151,49 +180,44 @@ def _by_prefix(name: str, known: dict[str, argparse.Action]) -> argparse.Action 
     return matches.pop() if len(matches) == 1 else None
 
 
-def classify(files: Sequence[str], root: Path, *, with_deps: bool = False) -> Plan:
-    """Sort the files pre-commit passed into scan targets (see the module doc)."""
-    from auditor.providers.code.semgrep import language_of
-    from auditor.providers.iac.shapes import DOCKERFILE_NAME, iac_shape
-
-    plan = Plan()
-    seen: set[str] = set()
-
-    def add(into: list[str], path: str) -> None:
-        if path not in seen:
-            seen.add(path)
-            into.append(path)
-
+def classify(
+    files: Sequence[str], root: Path, *, opted_in: Collection[str] = (), scanners: Sequence[Scanner] | None = None
+) -> Plan:
+    """Sort the files pre-commit passed into scan targets by asking each provider that scans
+    repository files (see the module doc). `opted_in`: providers given `--with-<name>`."""
+    scanners = repository_scanners() if scanners is None else scanners
+    plan = Plan(files={s.name: [] for s in scanners}, flags={s.name: s.flag for s in scanners})
     for given in files:
         rel = _rel(given, root)
-        path = root / rel
-        name = path.name
-        if not path.is_file():
+        if not (root / rel).is_file():
             plan.skipped.append((rel, "not a regular file"))
             continue
-        chart = _helm_chart(path, root)
-        if chart is not None:
-            add(plan.iac, chart)
-        elif name.endswith(TERRAFORM_SUFFIXES) or DOCKERFILE_NAME.match(name):
-            add(plan.iac, rel)
-        elif ENV_FILE.match(name):
-            add(plan.iac, rel)  # checkov's secrets scan
-        elif language_of(name) is not None:
-            add(plan.code, rel)
-        elif DEPS_FILE.match(name):
-            if with_deps:
-                add(plan.deps, rel)
+        staged = StagedFile(rel, root)
+        taken = False
+        reasons: list[str] = []
+        for scanner in scanners:
+            claim = _claim(scanner, staged)
+            if claim is None:
+                continue
+            if claim.target is None:
+                reasons.append(claim.reason or f"not for the {scanner.name} provider")
+            elif claim.opt_in and scanner.name not in opted_in:
+                reasons.append(f"{claim.reason or 'file'} (scanned with {OPT_IN}{scanner.name})")
             else:
-                plan.skipped.append((rel, "dependency file (scanned with --with-deps)"))
-        elif name.endswith(DATA_SUFFIXES):
-            shape = iac_shape(path, _sniff(path))
-            if shape is not None:
-                add(plan.iac, rel)
-            else:
-                plan.skipped.append((rel, "not infrastructure as code"))
-        else:
-            plan.skipped.append((rel, "no scanner for this kind of file"))
+                taken = True
+                if claim.target not in plan.files[scanner.name]:
+                    plan.files[scanner.name].append(claim.target)
+        if not taken:
+            plan.skipped.append((rel, "; ".join(reasons) or "no scanner for this kind of file"))
     return plan
+
+
+def _claim(scanner: Scanner, staged: StagedFile) -> FileClaim | None:
+    try:
+        return scanner.cls.accepts_file(staged)
+    except Exception as exc:  # noqa: BLE001 - a provider bug: it takes no file, the others still may
+        log.warning("provider %s could not classify %s: %s: %s", scanner.name, staged.rel, type(exc).__name__, exc)
+        return None
 
 
 def _rel(given: str, root: Path) -> str:
@@ -204,28 +228,6 @@ def _rel(given: str, root: Path) -> str:
         except ValueError:
             return p.as_posix()
     return p.as_posix()
-
-
-def _sniff(path: Path) -> str:
-    try:
-        with path.open("rb") as fh:
-            return fh.read(MAX_SNIFF_BYTES).decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def _helm_chart(path: Path, root: Path) -> str | None:
-    """The chart folder (relative to root) when `path` is Chart.yaml, values or a template of a chart."""
-    if not path.name.endswith((".yaml", ".yml", ".tpl", ".txt")):
-        return None
-    folder = path.parent
-    while True:
-        if (folder / "Chart.yaml").is_file():
-            rel = folder.relative_to(root).as_posix() if folder != root else "."
-            return rel
-        if folder == root or root not in folder.parents:
-            return None
-        folder = folder.parent
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -248,9 +250,9 @@ def _main(argv: list[str]) -> int:
     args = split_argv(argv, parser)
     options, hook, given = args.options, args.hook, args.given
     probe = parser.parse_args(options)  # the values, checked by the scan's own parser
-    plan = classify(args.files, root, with_deps="--with-deps" in hook)
+    plan = classify(args.files, root, opted_in={h[len(OPT_IN) :] for h in hook if h.startswith(OPT_IN)})
     if "--list-files" in hook:
-        for kind, paths in (("iac", plan.iac), ("code", plan.code), ("deps", plan.deps)):
+        for kind, paths in plan.files.items():
             for p in paths:
                 print(f"auditor: {kind:5} {p}", file=sys.stderr)
         for p, why in plan.skipped:

@@ -19,12 +19,15 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 import yaml
 
-from auditor.errors import InputError
+from auditor.errors import InputError, UsageError
 
 
 def show_path(path: Path | str) -> str:
@@ -131,3 +134,55 @@ def load_yaml(text: str, where: str) -> tuple[Any, yaml.Node | None]:
     except (ValueError, TypeError, RecursionError) as exc:
         raise InputError(f"{where}: unreadable YAML: {exc}") from None
     return data, node
+
+
+# Output files (`--output`): shared by the CLI and the commands providers declare ----------
+
+
+def check_output_path(path: str | None, flag: str = "--output") -> None:
+    """Fail early (exit 2) when an output file cannot be written, before any work is done."""
+    if not path or path == "-":
+        return
+    target = Path(path)
+    where = show_path(path)
+    if target.is_dir():
+        raise UsageError(f"{flag} {where} is a directory")
+    if target.exists() and not target.is_file():
+        return  # a device or pipe: written into, never replaced
+    parent = target.parent if str(target.parent) else Path(".")
+    probe = parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"{flag} {where}: {show_path(probe)} is not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise UsageError(f"{flag} {where}: not writable")
+
+
+@contextmanager
+def output_stream(path: str | None, flag: str = "--output") -> Iterator[TextIO]:
+    """stdout, or a file written atomically (a crash or a full disk never leaves half a file)."""
+    if not path or path == "-":
+        yield sys.stdout
+        return
+    target = Path(path)
+    where = show_path(path)
+    if target.is_dir():
+        raise UsageError(f"{flag} {where} is a directory")
+    if target.exists() and not target.is_file():
+        # A device or pipe (/dev/null, /dev/stdout, a FIFO): write to it, never replace it.
+        try:
+            with target.open("w", encoding="utf-8", newline="") as fh:
+                yield fh
+        except OSError as exc:
+            raise UsageError(f"cannot write {where}: {exc.strerror or exc}") from None
+        return
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            yield fh
+        tmp.replace(target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {where}: {exc.strerror or exc}; nothing was written") from None

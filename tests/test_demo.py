@@ -71,3 +71,71 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path, monkeypatch: pytest.Monkey
         assert verify.code == 0 and "INTACT and AUTHENTICATED" in verify.out, verify.out + verify.err
         assert run_auditor("verify", str(pack)).code == 4  # without the key: intact, not authenticated
         assert (out / f"{framework}-report.pdf").stat().st_size > 10_000
+
+
+def test_demo_estates_come_through_the_provider_contract(tmp_path: Path) -> None:
+    """`auditor demo` asks every provider in the registry for its sample estate
+    (`Provider.demo_estate`): none is imported by the demo itself."""
+    import contextlib
+    import io
+    from collections.abc import Iterator
+    from datetime import UTC, datetime
+    from importlib.metadata import EntryPoint
+
+    from rich.console import Console
+
+    from auditor.config import Setting
+    from auditor.demo import Demo, demo_targets, provider_estates
+    from auditor.models import CheckInfo, Finding
+    from auditor.providers import ENTRY_POINT_GROUP, Registry, targets
+    from auditor.providers.base import DemoContext, DemoEstate, Provider, ScanContext
+    from auditor.providers.iac import IacProvider
+    from auditor.providers.image import ImageProvider
+    from auditor.providers.image.sample import sample_osv_records
+
+    events: list[str] = []
+
+    class FakeProvider(Provider):
+        name = "fake"
+        settings = (Setting("zone", "text", flag="--fake-zone"),)
+
+        @classmethod
+        @contextlib.contextmanager
+        def demo_estate(cls, demo: DemoContext) -> Iterator[DemoEstate | None]:
+            events.append("start")
+            demo.step("fake estate up")
+            yield DemoEstate({"zone": "z1"}, env={"FAKE_ENDPOINT": "http://127.0.0.1:1"}, fix=lambda: None)
+            events.append("stop")
+
+        def checks(self) -> list[CheckInfo]:
+            return []
+
+        def run(self, ctx: ScanContext) -> Iterator[Finding]:
+            yield from ()
+
+    printed = io.StringIO()
+    demo = Demo(out=tmp_path, console=Console(file=printed, highlight=False))
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    repo = tmp_path / "estate" / "repo"
+    reg = Registry.of_classes({"fake": FakeProvider, "iac": IacProvider, "image": ImageProvider})
+    with provider_estates(demo, tmp_path / "estate", now, reg) as estates:
+        assert sorted(estates) == ["fake", "image"]  # iac has no estate of its own: it scans the sample repository
+        assert events == ["start"] and "fake estate up" in printed.getvalue()
+        image = tmp_path / "estate" / "image" / "payments-api.tar"
+        assert image.is_file()
+        assert estates["image"].settings == {"refs": (str(image),)}
+        assert [r["id"] for r in estates["image"].osv_records] == [r["id"] for r in sample_osv_records()]
+        assert estates["fake"].env == {"FAKE_ENDPOINT": "http://127.0.0.1:1"} and estates["fake"].fix is not None
+        settings = demo_targets(repo, estates, reg)
+        assert settings == {"fake": {"zone": "z1"}, "iac": {"paths": (repo,)}, "image": {"refs": (str(image),)}}
+        assert sorted(targets(reg, **settings)) == ["fake", "iac", "image"]  # valid settings of each provider
+    assert events == ["start", "stop"]  # left when the demo's scans are done
+
+    # A provider that cannot be loaded: its part is skipped, with a note in the demo's summary.
+    broken = Registry([EntryPoint(name="gone", value="no_such_module_for_demo:Gone", group=ENTRY_POINT_GROUP)])
+    with provider_estates(demo, tmp_path / "estate", now, broken) as estates:
+        assert estates == {}
+    assert demo.notes == [
+        "gone provider unavailable (ModuleNotFoundError: No module named 'no_such_module_for_demo'): "
+        "its part of the demo skipped"
+    ]

@@ -20,8 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from auditor.errors import InputError
-from auditor.precommit import classify, main, repository_waivers, scan_parser, split_argv
+from auditor.config import Setting
+from auditor.errors import InputError, UsageError
+from auditor.models import CheckInfo, Finding
+from auditor.precommit import classify, main, repository_scanners, repository_waivers, scan_parser, split_argv
+from auditor.providers import Registry
+from auditor.providers.base import FileClaim, Provider, ScanContext, StagedFile
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -166,16 +170,16 @@ def test_classify_by_name_and_content(tmp_path: Path) -> None:
     }
     write(tmp_path, files)
     plan = classify(sorted(files), tmp_path)
-    assert set(plan.iac) == {
+    assert set(plan.files["iac"]) == {
         ".env", ".env.production", "config/prod.env",
         "infra/main.tf", "infra/vars.tfvars", "infra/modules/net/variables.tf",
         "Dockerfile", "docker/api.Dockerfile",
         "k8s/deployment.yaml", "cfn/stack.json", "cfn/stack.yaml",
         ".github/workflows/ci.yml", "charts/web",
     }  # fmt: skip
-    assert len(plan.iac) == len(set(plan.iac))  # the chart once, for its two files
-    assert set(plan.code) == {"app/x.py", "app/ok.py", "web/src/main.ts", "web/src/App.jsx"}
-    assert plan.deps == []
+    assert len(plan.files["iac"]) == len(set(plan.files["iac"]))  # the chart once, for its two files
+    assert set(plan.files["code"]) == {"app/x.py", "app/ok.py", "web/src/main.ts", "web/src/App.jsx"}
+    assert plan.files["deps"] == []
     assert dict(plan.skipped) == {
         "package.json": "not infrastructure as code",
         "tsconfig.json": "not infrastructure as code",
@@ -189,8 +193,76 @@ def test_classify_by_name_and_content(tmp_path: Path) -> None:
         "pyproject.toml": "dependency file (scanned with --with-deps)",
         "README.md": "no scanner for this kind of file",
     }
-    with_deps = classify(["requirements.txt", "requirements-dev.txt", "pyproject.toml"], tmp_path, with_deps=True)
-    assert with_deps.deps == ["requirements.txt", "requirements-dev.txt", "pyproject.toml"]
+    with_deps = classify(["requirements.txt", "requirements-dev.txt", "pyproject.toml"], tmp_path, opted_in={"deps"})
+    assert with_deps.files["deps"] == ["requirements.txt", "requirements-dev.txt", "pyproject.toml"]
+
+
+class AcmeProvider(Provider):
+    """A third-party provider that scans `.acme` files of the repository, and opt-in `.lock` files."""
+
+    name = "acme"
+    settings = (Setting("paths", "paths", flag="--acme", metavar="PATH", repository=True),)
+
+    @classmethod
+    def accepts_file(cls, file: StagedFile) -> FileClaim | None:
+        if file.name.endswith(".acme"):
+            return FileClaim(file.rel) if "acme" in file.head else FileClaim(None, "not an acme file")
+        if file.name == "acme.lock":
+            return FileClaim(file.rel, "acme lock file", opt_in=True)
+        return None
+
+    def checks(self) -> list[CheckInfo]:
+        return []
+
+    def run(self, ctx: ScanContext) -> Iterator[Finding]:
+        yield from ()
+
+
+class CrashingProvider(AcmeProvider):
+    name = "crashing"
+    settings = (Setting("paths", "paths", flag="--crashing", repository=True),)
+
+    @classmethod
+    def accepts_file(cls, file: StagedFile) -> FileClaim | None:
+        raise RuntimeError("a bug in a plugin")
+
+
+def test_files_go_to_the_providers_that_claim_them_through_the_registry(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from auditor.providers.iac import IacProvider
+    from auditor.providers.image import ImageProvider
+
+    # The built-ins: the providers with a repository path setting, each with its flag.
+    builtins = [(s.name, s.flag) for s in repository_scanners()]
+    assert builtins == [("code", "--code"), ("deps", "--deps"), ("iac", "--iac")]
+    reg = Registry.of_classes(
+        {"acme": AcmeProvider, "crashing": CrashingProvider, "iac": IacProvider, "image": ImageProvider}
+    )
+    scanners = repository_scanners(reg)
+    assert [s.name for s in scanners] == ["acme", "crashing", "iac"]  # image scans no repository paths
+    write(tmp_path, {"a.acme": "acme v1\n", "b.acme": "other\n", "acme.lock": "x\n", "main.tf": MAIN_TF, "c.txt": ""})
+    files = ["a.acme", "b.acme", "acme.lock", "main.tf", "c.txt", "gone.acme"]
+    plan = classify(files, tmp_path, scanners=scanners)
+    assert plan.files == {"acme": ["a.acme"], "crashing": [], "iac": ["main.tf"]}
+    assert plan.targets() == ["--acme", "a.acme", "--iac", "main.tf"]
+    assert dict(plan.skipped) == {
+        "b.acme": "not an acme file",
+        "acme.lock": "acme lock file (scanned with --with-acme)",
+        "c.txt": "no scanner for this kind of file",
+        "gone.acme": "not a regular file",
+    }
+    # A provider whose hook fails takes no file (a warning says so); the others still do.
+    assert "provider crashing could not classify a.acme: RuntimeError: a bug in a plugin" in caplog.messages
+    opted = classify(files, tmp_path, scanners=scanners, opted_in={"acme"})
+    assert opted.files["acme"] == ["a.acme", "acme.lock"]
+
+
+def test_with_provider_is_a_hook_flag_for_installed_providers_only() -> None:
+    parser = scan_parser()
+    assert split_argv(["--with-deps", "--with-code", "x.py"], parser).hook == {"--with-deps", "--with-code"}
+    with pytest.raises(UsageError, match=r"unknown option '--with-nothing'"):
+        split_argv(["--with-nothing", "x.py"], parser)
 
 
 def test_hook_files_pattern_sends_what_classify_handles() -> None:

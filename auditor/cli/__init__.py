@@ -1,7 +1,12 @@
 """Command line: parse, call, print, exit code. No scanning logic lives here.
 
 Each command group is a module with `register(subparsers)`; the parser of each
-command sets `func(args) -> int`. Add a command by adding its module to COMMANDS.
+command sets `func(args) -> int`. Add a core command by adding its module to COMMANDS.
+Providers (and other plugins) bring their own commands through the `auditor.commands`
+entry-point group (name -> a `register(subparsers)` callable, e.g. the image provider's
+`sbom`): such a module is imported only when its command is the one being run, or for
+`auditor --help`. A plugin command that cannot be loaded never breaks another command;
+running it prints one line naming the plugin and exits 3.
 Errors the user can act on (`AuditorError`) print one line and exit 2; Ctrl-C exits 130.
 """
 
@@ -11,7 +16,9 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,7 +31,6 @@ from auditor.cli import (
     history_cmds,
     init_cmd,
     report_cmds,
-    sbom_cmd,
     scan_cmd,
     vulndb_cmd,
     waive_cmds,
@@ -44,17 +50,75 @@ COMMANDS: list[ModuleType] = [
     waive_cmds,
     vulndb_cmd,
     report_cmds,
-    sbom_cmd,
 ]
+COMMAND_ENTRY_POINT_GROUP = "auditor.commands"
+log = logging.getLogger(__name__)
+
+
+class CommandUnavailable(AuditorError):
+    """A plugin command (`auditor.commands` entry point) that cannot be loaded."""
+
+    exit_code = 3  # the installation is incomplete: nothing was done, and nothing judged
 
 
 class _Parser(argparse.ArgumentParser):
+    # Plugin commands that could not be loaded: name -> what running one does (see build_parser).
+    unavailable_commands: dict[str, Callable[[argparse.Namespace], int]]
+
     def error(self, message: str) -> None:  # type: ignore[override]
         # argparse's own usage errors: one line, exit 2 (its default code too).
         self.exit(2, f"auditor: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def plugin_commands(core: Iterable[str] = (), eps: Iterable[EntryPoint] | None = None) -> dict[str, list[EntryPoint]]:
+    """The `auditor.commands` entry points by command name (from metadata; nothing imported).
+    A name that a `core` command already has is ignored with a warning."""
+    core = set(core)
+    found: dict[str, list[EntryPoint]] = {}
+    for ep in eps if eps is not None else entry_points(group=COMMAND_ENTRY_POINT_GROUP):
+        if ep.name in core:
+            log.warning("plugin command %r (%s) ignored: auditor has a command of that name", ep.name, ep.value)
+            continue
+        same = found.setdefault(ep.name, [])
+        if all(other.value != ep.value for other in same):
+            same.append(ep)
+    return dict(sorted(found.items()))
+
+
+def _origin(ep: EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    return f"{ep.value} from {dist.metadata['Name']} {dist.version}" if dist is not None else ep.value
+
+
+def _load_plugin_command(
+    sub: argparse._SubParsersAction[Any], name: str, eps: list[EntryPoint]
+) -> str | None:
+    """Register one plugin command; the reason when it cannot be (and nothing was registered)."""
+    if len(eps) > 1:
+        return "two installed plugins claim this command: " + " and ".join(_origin(ep) for ep in eps)
+    try:
+        register = eps[0].load()
+        if not callable(register):
+            return f"{eps[0].value} is not a register(subparsers) callable"
+        register(sub)
+        if name not in sub.choices:
+            return f"{eps[0].value} registered no command called {name!r}"
+        return None
+    except Exception as exc:  # a broken plugin must not break the other commands
+        log.debug("plugin command %s cannot be loaded", name, exc_info=True)
+        # Whatever a failed register() left half-made goes.
+        sub.choices.pop(name, None)
+        sub._choices_actions[:] = [a for a in sub._choices_actions if a.dest != name]
+        return f"{type(exc).__name__}: {exc}".replace("\n", " ")
+
+
+def _unavailable_command(name: str, ep: EntryPoint, reason: str, args: argparse.Namespace) -> int:
+    raise CommandUnavailable(f"command {name!r} is unavailable: plugin {_origin(ep)}: {reason}")
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser. Plugin commands are imported only when `argv` runs one of them, or asks for
+    the top-level help (no command); otherwise each is a placeholder so that its name is known."""
     parser = _Parser(
         prog="auditor", description="Security and compliance scanner: SOC 2, GDPR, ISO/IEC 27001 and framework plugins."
     )
@@ -64,7 +128,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for module in COMMANDS:
         module.register(sub)
+    wanted = _command_of(argv) if argv is not None else None
+    # `auditor --help` (or `auditor` alone) lists every command with its help: all are loaded.
+    everything = argv is not None and wanted is None and (not argv or any(_asks_help(a) for a in argv))
+    unavailable: dict[str, Callable[[argparse.Namespace], int]] = {}
+    for name, eps in plugin_commands(sub.choices).items():
+        if name == wanted or everything:
+            reason = _load_plugin_command(sub, name, eps)
+            if reason is None:
+                continue
+            func = partial(_unavailable_command, name, eps[0], reason)
+            unavailable[name] = func
+            p = sub.add_parser(name, help=f"(unavailable: {reason})", add_help=False)
+            p.set_defaults(func=func)
+        else:
+            sub.add_parser(name, add_help=False)  # not run, so not imported: known by name only
+    parser.unavailable_commands = unavailable
     return parser
+
+
+def _asks_help(arg: str) -> bool:
+    return arg == "-h" or (arg.startswith("--h") and "--help".startswith(arg))
 
 
 class RedactingFormatter(logging.Formatter):
@@ -97,8 +181,13 @@ def _command_of(argv: Sequence[str]) -> str | None:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse; `scan` gets the flags of the providers its arguments name (see scan_cmd)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    if _command_of(argv) != "scan":
+    parser = build_parser(argv)
+    command = _command_of(argv)
+    unavailable = getattr(parser, "unavailable_commands", {})
+    if command in unavailable:
+        # Whatever its arguments (even --help): one line naming the plugin, exit 3 (see main).
+        return argparse.Namespace(command=command, verbose=argv.count("-v"), func=unavailable[command])
+    if command != "scan":
         return parser.parse_args(argv)
     scan_cmd.add_provider_options(argv)
     args, extras = parser.parse_known_args(argv)
@@ -115,6 +204,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    configure_logging(0)  # warnings while the parser is built (plugin commands) look like every other line
     args = parse_args(argv)
     configure_logging(args.verbose)
     try:

@@ -14,12 +14,14 @@ scope, is ERROR, never PASS: the ERROR finding names what it stops in `affects`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -45,6 +47,77 @@ class ScanContext:
         per target it was asked to scan, complete or not. Safe from any thread."""
         with self._lock:
             self.coverage.append(coverage)
+
+
+MAX_SNIFF_BYTES = 1_000_000  # a staged file larger than this is judged on its first megabyte
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A file the pre-commit hook was given (`Provider.accepts_file`): a regular file."""
+
+    rel: str  # relative to the repository root, forward slashes
+    root: Path  # the repository root
+
+    @property
+    def path(self) -> Path:
+        return self.root / self.rel
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @cached_property
+    def head(self) -> str:
+        """The file's text (its first MAX_SNIFF_BYTES, undecodable bytes replaced; "" if unreadable),
+        read once however many providers look at it."""
+        try:
+            with self.path.open("rb") as fh:
+                return fh.read(MAX_SNIFF_BYTES).decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+
+@dataclass(frozen=True)
+class FileClaim:
+    """A provider's answer about a staged file of a kind it knows (`Provider.accepts_file`).
+
+    - `FileClaim(target)`: scan `target` (repository-relative: the file itself, or a folder
+      it belongs to, such as a Helm chart) with the provider's repository path setting;
+    - `FileClaim(None, reason)`: a kind this provider looks at, but this file is not for it
+      (`"not infrastructure as code"`); the hook lists it as skipped with that reason;
+    - `FileClaim(target, reason, opt_in=True)`: scanned only when the hook is given
+      `--with-<provider>` (the scan needs more than the files: a vulnerability database,
+      the network); otherwise skipped as `"<reason> (scanned with --with-<provider>)"`.
+    """
+
+    target: str | None
+    reason: str = ""
+    opt_in: bool = False
+
+
+@dataclass(frozen=True)
+class DemoContext:
+    """What `Provider.demo_estate` gets from `auditor demo`."""
+
+    workdir: Path  # this provider's own folder under the demo's estate (not created yet)
+    now: datetime  # the demo's "today" (its scans are on days before it)
+    step: Callable[[str], None] = field(default=lambda message: None)  # show a progress line
+    note: Callable[[str], None] = field(default=lambda message: None)  # a line for the demo's summary
+
+
+@dataclass(frozen=True)
+class DemoEstate:
+    """A provider's sample estate for `auditor demo` (see `Provider.demo_estate`)."""
+
+    # This provider's settings for the demo scans (`auditor.providers.settings_for` checks them).
+    settings: Mapping[str, Any]
+    # Environment variables set around each demo scan (e.g. an endpoint and fake credentials).
+    env: Mapping[str, str] = field(default_factory=dict)
+    # OSV records the demo's offline vulnerability database must hold for this estate.
+    osv_records: Sequence[Mapping[str, Any]] = ()
+    # The fix the estate's owners make before the demo's last scan (so history shows it resolved).
+    fix: Callable[[], None] | None = None
 
 
 class Provider(ABC):
@@ -112,6 +185,25 @@ class Provider(ABC):
     @abstractmethod
     def run(self, ctx: ScanContext) -> Iterator[Finding]:
         """Yield findings. PASS findings carry evidence too."""
+
+    # Optional hooks (class methods: no provider object is built for them) --------------
+
+    @classmethod
+    def accepts_file(cls, file: StagedFile) -> FileClaim | None:
+        """The pre-commit hook's question: is this staged file something my repository path
+        setting scans? None when it is not a kind of file this provider looks at (default).
+        Asked only of providers that declare a `repository=True` paths setting; the hook
+        passes `target` with that setting's flag. Decide by name, and by `file.head` only
+        when the name cannot tell. Keep it cheap: it runs on every commit."""
+        return None
+
+    @classmethod
+    def demo_estate(cls, demo: DemoContext) -> contextlib.AbstractContextManager[DemoEstate | None]:
+        """`auditor demo`'s sample estate for this provider: a context (entered before the
+        demo's scans, left after them) giving the settings to scan it with, or None when
+        this provider has none (default) or cannot build one here (say why with `demo.note`).
+        Build files under `demo.workdir`; start servers on loopback ports and stop them on exit."""
+        return contextlib.nullcontext(None)
 
     # Helpers shared by every provider -------------------------------------------------
 

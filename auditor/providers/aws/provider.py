@@ -15,6 +15,7 @@ that could not be reached.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,7 +53,7 @@ from auditor.providers.aws.session import (
     home_region,
     resolve_targets,
 )
-from auditor.providers.base import Provider, ScanContext
+from auditor.providers.base import DemoContext, DemoEstate, Provider, ScanContext
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,28 @@ class AwsProvider(Provider):
         ),
     )
     shardable = True  # --shard I/N: this process scans the accounts in_shard() assigns to it
+
+    @classmethod
+    @contextlib.contextmanager
+    def demo_estate(cls, demo: DemoContext) -> Iterator[DemoEstate | None]:
+        """`auditor demo`: a moto_server on a loopback port seeded with the sample estate
+        (`demo_estate.py`), scanned in both regions with eu-west-1 the only allowed one; before
+        the last scan the platform team turns on versioning for the public site bucket."""
+        from auditor.providers.aws import demo_estate as estate
+
+        with estate.start_moto_server() as endpoint:
+            demo.step(f"moto_server on {endpoint}: seeding the sample AWS estate")
+            estate.seed_estate(endpoint, now=demo.now)
+
+            def fix() -> None:
+                s3 = estate.Seeder(endpoint).client("s3")
+                s3.put_bucket_versioning(Bucket="acme-public-site-us", VersioningConfiguration={"Status": "Enabled"})
+
+            yield DemoEstate(
+                settings={"enabled": True, "regions": estate.REGIONS, "allowed_regions": (estate.GOOD_REGION,)},
+                env=estate.scan_env(endpoint),
+                fix=fix,
+            )
 
     def __init__(self, checks: list[AwsCheck] | None = None, workers: int = 8) -> None:
         self._checks = list(checks if checks is not None else ALL_CHECKS)

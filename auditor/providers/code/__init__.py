@@ -42,7 +42,7 @@ from typing import Any
 from auditor.config import AuditConfig, Setting
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Coverage, Finding, Resource, Severity, SkippedItem, Status
-from auditor.providers.base import Provider, ScanContext
+from auditor.providers.base import FileClaim, Provider, ScanContext, StagedFile
 from auditor.providers.code.nosem import find_nosem
 from auditor.providers.code.semgrep import (
     DEFAULT_RULE_TIMEOUT_S,
@@ -116,6 +116,11 @@ class CodeProvider(Provider):
     timeout_s: float = DEFAULT_TIMEOUT_S  # per semgrep process
     rule_timeout_s: float = DEFAULT_RULE_TIMEOUT_S  # per rule and file, inside semgrep
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # the scope's size limit
+
+    @classmethod
+    def accepts_file(cls, file: StagedFile) -> FileClaim | None:
+        """Source files of the languages our rules cover (by suffix)."""
+        return FileClaim(file.rel) if language_of(file.name) is not None else None
 
     def __init__(self) -> None:
         self._rules_dir, self._rules = shipped_rules()

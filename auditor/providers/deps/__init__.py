@@ -31,6 +31,7 @@ https://api.osv.dev/v1/query). See docs/providers/deps.md.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -43,7 +44,7 @@ from packaging.version import InvalidVersion, Version
 from auditor.config import AuditConfig, Setting
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Coverage, Finding, Resource, Severity, SkippedItem, Status, iso_z
-from auditor.providers.base import Provider, ScanContext
+from auditor.providers.base import FileClaim, Provider, ScanContext, StagedFile
 from auditor.providers.deps.online import AdvisoryFetcher
 from auditor.providers.deps.pip_audit import (
     DEFAULT_OSV_URL,
@@ -71,6 +72,8 @@ from auditor.vulndb import Advisory, UnorderableVersion, VulnDB, default_db_path
 from auditor.vulndb.osv import DEFAULT_SEVERITY, AdvisoryRecord, preferred_advisory_id
 
 ECOSYSTEM = "PyPI"
+# The dependency files the pre-commit hook sends (with --with-deps).
+STAGED_DEPS_FILE = re.compile(r"^(?:requirements[^/]*\.txt|pyproject\.toml)$", re.IGNORECASE)
 # What an ERROR of the vulnerability source itself (pip-audit missing, crashed, garbage;
 # an empty database) stops: every check of this provider for the target.
 SOURCE_AFFECTS = ("deps.*",)
@@ -167,6 +170,14 @@ class DepsProvider(Provider):
         ),
     )
     shorthand = "paths"
+
+    @classmethod
+    def accepts_file(cls, file: StagedFile) -> FileClaim | None:
+        """`requirements*.txt` and `pyproject.toml`, opt-in: a vulnerability look-up needs the
+        network or a local database (`auditor vulndb import`), which a commit hook cannot assume."""
+        if STAGED_DEPS_FILE.match(file.name):
+            return FileClaim(file.rel, "dependency file", opt_in=True)
+        return None
 
     def __init__(self) -> None:
         self._discoveries: list[Discovery] | None = None

@@ -39,7 +39,7 @@ from pathlib import Path
 from auditor.config import AuditConfig, Setting
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Coverage, Finding, Resource, Severity, SkippedItem, Status
-from auditor.providers.base import Provider, ScanContext
+from auditor.providers.base import FileClaim, Provider, ScanContext, StagedFile
 from auditor.providers.file_scans import judge_inline_suppression
 from auditor.providers.iac.checkov import CheckovReport, CheckovResult, run_checkov
 from auditor.providers.iac.policies import (
@@ -52,6 +52,7 @@ from auditor.providers.iac.shapes import (
     DOCKERFILE,
     GITHUB_ACTIONS,
     KUBERNETES,
+    claim_staged_file,
     iac_shape,
     is_candidate,
 )
@@ -107,6 +108,10 @@ class IacProvider(Provider):
     shorthand = "paths"
     timeout_s: float = DEFAULT_TIMEOUT_S  # per checkov process
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # the scope's size limit
+
+    @classmethod
+    def accepts_file(cls, file: StagedFile) -> FileClaim | None:
+        return claim_staged_file(file)
 
     def __init__(self) -> None:
         self._ids, self._custom, self._custom_dir = shipped_checkov_data()

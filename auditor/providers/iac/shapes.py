@@ -33,6 +33,7 @@ import json
 import re
 from pathlib import Path
 
+from auditor.providers.base import FileClaim, StagedFile
 from auditor.providers.iac.checked_types import (
     CLOUDFORMATION_RESOURCE_TYPES,
     KUBERNETES_KINDS,
@@ -121,3 +122,42 @@ def _json_shape(text: str) -> str | None:
             if isinstance(res, dict) and res.get("Type") in CLOUDFORMATION_RESOURCE_TYPES:
                 return CLOUDFORMATION
     return None
+
+
+# The pre-commit hook's classes (`IacProvider.accepts_file`) --------------------------------
+
+TERRAFORM_SUFFIXES = (".tf", ".tfvars", ".hcl")
+DATA_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+# `.env`, `.env.production`, `prod.env`: checkov's secrets scan reads every file given to it.
+ENV_FILE = re.compile(r"^(?:\.env(?:\..+)?|.+\.env)$")
+HELM_FILE_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt")
+
+
+def claim_staged_file(file: StagedFile) -> FileClaim | None:
+    """IaC for a staged file: Terraform/HCL, Dockerfiles, `.env` files (secrets), and
+    YAML/JSON/`.template` files that are IaC-shaped (`iac_shape`); a file of a Helm chart
+    sends the chart's folder. Other YAML/JSON is "not infrastructure as code"."""
+    name = file.name
+    chart = helm_chart(file.path, file.root)
+    if chart is not None:
+        return FileClaim(chart)
+    if name.endswith(TERRAFORM_SUFFIXES) or DOCKERFILE_NAME.match(name) or ENV_FILE.match(name):
+        return FileClaim(file.rel)
+    if name.endswith(DATA_SUFFIXES):
+        if iac_shape(file.path, file.head) is not None:
+            return FileClaim(file.rel)
+        return FileClaim(None, "not infrastructure as code")
+    return None
+
+
+def helm_chart(path: Path, root: Path) -> str | None:
+    """The chart folder (relative to root) when `path` is Chart.yaml, values or a template of a chart."""
+    if not path.name.endswith(HELM_FILE_SUFFIXES):
+        return None
+    folder = path.parent
+    while True:
+        if (folder / "Chart.yaml").is_file():
+            return folder.relative_to(root).as_posix() if folder != root else "."
+        if folder == root or root not in folder.parents:
+            return None
+        folder = folder.parent

@@ -19,6 +19,7 @@ only when nothing was.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from dataclasses import dataclass, replace
 from auditor.config import AuditConfig, Setting
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Coverage, Finding, Resource, SkippedItem, Status
-from auditor.providers.base import Provider, ScanContext
+from auditor.providers.base import DemoContext, DemoEstate, Provider, ScanContext
 from auditor.providers.image.archive import ImageSource
 from auditor.providers.image.checks import (
     ALL_CHECKS,
@@ -80,6 +81,17 @@ class ImageProvider(Provider):
     )
     shorthand = "refs"
     config_aliases = ("images",)
+
+    @classmethod
+    @contextlib.contextmanager
+    def demo_estate(cls, demo: DemoContext) -> Iterator[DemoEstate | None]:
+        """`auditor demo`: the sample image (`sample.py`, a docker-archive with known problems)
+        and the OSV records of its OS packages' advisories."""
+        from auditor.providers.image.sample import build_sample_image, sample_osv_records
+
+        demo.workdir.mkdir(parents=True, exist_ok=True)
+        image = build_sample_image(demo.workdir / "payments-api.tar")
+        yield DemoEstate(settings={"refs": (str(image),)}, osv_records=sample_osv_records())
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
         self.limits = limits

@@ -1,10 +1,15 @@
-"""`auditor sbom IMAGE [--output FILE]`: the image's inventory as a CycloneDX JSON SBOM."""
+"""`auditor sbom IMAGE [--output FILE]`: the image's inventory as a CycloneDX JSON SBOM.
+
+The image provider's own command, registered through the `auditor.commands` entry point
+(`sbom = "auditor.providers.image.command:register"`); the CLI imports this module only
+when `sbom` is the command being run or for `auditor --help`.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from auditor.cli.common import output_stream
+from auditor.safeio import output_stream
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -207,3 +207,39 @@ def frameworks_for(ids: Iterable[str], catalog_dir: Path | None = None) -> list[
     if catalog_dir is not None:
         use_catalog_dir(catalog_dir)
     return load_frameworks(ids)
+
+
+def catalog_problems(
+    frameworks: Iterable[Framework], check_ids: Iterable[str], patterns: Iterable[str] = ()
+) -> list[str]:
+    """What is wrong between the installed catalogs and the installed providers' checks:
+    a check reference (pass condition or support) that resolves to no check or declared tool-id
+    pattern, and a check that no control of any framework maps (unique ids and well-formed
+    references are already enforced when a catalog loads). `auditor controls --validate`."""
+    import fnmatch
+
+    ids = set(check_ids)
+    globs = list(patterns)
+    fws = list(frameworks)
+
+    def resolves(ref: str) -> bool:
+        if any(ch in ref for ch in "*?["):
+            return ref in globs or any(fnmatch.fnmatchcase(ref, p) for p in globs) or any(
+                fnmatch.fnmatchcase(i, ref) for i in ids
+            )
+        return ref in ids or any(fnmatch.fnmatchcase(ref, p) for p in globs)
+
+    problems: list[str] = []
+    for fw in fws:
+        for c in fw.controls:
+            for ref in c.checks:
+                if not resolves(ref):
+                    problems.append(f"{c.ref}: check {ref} is not a check of any installed provider")
+            for ref in c.supporting:
+                if not resolves(ref):
+                    problems.append(f"{c.ref}: supporting check {ref} is not a check of any installed provider")
+    controls = [c for fw in fws for c in fw.controls]
+    for check_id in sorted(ids):
+        if not any(c.matches(check_id) or c.supported_by(check_id) for c in controls):
+            problems.append(f"check {check_id} maps to no control of any installed framework")
+    return problems

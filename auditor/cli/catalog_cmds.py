@@ -11,7 +11,7 @@ from rich.table import Table
 
 from auditor.cli.common import add_catalog_dir_flag, add_framework_flags
 from auditor.errors import UsageError
-from auditor.frameworks import frameworks_for, load_catalog
+from auditor.frameworks import catalog_problems, frameworks_for, load_catalog
 from auditor.outputs.table import make_console
 from auditor.providers import registry
 
@@ -20,6 +20,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("controls", help="framework catalog with automated and manual coverage")
     add_framework_flags(p, help="one framework (default: every installed one)")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument(
+        "--validate",
+        action="store_true",
+        help="check the installed catalogs against the installed providers: every check reference resolves, "
+        "every check maps to a control (exit 1 on a problem)",
+    )
     p.set_defaults(func=cmd_controls)
     c = sub.add_parser("checks", help="every check with severity and mapped controls")
     c.add_argument("--provider", help="only this provider's checks")
@@ -34,6 +40,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_controls(args: argparse.Namespace) -> int:
+    if args.validate:
+        return validate_catalogs()
     frameworks = frameworks_for([args.framework]) if args.framework else list(load_catalog().values())
     rows = [
         {
@@ -95,6 +103,27 @@ def cmd_checks(args: argparse.Namespace) -> int:
     console.print(table)
     console.print(f"{len(rows)} checks")
     return 0
+
+
+def validate_catalogs() -> int:
+    """`auditor controls --validate`: every installed framework against every loadable provider."""
+    frameworks = list(load_catalog().values())
+    loaded, failed = registry().load_all()
+    ids: set[str] = set()
+    patterns: list[str] = []
+    for cls in loaded.values():
+        provider = cls()
+        ids.update(c.id for c in provider.checks())
+        patterns.extend(provider.tool_id_patterns())
+    problems = catalog_problems(frameworks, ids, patterns)
+    for name, why in sorted(failed.items()):
+        print(f"auditor: provider {name} cannot be loaded, its checks were not validated: {why}", file=sys.stderr)
+    for problem in problems:
+        print(problem)
+    controls = sum(len(fw.controls) for fw in frameworks)
+    verdict = f"{len(problems)} problem(s)" if problems else "every reference resolves and every check is mapped"
+    print(f"{len(frameworks)} frameworks, {controls} controls, {len(ids)} checks of {len(loaded)} providers: {verdict}")
+    return 1 if problems else 0
 
 
 def provider_rows() -> list[dict[str, object]]:

@@ -60,7 +60,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     try:
         result = prune(store, keep_days, utcnow())
         if args.vacuum:
-            store.db.execute("VACUUM")
+            store.vacuum()
     finally:
         store.close()
     print(

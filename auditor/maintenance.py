@@ -1,11 +1,11 @@
 """Database upkeep: retention (prune), consistent backups, integrity checks, shard merges.
 
 All of it works on the store's own tables and keeps its invariants:
-- pruning deletes old runs but keeps every details/texts row still referenced and the
+- pruning deletes old runs but keeps every check text still referenced and the
   lifecycle (first seen, status) of findings that are still open;
 - a backup uses SQLite's online backup API, so it is consistent while a scan writes;
 - merging shard databases builds ONE run from the newest run of each shard, through the
-  same save path as a scan, so evidence is stored once per content hash and the result
+  same save path as a scan, so unchanged findings extend their intervals and the result
   equals an unsharded scan of the same targets.
 """
 
@@ -30,7 +30,6 @@ class PruneResult:
     runs: int
     observations: int
     findings: int
-    details: int
     texts: int
 
 
@@ -40,7 +39,7 @@ def prune(store: Store, keep_days: int, now: datetime) -> PruneResult:
         raise UsageError("--keep-days must be at least 1")
     cutoff = iso_z(now - timedelta(days=keep_days))
     counts = store.prune_runs(cutoff)
-    return PruneResult(counts.runs, counts.observations, counts.findings, counts.details, counts.texts)
+    return PruneResult(counts.runs, counts.observations, counts.findings, counts.texts)
 
 
 def backup(store: Store, target: Path, *, force: bool = False) -> int:

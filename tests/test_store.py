@@ -52,7 +52,7 @@ def test_new_database_is_migrated_and_in_wal(tmp_path: Path) -> None:
     assert store.schema_version() == SCHEMA_VERSION
     assert store.db.journal_mode == "wal"
     tables = set(store.db.table_names())
-    assert {"runs", "findings", "observations", "details", "texts", "control_results"} <= tables
+    assert {"runs", "findings", "observations", "texts", "control_results"} <= tables
     assert "evidence" not in tables  # merged into details (migration 5)
     store.close()
     assert Store.open(tmp_path / "a.db").schema_version() == SCHEMA_VERSION  # idempotent reopen
@@ -102,8 +102,7 @@ def test_identical_runs_extend_intervals_instead_of_copying() -> None:
     batch = [finding(f"r{i}") for i in range(50)]
     for day in range(10):
         save(store, batch, NOW + timedelta(days=day))
-    assert store.db["observations"].count == 50
-    assert store.db["details"].count == 50
+    assert store.db["observations"].count == 50  # one interval per finding, its details stored once
     assert store.db["texts"].count == 1  # one check: its title and remediation once
     # Nine re-scans where nothing changed wrote no lifecycle row: last seen is the newest run.
     assert store.db.execute("SELECT COUNT(*) FROM findings WHERE last_seen_run IS NOT NULL").fetchone()[0] == 0

@@ -7,13 +7,14 @@ are therefore stored as *observation intervals*: one row says "fingerprint F had
 status S, severity V and details D in every stored run from sequence number A to B".
 An interval of a finding still seen in the newest stored run is *open*: B is OPEN_SEQ.
 Saving a run where a finding is unchanged therefore writes nothing for it (no growth,
-no UPDATE; an unchanged finding is recognised by a hash of its values before anything is
-serialised); a changed finding closes its interval and opens a new one, a vanished one
-closes its interval. Messages, line numbers, controls, the target and the evidence are
-stored once per content hash (`details`); titles and remediation are per check, stored
-once (`texts`). The lifecycle (`findings`: first seen, status, resolved) is written only
-when a finding appears, changes, vanishes or is resolved; its last seen is NULL while it
-is still seen in the newest stored run. `run_findings` (a view) gives "findings per run"
+no UPDATE; an unchanged finding is recognised by the content hash of its details); a
+changed finding closes its interval and opens a new one, a vanished one closes its
+interval. The details (message, line numbers, target, waiver, evidence) live on the
+interval, stored once for as long as they do not change; titles, remediation and mapped
+controls are per check, stored once (`texts`). The lifecycle (`findings`: first seen,
+status, resolved) is written only when a finding appears, changes, vanishes or is
+resolved; its last seen is NULL while it is still seen in the newest stored run.
+`run_findings` (a view) gives "findings per run"
 back as plain rows (run id + fingerprint + ...), and every history question is a SQL query.
 
 Atomicity and concurrency
@@ -25,7 +26,6 @@ run is marked `failed` (at once on Ctrl-C or an exception; by the next writer wh
 process died). Writers take SQLite's write lock in turn (WAL, busy timeout), so two
 concurrent scans serialise and never interleave; one that waits too long fails with a
 clear message.
-
 
 The package alone holds SQL on this schema: `schema` (migrations), `core` (opening,
 locking, the write transaction), `writes` (runs), `history` (queries), `evidence`,

@@ -1,7 +1,8 @@
 """What the store writes, as content: the stored JSON encoding and content addresses.
 
-`details` and `texts` rows are stored once per content hash; `auditor db check` recomputes
-the hashes from the stored columns, so the functions here define the stored format.
+`texts` rows are stored once per content hash; each observation interval carries the content
+hash of its details (`details_hash`). `auditor db check` recomputes both from the stored
+columns, so the functions here define the stored format.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def details_hash(
     target: str | None,
     evidence: str,
 ) -> str:
-    """Content address of one `details` row (its columns as stored; `db check` recomputes it)."""
+    """Content hash of an observation's details (its columns as stored; `db check` recomputes it)."""
     # An f-string gives the same text as "\x1f".join(map(str, ...)), in a third of the time.
     return _sha(f"{text}\x1f{message}\x1f{waiver}\x1f{line}\x1f{end_line}\x1f{target}\x1f{evidence}")
 

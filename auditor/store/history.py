@@ -115,20 +115,19 @@ class HistoryMixin(StoreCore):
         check ran there (no ERROR); when B did not look again it is *not re-checked*.
         """
         sql = """
-            WITH ra AS (SELECT fingerprint, status, severity, details_hash FROM observations
+            WITH ra AS (SELECT fingerprint, status, severity, target FROM observations
                         WHERE first_seq <= :sa AND last_seq >= :sa),
                  rb AS (SELECT fingerprint, status, severity FROM observations
                         WHERE first_seq <= :sb AND last_seq >= :sb),
                  pairs AS (
                     SELECT rb.fingerprint AS fp, ra.status AS sa, rb.status AS sb, rb.severity AS sev,
-                           ra.details_hash AS dha
+                           ra.target AS ta
                       FROM rb LEFT JOIN ra ON ra.fingerprint = rb.fingerprint
                     UNION ALL
-                    SELECT ra.fingerprint, ra.status, NULL, ra.severity, ra.details_hash
+                    SELECT ra.fingerprint, ra.status, NULL, ra.severity, ra.target
                       FROM ra WHERE ra.fingerprint NOT IN (SELECT fingerprint FROM rb))
-            SELECT p.fp, f.check_id, f.resource_id, p.sev, p.sa, p.sb, COALESCE(d.target, f.target), f.provider
+            SELECT p.fp, f.check_id, f.resource_id, p.sev, p.sa, p.sb, COALESCE(p.ta, f.target), f.provider
               FROM pairs p JOIN findings f ON f.fingerprint = p.fp
-              LEFT JOIN details d ON d.hash = p.dha
              WHERE p.sa IS NOT p.sb
              ORDER BY f.check_id, f.resource_id
         """
@@ -188,13 +187,13 @@ class HistoryMixin(StoreCore):
             life["last_seen_run"], life["last_seen_at"] = newest[1], newest[2]
         top = newest[0] if newest is not None else 0
         sql = """
-            SELECT o.first_seq, MIN(o.last_seq, :top) AS last_seq, o.status, o.severity, d.message,
+            SELECT o.first_seq, MIN(o.last_seq, :top) AS last_seq, o.status, o.severity, o.message,
                    (SELECT id FROM runs WHERE obs_seq = o.first_seq) AS first_run,
                    (SELECT started_at FROM runs WHERE obs_seq = o.first_seq) AS first_at,
                    (SELECT id FROM runs WHERE obs_seq = MIN(o.last_seq, :top)) AS last_run,
                    (SELECT started_at FROM runs WHERE obs_seq = MIN(o.last_seq, :top)) AS last_at,
                    (SELECT COUNT(*) FROM runs WHERE obs_seq BETWEEN o.first_seq AND o.last_seq) AS runs
-              FROM observations o JOIN details d ON d.hash = o.details_hash
+              FROM observations o
              WHERE o.fingerprint = :fp ORDER BY o.first_seq
         """
         return life, list(self.db.query(sql, {"fp": life["fingerprint"], "top": top}))
@@ -233,12 +232,11 @@ class HistoryMixin(StoreCore):
             return
         sql = """
             SELECT o.fingerprint, o.status, o.severity, f.check_id, f.provider, f.resource_id, f.resource_type,
-                   f.account, f.region, f.path, t.title, d.message, t.remediation, t.controls, d.waiver, d.line,
-                   d.end_line, d.evidence, COALESCE(d.target, f.target)
+                   f.account, f.region, f.path, t.title, o.message, t.remediation, t.controls, o.waiver, o.line,
+                   o.end_line, o.evidence, COALESCE(o.target, f.target)
             FROM observations o
             JOIN findings f ON f.fingerprint = o.fingerprint
-            JOIN details d ON d.hash = o.details_hash
-            JOIN texts t ON t.hash = d.text_hash
+            JOIN texts t ON t.hash = o.text_hash
             WHERE o.first_seq <= :s AND o.last_seq >= :s
             ORDER BY f.check_id, f.resource_id
         """
@@ -300,12 +298,11 @@ class HistoryMixin(StoreCore):
     def waived_observations(self, first_seq: int, last_seq: int) -> list[dict[str, Any]]:
         """WAIVED findings observed in any stored run with obs_seq in [first_seq, last_seq]."""
         sql = """
-            SELECT f.check_id, f.resource_id, t.controls, d.waiver,
+            SELECT f.check_id, f.resource_id, t.controls, o.waiver,
                    MAX(o.first_seq, :a) AS from_seq, MIN(o.last_seq, :b) AS to_seq
               FROM observations o
               JOIN findings f ON f.fingerprint = o.fingerprint
-              JOIN details d ON d.hash = o.details_hash
-              JOIN texts t ON t.hash = d.text_hash
+              JOIN texts t ON t.hash = o.text_hash
              WHERE o.status = 'WAIVED' AND o.first_seq <= :b AND o.last_seq >= :a
              ORDER BY f.check_id, f.resource_id, o.first_seq
         """

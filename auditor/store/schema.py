@@ -95,6 +95,78 @@ def _migrate_5(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE findings DROP COLUMN last_seen_at_v4")
 
 
+def _migrate_6(conn: sqlite3.Connection) -> None:
+    """Issue 14 (store speed, second step): an observation carries its details.
+
+    A finding's details (message, line, target, waiver, evidence) are stored once per interval:
+    an unchanged finding's interval stays open and writes nothing, so a separate content-addressed
+    `details` table only saved a copy when a finding changed and changed back, and cost every new
+    finding a second row and a unique-index entry. Observations take the columns (their
+    `details_hash` stays the content hash `db check` recomputes); the per-finding `raw` value
+    hash goes (serialising is cheaper than fingerprinting Python values). Titles, remediation
+    and controls stay per check in `texts`.
+    """
+    conn.execute("DROP VIEW run_findings")
+    conn.execute(
+        """CREATE TABLE observations_v6 (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL REFERENCES findings(fingerprint),
+            first_seq INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            details_hash TEXT NOT NULL,
+            text_hash TEXT NOT NULL REFERENCES texts(hash),
+            message TEXT NOT NULL,
+            waiver TEXT,
+            line INTEGER,
+            end_line INTEGER,
+            target TEXT,
+            evidence TEXT NOT NULL
+        )"""
+    )
+    conn.execute(
+        """INSERT INTO observations_v6 (id, fingerprint, first_seq, last_seq, status, severity, details_hash,
+                                        text_hash, message, waiver, line, end_line, target, evidence)
+           SELECT o.id, o.fingerprint, o.first_seq, o.last_seq, o.status, o.severity, d.hash,
+                  d.text_hash, d.message, d.waiver, d.line, d.end_line, d.target, d.evidence
+             FROM observations o JOIN details d ON d.hash = o.details_hash
+            ORDER BY o.id"""
+    )
+    conn.execute("DROP TABLE observations")
+    conn.execute("DROP TABLE details")
+    conn.execute("ALTER TABLE observations_v6 RENAME TO observations")
+    conn.execute("CREATE INDEX observations_last ON observations(last_seq)")
+    conn.execute(
+        """CREATE VIEW run_findings AS
+            SELECT r.id AS run_id, r.seq AS run_seq, o.fingerprint, o.status, o.severity, o.details_hash,
+                   o.message, o.line, o.end_line, o.target, o.waiver, o.evidence
+            FROM runs r JOIN observations o
+              ON o.first_seq <= r.obs_seq AND o.last_seq >= r.obs_seq"""
+    )
+    # Control results are what every run adds even when nothing changed: one copy of each
+    # row (the primary key is the table), and no second index by framework (the trend
+    # query reads them all in run order; per-run look-ups use the key).
+    conn.execute("DROP INDEX control_results_fw")
+    conn.execute("ALTER TABLE control_results RENAME TO control_results_v5")
+    conn.execute(
+        """CREATE TABLE control_results (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            framework TEXT NOT NULL,
+            control_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            pass INTEGER NOT NULL,
+            fail INTEGER NOT NULL,
+            error INTEGER NOT NULL,
+            skipped INTEGER NOT NULL,
+            waived INTEGER NOT NULL,
+            PRIMARY KEY (run_id, framework, control_id)
+        ) WITHOUT ROWID"""
+    )
+    conn.execute("INSERT INTO control_results SELECT * FROM control_results_v5")
+    conn.execute("DROP TABLE control_results_v5")
+
+
 # Declared, versioned migrations: (version, statements). Never edit a released one;
 # append a new version instead. A statement is SQL text or a function of the connection
 # (run inside the migration's transaction, with foreign-key enforcement off).
@@ -271,5 +343,6 @@ MIGRATIONS: list[tuple[int, list[Migration]]] = [
         ],
     ),
     (5, [_migrate_5]),
+    (6, [_migrate_6]),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

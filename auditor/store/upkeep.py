@@ -18,7 +18,6 @@ class PruneCounts:
     runs: int
     observations: int
     findings: int
-    details: int
     texts: int
 
 
@@ -26,10 +25,8 @@ class PruneCounts:
 INVARIANTS = {
     "observation without its finding": """SELECT COUNT(*) FROM observations o
           WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.fingerprint = o.fingerprint)""",
-    "observation without its details": """SELECT COUNT(*) FROM observations o
-          WHERE NOT EXISTS (SELECT 1 FROM details d WHERE d.hash = o.details_hash)""",
-    "details without their title, remediation and controls": """SELECT COUNT(*) FROM details d
-          WHERE NOT EXISTS (SELECT 1 FROM texts t WHERE t.hash = d.text_hash)""",
+    "observation without its title, remediation and controls": """SELECT COUNT(*) FROM observations o
+          WHERE NOT EXISTS (SELECT 1 FROM texts t WHERE t.hash = o.text_hash)""",
     "finding still seen without an open interval": """SELECT COUNT(*) FROM findings f
           WHERE f.last_seen_run IS NULL
             AND NOT EXISTS (SELECT 1 FROM observations o WHERE o.fingerprint = f.fingerprint
@@ -52,7 +49,7 @@ class UpkeepMixin(StoreCore):
     def prune_runs(self, cutoff: str) -> PruneCounts:
         """Delete runs that started before `cutoff` (ISO instant), and what only they referenced.
 
-        Keeps every details/texts row still referenced and the lifecycle (first seen, status)
+        Keeps every texts row still referenced and the lifecycle (first seen, status)
         of findings that are still open. One transaction.
         """
         db = self.db
@@ -61,7 +58,7 @@ class UpkeepMixin(StoreCore):
                 r[0] for r in db.execute("SELECT id FROM runs WHERE started_at < ? AND status != 'running'", [cutoff])
             ]
             if not old:
-                return PruneCounts(0, 0, 0, 0, 0)
+                return PruneCounts(0, 0, 0, 0)
             marks = ",".join("?" for _ in old)
             newest = db.execute(
                 "SELECT obs_seq, id, finished_at FROM runs WHERE obs_seq IS NOT NULL ORDER BY obs_seq DESC LIMIT 1"
@@ -87,15 +84,11 @@ class UpkeepMixin(StoreCore):
                     WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.fingerprint = findings.fingerprint)
                       AND NOT (status IN ('FAIL', 'WAIVED') AND resolved_run IS NULL)"""
             ).rowcount
-            # Content rows go once nothing refers to them any more.
-            details = db.execute(
-                """DELETE FROM details
-                    WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.details_hash = details.hash)"""
-            ).rowcount
+            # Check texts go once no observation refers to them any more.
             texts = db.execute(
-                """DELETE FROM texts WHERE NOT EXISTS (SELECT 1 FROM details d WHERE d.text_hash = texts.hash)"""
+                """DELETE FROM texts WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.text_hash = texts.hash)"""
             ).rowcount
-        return PruneCounts(len(old), obs, findings, details, texts)
+        return PruneCounts(len(old), obs, findings, texts)
 
     def vacuum(self) -> None:
         """Give the space of deleted rows back to the file system."""
@@ -126,9 +119,9 @@ class UpkeepMixin(StoreCore):
         for h, title, remediation, controls in db.execute("SELECT hash, title, remediation, controls FROM texts"):
             if text_hash(title, remediation, controls) != h:
                 problems.append(f"title, remediation and controls {h} do not match their content hash")
-        for h, *columns in db.execute(
-            "SELECT hash, text_hash, message, waiver, line, end_line, target, evidence FROM details"
+        for oid, h, *columns in db.execute(
+            "SELECT id, details_hash, text_hash, message, waiver, line, end_line, target, evidence FROM observations"
         ):
             if details_hash(*columns) != h:
-                problems.append(f"details {h} (message, evidence) does not match its content hash")
+                problems.append(f"observation {oid}: details {h} (message, evidence) do not match their content hash")
         return problems

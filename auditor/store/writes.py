@@ -8,6 +8,7 @@ import os
 import socket
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from auditor.errors import StoreError
@@ -165,9 +166,8 @@ class WritesMixin(StoreCore):
             )
         }
         texts: dict[tuple[str, str, tuple[str, ...]], tuple[str, str]] = {}
-        details_rows: dict[str, tuple[Any, ...]] = {}
         close: list[tuple[int, int]] = []  # (last_seq, observation id)
-        new_obs: list[tuple[str, int, int, str, str, str]] = []
+        new_obs: list[tuple[Any, ...]] = []
         lifecycle: list[tuple[Any, ...]] = []
         # Every finding's content is serialised and hashed (about 2 µs): that is cheaper than
         # any Python-value fingerprint (repr + hash) that would let an unchanged finding skip it.
@@ -196,8 +196,8 @@ class WritesMixin(StoreCore):
                 if hit[1] == status and hit[2] == severity and hit[3] == dh:
                     continue  # still seen, nothing changed: its open interval covers this run
                 close.append((prev, hit[0]))
-            details_rows[dh] = (dh, th, message, waiver, line, end_line, target, ev)
-            add_obs((fp, seq, OPEN_SEQ, status, severity, dh))  # StrEnum members are str
+            # StrEnum members are str
+            add_obs((fp, seq, OPEN_SEQ, status, severity, dh, th, message, waiver, line, end_line, target, ev))
             add_life(
                 (fp, f.check_id, f.provider, res.id, res.type, res.account, res.region, res.path, run_id, when,
                  status, severity, target)
@@ -207,11 +207,6 @@ class WritesMixin(StoreCore):
         conn.executemany(
             "INSERT OR IGNORE INTO texts (hash, title, remediation, controls) VALUES (?, ?, ?, ?)",
             [(th, title, remediation, controls) for (title, remediation, _), (th, controls) in texts.items()],
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO details (hash, text_hash, message, waiver, line, end_line, target, evidence) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            sorted(details_rows.values()),  # in key order: B-tree appends instead of page splits
         )
         # Lifecycle. Findings no longer seen get the run they were last seen in; a finding
         # still seen keeps last_seen NULL (= the newest stored run), so an unchanged finding's
@@ -244,7 +239,7 @@ class WritesMixin(StoreCore):
                         AND excluded.status = 'PASS' THEN excluded.first_seen_at
                    ELSE findings.resolved_at END,
                  status = excluded.status""",
-            sorted(lifecycle),  # in key order (fingerprint)
+            sorted(lifecycle, key=itemgetter(0)),  # in key order (fingerprint): B-tree appends, no page splits
         )
         # Failing findings that this run no longer reports (last_seen set) are resolved, but
         # only where this run looked again: it covered the finding's target and the check did
@@ -279,8 +274,8 @@ class WritesMixin(StoreCore):
         # Observation intervals: close the changed and the vanished, open new ones.
         conn.executemany("UPDATE observations SET last_seq = ? WHERE id = ?", close)
         conn.executemany(
-            "INSERT INTO observations (fingerprint, first_seq, last_seq, status, severity, details_hash) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO observations (fingerprint, first_seq, last_seq, status, severity, details_hash, text_hash, "
+            "message, waiver, line, end_line, target, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             new_obs,
         )
 

@@ -6,7 +6,8 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 
@@ -336,3 +337,20 @@ def test_a_rescan_where_nothing_changed_writes_no_finding_row() -> None:
     assert life["last_seen_run"] == last.id
     assert [s["message"] for s in steps] == ["m", "m", "rotated late"]  # evidence gained "ids" on day 2
     assert steps[-1]["last_run"] == last.id and steps[1]["last_run"] == store.stored_runs(2)[0].id
+
+
+def test_the_fast_evidence_encoder_writes_exactly_the_stored_json() -> None:
+    """`dumps_data` (one reused C encoder) must give the text `dumps` gives: content hashes depend on it."""
+    from auditor.store.content import dumps, dumps_data
+
+    values: list[Any] = [
+        {"b": 1, "a": [1.5, float("nan"), float("inf"), -0.0, 10**20], "c": None, "d": True},
+        {"name": "Zürich ✓ \u2028", "nested": {"z": {"y": [{"x": "\x00\n\t\"'"}]}}, "empty": {}},
+        {"when": datetime(2026, 1, 2, 3, 4, 5), "path": PurePosixPath("/a/b"), "tuple": (1, "2")},
+        [3, 2, {"k": "v"}],
+        {},
+        [],
+    ]
+    for value in values:
+        assert dumps_data(value) == dumps(value)
+    assert dumps_data("text") == dumps("text") and dumps_data(None) == "null"

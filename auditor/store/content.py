@@ -15,14 +15,14 @@ from typing import Any
 OPEN_SEQ = 1 << 62
 
 
-def _sha(text: str) -> str:
+def content_hash(text: str) -> str:
     """Content address: 128 bits of SHA-256 are plenty to tell evidence apart."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def text_hash(title: str, remediation: str, controls: str) -> str:
     """Content address of what a check's findings share: title, remediation, controls (`texts`)."""
-    return _sha(f"{title}\x1f{remediation}\x1f{controls}")
+    return content_hash(f"{title}\x1f{remediation}\x1f{controls}")
 
 
 def details_hash(
@@ -36,12 +36,12 @@ def details_hash(
 ) -> str:
     """Content hash of an observation's details (its columns as stored; `db check` recomputes it)."""
     # An f-string gives the same text as "\x1f".join(map(str, ...)), in a third of the time.
-    return _sha(f"{text}\x1f{message}\x1f{waiver}\x1f{line}\x1f{end_line}\x1f{target}\x1f{evidence}")
+    return content_hash(f"{text}\x1f{message}\x1f{waiver}\x1f{line}\x1f{end_line}\x1f{target}\x1f{evidence}")
 
 
 # One encoder for every stored JSON text (json.dumps with options builds a new one per call).
 # Same output as `Finding.evidence_json`.
-_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
+dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
 # The same output for a dict or list, without building an encoder per call (JSONEncoder.encode
 # does): half the time per finding's evidence. No circular-reference check (evidence is data).
 _iterencode = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
@@ -49,8 +49,8 @@ _iterencode = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
 ) if json.encoder.c_make_encoder is not None else None  # type: ignore[attr-defined]
 
 
-def _dumps_fast(value: Any) -> str:
+def dumps_data(value: Any) -> str:
     if _iterencode is None or not isinstance(value, dict | list):
-        return _dumps(value)
+        return dumps(value)
     return "".join(_iterencode(value, 0))
 

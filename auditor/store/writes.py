@@ -14,7 +14,7 @@ from typing import Any
 from auditor.errors import StoreError
 from auditor.models import CheckInfo, ControlResult, Coverage, Finding, Run, RunStatus, Status, iso_z
 from auditor.redact import redact_text
-from auditor.store.content import OPEN_SEQ, _dumps, _dumps_fast, _sha, text_hash
+from auditor.store.content import OPEN_SEQ, content_hash, dumps, dumps_data, text_hash
 from auditor.store.core import StoreCore
 
 
@@ -26,7 +26,6 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
 
 
 class WritesMixin(StoreCore):
@@ -47,9 +46,9 @@ class WritesMixin(StoreCore):
                     RunStatus.RUNNING.value,
                     run.scanner_version,
                     redact_text(organisation),
-                    _dumps([redact_text(t) for t in run.targets]),
-                    _dumps(list(run.frameworks)),
-                    _dumps(list(providers)),
+                    dumps([redact_text(t) for t in run.targets]),
+                    dumps(list(run.frameworks)),
+                    dumps(list(providers)),
                     os.getpid(),
                     socket.gethostname(),
                 ],
@@ -131,16 +130,16 @@ class WritesMixin(StoreCore):
                 self._write_checks(checks)
             catalog_hash = None
             if catalog is not None:
-                catalog_hash = _sha(catalog)
+                catalog_hash = content_hash(catalog)
                 self.db.execute("INSERT OR IGNORE INTO catalogs (hash, body) VALUES (?, ?)", [catalog_hash, catalog])
             self.db.execute(
                 "UPDATE runs SET status=?, finished_at=?, summary=?, obs_seq=?, coverage=?, catalog_hash=? WHERE id=?",
                 [
                     status.value,
                     iso_z(finished_at),
-                    _dumps(summary),
+                    dumps(summary),
                     seq,
-                    _dumps([c.to_dict() for c in coverage]),
+                    dumps([c.to_dict() for c in coverage]),
                     catalog_hash,
                     run_id,
                 ],
@@ -171,7 +170,7 @@ class WritesMixin(StoreCore):
         lifecycle: list[tuple[Any, ...]] = []
         # Every finding's content is serialised and hashed (about 2 µs): that is cheaper than
         # any Python-value fingerprint (repr + hash) that would let an unchanged finding skip it.
-        encode = _dumps_fast
+        encode = dumps_data
         sha256 = hashlib.sha256
         add_obs = new_obs.append
         add_life = lifecycle.append
@@ -182,7 +181,7 @@ class WritesMixin(StoreCore):
             key = (f.title, f.remediation, f.controls)
             text = texts.get(key)
             if text is None:
-                controls = _dumps(list(f.controls))
+                controls = dumps(list(f.controls))
                 text = texts[key] = (text_hash(f.title, f.remediation, controls), controls)
             th = text[0]
             waiver = encode(f.waiver) if f.waiver is not None else None

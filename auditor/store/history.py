@@ -10,6 +10,7 @@ from typing import Any
 
 from auditor.errors import StoreError
 from auditor.models import Finding, Resource, Run, Severity, Status, iso_z
+from auditor.store.content import dumps
 from auditor.store.core import StoreCore, _like_prefix
 
 
@@ -63,16 +64,13 @@ class HistoryMixin(StoreCore):
         if fingerprints is None:
             rows = self.db.execute("SELECT fingerprint, first_seen_at, last_seen_at FROM findings")
             return {fp: (first, last or now or first) for fp, first, last in rows}
-        wanted = list(fingerprints)
-        out: dict[str, tuple[str, str]] = {}
-        for i in range(0, len(wanted), 900):
-            chunk = wanted[i : i + 900]
-            marks = ",".join("?" for _ in chunk)
-            for fp, first, last in self.db.execute(
-                f"SELECT fingerprint, first_seen_at, last_seen_at FROM findings WHERE fingerprint IN ({marks})", chunk
-            ):
-                out[fp] = (first, last or now or first)
-        return out
+        # The wanted set is one JSON parameter: no SQL text is built, and no variable limit applies.
+        rows = self.db.execute(
+            """SELECT fingerprint, first_seen_at, last_seen_at FROM findings
+                WHERE fingerprint IN (SELECT value FROM json_each(?))""",
+            [dumps(list(fingerprints))],
+        )
+        return {fp: (first, last or now or first) for fp, first, last in rows}
 
     def catalog_for_run(self, run_id: str) -> str | None:
         """The catalog in force when the run was scanned (JSON text), None for older runs."""
@@ -82,10 +80,8 @@ class HistoryMixin(StoreCore):
         return str(row[0]) if row else None
 
     def list_runs(self, limit: int | None = None) -> list[tuple[Run, dict[str, Any]]]:
-        sql = "SELECT * FROM runs ORDER BY seq DESC"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return [(self._run_from_row(r), json.loads(r["summary"]) if r["summary"] else {}) for r in self.db.query(sql)]
+        rows = self.db.query("SELECT * FROM runs ORDER BY seq DESC LIMIT ?", [int(limit) if limit else -1])
+        return [(self._run_from_row(r), json.loads(r["summary"]) if r["summary"] else {}) for r in rows]
 
     def stored_runs(self, count: int) -> list[Run]:
         """The newest `count` runs that hold findings, oldest first."""
@@ -285,14 +281,12 @@ class HistoryMixin(StoreCore):
     def control_statuses(self, framework: str, run_ids: Sequence[str]) -> dict[str, dict[str, str]]:
         """run id -> control id -> stored control status, for the given runs of one framework."""
         out: dict[str, dict[str, str]] = {rid: {} for rid in run_ids}
-        for i in range(0, len(run_ids), 500):
-            chunk = list(run_ids[i : i + 500])
-            marks = ",".join("?" for _ in chunk)
-            for rid, cid, status in self.db.execute(
-                f"SELECT run_id, control_id, status FROM control_results WHERE framework = ? AND run_id IN ({marks})",
-                [framework, *chunk],
-            ):
-                out[rid][cid] = status
+        for rid, cid, status in self.db.execute(
+            """SELECT run_id, control_id, status FROM control_results
+                WHERE framework = ? AND run_id IN (SELECT value FROM json_each(?))""",
+            [framework, dumps(list(run_ids))],
+        ):
+            out[rid][cid] = status
         return out
 
     def waived_observations(self, first_seq: int, last_seq: int) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.store.content import OPEN_SEQ, details_hash, text_hash
+from auditor.store.content import OPEN_SEQ, details_hash, dumps, text_hash
 from auditor.store.core import StoreCore
 
 
@@ -59,7 +59,6 @@ class UpkeepMixin(StoreCore):
             ]
             if not old:
                 return PruneCounts(0, 0, 0, 0)
-            marks = ",".join("?" for _ in old)
             newest = db.execute(
                 "SELECT obs_seq, id, finished_at FROM runs WHERE obs_seq IS NOT NULL ORDER BY obs_seq DESC LIMIT 1"
             ).fetchone()
@@ -71,8 +70,9 @@ class UpkeepMixin(StoreCore):
                     [newest[1], newest[2]],
                 )
                 db.execute("UPDATE observations SET last_seq = ? WHERE last_seq = ?", [newest[0], OPEN_SEQ])
-            db.execute(f"DELETE FROM control_results WHERE run_id IN ({marks})", old)
-            db.execute(f"DELETE FROM runs WHERE id IN ({marks})", old)
+            gone = [dumps(old)]  # one JSON parameter: no SQL text is built
+            db.execute("DELETE FROM control_results WHERE run_id IN (SELECT value FROM json_each(?))", gone)
+            db.execute("DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))", gone)
             # Observation intervals that no remaining run falls into.
             obs = db.execute(
                 """DELETE FROM observations WHERE NOT EXISTS (

@@ -239,7 +239,7 @@ class StoreCore:
             return self._run_from_row(rows[0])
         rows = list(self.db.query("SELECT * FROM runs WHERE id = ?", [ref]))
         if not rows:
-            rows = list(self.db.query("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2", [_like_prefix(ref)]))
+            rows = list(self.db.query("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2", [like_prefix(ref)]))
         if not rows:
             raise StoreError(f"no run {ref!r} in the database (see `auditor runs`)")
         if len(rows) > 1:
@@ -268,7 +268,7 @@ def _is_storage_error(exc: BaseException) -> bool:
     return any(k in text for k in ("disk is full", "readonly", "read-only", "disk I/O error", "unable to open"))
 
 
-
-def _like_prefix(text: str) -> str:
+def like_prefix(text: str) -> str:
+    """A LIKE pattern (ESCAPE '\\') matching every text that starts with `text`."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 

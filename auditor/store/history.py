@@ -11,7 +11,7 @@ from typing import Any
 from auditor.errors import StoreError
 from auditor.models import Finding, Resource, Run, Severity, Status, iso_z
 from auditor.store.content import dumps
-from auditor.store.core import StoreCore, _like_prefix
+from auditor.store.core import StoreCore, like_prefix
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,6 @@ class RunDiff:
     # Failing in A, and B did not look again: its target was not scanned, or the check
     # ended in ERROR there (a tool missing, data denied). Never counted as resolved.
     not_rechecked: list[FindingChange] = field(default_factory=list)
-
 
 
 class HistoryMixin(StoreCore):
@@ -170,7 +169,7 @@ class HistoryMixin(StoreCore):
         if not rows:
             rows = list(
                 self.db.query(
-                    "SELECT * FROM findings WHERE fingerprint LIKE ? ESCAPE '\\' LIMIT 2", [_like_prefix(fingerprint)]
+                    "SELECT * FROM findings WHERE fingerprint LIKE ? ESCAPE '\\' LIMIT 2", [like_prefix(fingerprint)]
                 )
             )
         if not rows:

@@ -1,18 +1,16 @@
 """Database upkeep: retention (prune), consistent backups, integrity checks, shard merges.
 
 All of it works on the store's own tables and keeps its invariants:
-- pruning deletes old runs but keeps every details/texts row still referenced and the
+- pruning deletes old runs but keeps every check text still referenced and the
   lifecycle (first seen, status) of findings that are still open;
 - a backup uses SQLite's online backup API, so it is consistent while a scan writes;
 - merging shard databases builds ONE run from the newest run of each shard, through the
-  same save path as a scan, so evidence is stored once per content hash and the result
+  same save path as a scan, so unchanged findings extend their intervals and the result
   equals an unsharded scan of the same targets.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,7 +22,7 @@ from auditor.engine import new_run_id, roll_up_all, summarise
 from auditor.errors import UsageError
 from auditor.frameworks import frameworks_for
 from auditor.models import Coverage, Finding, Run, RunStatus, Status, iso_z
-from auditor.store import OPEN_SEQ, Store, details_hash, text_hash
+from auditor.store import Store
 
 
 @dataclass(frozen=True)
@@ -32,7 +30,6 @@ class PruneResult:
     runs: int
     observations: int
     findings: int
-    details: int
     texts: int
 
 
@@ -41,45 +38,8 @@ def prune(store: Store, keep_days: int, now: datetime) -> PruneResult:
     if keep_days < 1:
         raise UsageError("--keep-days must be at least 1")
     cutoff = iso_z(now - timedelta(days=keep_days))
-    db = store.db
-    with store.write_transaction():
-        old = [r[0] for r in db.execute("SELECT id FROM runs WHERE started_at < ? AND status != 'running'", [cutoff])]
-        if not old:
-            return PruneResult(0, 0, 0, 0, 0)
-        marks = ",".join("?" for _ in old)
-        newest = db.execute(
-            "SELECT obs_seq, id, finished_at FROM runs WHERE obs_seq IS NOT NULL ORDER BY obs_seq DESC LIMIT 1"
-        ).fetchone()
-        if newest is not None and newest[1] in old:
-            # The newest stored run goes: what it still saw gets its own last seen, and the
-            # open intervals end with it (the next run starts them afresh).
-            db.execute(
-                "UPDATE findings SET last_seen_run = ?, last_seen_at = ? WHERE last_seen_run IS NULL",
-                [newest[1], newest[2]],
-            )
-            db.execute("UPDATE observations SET last_seq = ? WHERE last_seq = ?", [newest[0], OPEN_SEQ])
-        db.execute(f"DELETE FROM control_results WHERE run_id IN ({marks})", old)
-        db.execute(f"DELETE FROM runs WHERE id IN ({marks})", old)
-        # Observation intervals that no remaining run falls into.
-        obs = db.execute(
-            """DELETE FROM observations WHERE NOT EXISTS (
-                   SELECT 1 FROM runs r WHERE r.obs_seq BETWEEN observations.first_seq AND observations.last_seq)"""
-        ).rowcount
-        # Lifecycle rows: keep every finding still observed, and every open one.
-        findings = db.execute(
-            """DELETE FROM findings
-                WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.fingerprint = findings.fingerprint)
-                  AND NOT (status IN ('FAIL', 'WAIVED') AND resolved_run IS NULL)"""
-        ).rowcount
-        # Content rows go once nothing refers to them any more.
-        details = db.execute(
-            """DELETE FROM details
-                WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.details_hash = details.hash)"""
-        ).rowcount
-        texts = db.execute(
-            """DELETE FROM texts WHERE NOT EXISTS (SELECT 1 FROM details d WHERE d.text_hash = texts.hash)"""
-        ).rowcount
-    return PruneResult(len(old), obs, findings, details, texts)
+    counts = store.prune_runs(cutoff)
+    return PruneResult(counts.runs, counts.observations, counts.findings, counts.texts)
 
 
 def backup(store: Store, target: Path, *, force: bool = False) -> int:
@@ -91,12 +51,7 @@ def backup(store: Store, target: Path, *, force: bool = False) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.partial")
     tmp.unlink(missing_ok=True)
-    dest = sqlite3.connect(tmp)
-    try:
-        store.db.conn.backup(dest, pages=4096)
-        dest.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
-    finally:
-        dest.close()
+    store.backup_to(tmp)
     tmp.replace(target)
     return target.stat().st_size
 
@@ -112,47 +67,7 @@ class CheckReport:
 
 def check_database(store: Store) -> CheckReport:
     """SQLite's integrity and foreign-key checks plus auditor's own invariants."""
-    db = store.db
-    problems: list[str] = []
-    for (line,) in db.execute("PRAGMA integrity_check").fetchall():
-        if line != "ok":
-            problems.append(f"integrity: {line}")
-    for row in db.execute("PRAGMA foreign_key_check").fetchall():
-        problems.append(f"foreign key: table {row[0]} row {row[1]} refers to missing {row[2]}")
-    invariants = {
-        "observation without its finding": """SELECT COUNT(*) FROM observations o
-              WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.fingerprint = o.fingerprint)""",
-        "observation without its details": """SELECT COUNT(*) FROM observations o
-              WHERE NOT EXISTS (SELECT 1 FROM details d WHERE d.hash = o.details_hash)""",
-        "details without their title, remediation and controls": """SELECT COUNT(*) FROM details d
-              WHERE NOT EXISTS (SELECT 1 FROM texts t WHERE t.hash = d.text_hash)""",
-        "finding still seen without an open interval": """SELECT COUNT(*) FROM findings f
-              WHERE f.last_seen_run IS NULL
-                AND NOT EXISTS (SELECT 1 FROM observations o WHERE o.fingerprint = f.fingerprint
-                                AND o.last_seq = :open)""",
-        "open interval of a finding no longer seen": """SELECT COUNT(*) FROM observations o
-              JOIN findings f ON f.fingerprint = o.fingerprint
-             WHERE o.last_seq = :open AND f.last_seen_run IS NOT NULL""",
-        "interval that ends before it starts": "SELECT COUNT(*) FROM observations WHERE last_seq < first_seq",
-        "finding observed twice in one run": """SELECT COUNT(*) FROM observations a JOIN observations b
-              ON a.fingerprint = b.fingerprint AND a.id < b.id
-             AND a.first_seq <= b.last_seq AND b.first_seq <= a.last_seq""",
-        "completed run without a sequence number": """SELECT COUNT(*) FROM runs
-              WHERE status IN ('complete', 'partial') AND obs_seq IS NULL""",
-    }
-    for label, sql in invariants.items():
-        count = db.execute(sql, {"open": OPEN_SEQ}).fetchone()[0]
-        if count:
-            problems.append(f"{label}: {count}")
-    for h, title, remediation, controls in db.execute("SELECT hash, title, remediation, controls FROM texts"):
-        if text_hash(title, remediation, controls) != h:
-            problems.append(f"title, remediation and controls {h} do not match their content hash")
-    for h, *columns in db.execute(
-        "SELECT hash, text_hash, message, waiver, line, end_line, target, evidence FROM details"
-    ):
-        if details_hash(*columns) != h:
-            problems.append(f"details {h} (message, evidence) does not match its content hash")
-    return CheckReport(problems)
+    return CheckReport(store.integrity_problems())
 
 
 @dataclass(frozen=True)
@@ -173,8 +88,8 @@ def merge(store: Store, sources: list[Path], now: datetime) -> MergeResult:
         shard = Store.open(path, create=False, readonly=True)
         try:
             run = shard.get_run("latest")
-            ctx = shard.db.execute("SELECT providers, organisation FROM runs WHERE id=?", [run.id]).fetchone()
-            picked.append((path, run, {"providers": json.loads(ctx[0]), "organisation": ctx[1]}, []))
+            ctx = shard.run_context(run.id)
+            picked.append((path, run, {"providers": ctx["providers"], "organisation": ctx["organisation"]}, []))
             picked[-1][3].extend(shard.findings_for_run(run.id))
         finally:
             shard.close()

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
-import sqlite3
 import ssl
 import urllib.error
 import urllib.request
@@ -37,10 +36,9 @@ from urllib.parse import urlsplit
 from auditor import __version__
 from auditor.clock import utcnow
 from auditor.config import AuditConfig, EmailTarget, Notifications, WebhookTarget
-from auditor.errors import StoreError
 from auditor.models import ControlResult, ControlStatus, Finding, Run, Severity, Status, iso_z
 from auditor.redact import redact_text
-from auditor.store import Store
+from auditor.store import STORE_ERRORS, Store
 
 log = logging.getLogger("auditor.notify")
 
@@ -374,7 +372,7 @@ def notify_after_run(
     try:
         previous, notified = findings_to_notify(store, run, findings, settings.min_severity)
         incomplete = incomplete_scan(store, run, previous, findings, controls)
-    except (StoreError, sqlite3.Error) as exc:  # a broken comparison must not cost the scan
+    except STORE_ERRORS as exc:  # a broken comparison must not cost the scan
         log.warning("notifications skipped: cannot compare with the previous run: %s", _reason(exc))
         return []
     if not notified and incomplete is None:
@@ -411,6 +409,6 @@ def notify_after_run(
             store.record_notification(
                 run.id, outcome.channel, outcome.status, outcome.detail, outcome.findings, now or utcnow()
             )
-        except (StoreError, sqlite3.Error) as exc:
+        except STORE_ERRORS as exc:
             log.warning("could not record the %s notification on run %s: %s", channel, run.id, _reason(exc))
     return outcomes

@@ -2,8 +2,9 @@
 
 Prints:
 - ingest: findings written per second for one run of 100,000 synthetic findings
-  (the engine's save path: evidence/details de-duplication, lifecycle upsert,
-  observation intervals, in one transaction), plus the control roll-up time;
+  (the engine's save path: details serialised and hashed, lifecycle upsert,
+  observation intervals carrying their details, in one transaction), plus the control
+  roll-up time;
 - growth: database size after 1 and after 30 identical runs of 5,000 findings;
 - trend: time of the trend query (and of the CLI's per-control aggregation) over those 30 runs.
 

@@ -116,10 +116,10 @@ def test_merged_shards_equal_one_unsharded_scan(tmp_path: Path) -> None:
     got_controls = {(r["framework"], r["control_id"]): r["status"] for r in central.control_results(result.run.id)}
     assert got_controls == ref_controls
     assert sorted(central.get_run(result.run.id).targets) == sorted(reference.run.targets)
-    # Merging the same shards again stores no new evidence.
-    before = central.db["details"].count
+    # Merging the same shards again stores no new evidence: every interval stays open.
+    before = central.db["observations"].count
     merge(central, shard_paths, NOW + timedelta(days=1))
-    assert central.db["details"].count == before
+    assert central.db["observations"].count == before
     assert check_database(central).ok
 
 
@@ -140,8 +140,9 @@ def test_prune_keeps_referenced_evidence_and_open_findings(tmp_path: Path) -> No
     assert lifecycle == {"B", "C", "D", "E"}  # A was resolved and is gone; E is still open
     life_b, _ = store.history(finding("B").fingerprint)
     assert life_b["first_seen_at"].startswith(older.date().isoformat())  # history start survives
-    referenced = store.db.execute("SELECT COUNT(DISTINCT details_hash) FROM observations").fetchone()[0]
-    assert store.db["details"].count == referenced
+    referenced = store.db.execute("SELECT COUNT(DISTINCT text_hash) FROM observations").fetchone()[0]
+    assert store.db["texts"].count == referenced
+    assert "details" not in store.db.table_names()  # details live on their observation interval
     assert check_database(store).ok
     assert prune(store, 30, NOW).runs == 0
 
@@ -171,10 +172,10 @@ def test_db_check_finds_tampering(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "a.db")
     save(store, [finding("A")])
     assert check_database(store).ok
-    store.db.execute('UPDATE details SET evidence = \'{"observed":"forged"}\'')
+    store.db.execute('UPDATE observations SET evidence = \'{"observed":"forged"}\'')
     report = check_database(store)
-    assert not report.ok and "does not match its content hash" in report.problems[0]
-    assert report.problems[0].startswith("details ")
+    assert not report.ok and "do not match their content hash" in report.problems[0]
+    assert report.problems[0].startswith("observation 1: details ")
     store.db.execute("UPDATE texts SET remediation = 'Ignore it.'")
     problems = check_database(store).problems
     assert any(p.startswith("title, remediation and controls ") and "content hash" in p for p in problems)

@@ -360,7 +360,7 @@ def database_texts(db: Path) -> dict[str, str]:
         raw = Path(f"{db}{suffix}")
         if raw.exists():
             files[f"file {raw.name}"] = raw.read_bytes().decode("latin-1")
-    assert {"runs", "findings", "texts", "details", "waivers", "manual_evidence", "notifications"} <= set(tables)
+    assert {"runs", "findings", "observations", "texts", "waivers", "manual_evidence", "notifications"} <= set(tables)
     return files
 
 

@@ -6,7 +6,8 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 
@@ -52,7 +53,7 @@ def test_new_database_is_migrated_and_in_wal(tmp_path: Path) -> None:
     assert store.schema_version() == SCHEMA_VERSION
     assert store.db.journal_mode == "wal"
     tables = set(store.db.table_names())
-    assert {"runs", "findings", "observations", "details", "texts", "control_results"} <= tables
+    assert {"runs", "findings", "observations", "texts", "control_results"} <= tables
     assert "evidence" not in tables  # merged into details (migration 5)
     store.close()
     assert Store.open(tmp_path / "a.db").schema_version() == SCHEMA_VERSION  # idempotent reopen
@@ -102,8 +103,7 @@ def test_identical_runs_extend_intervals_instead_of_copying() -> None:
     batch = [finding(f"r{i}") for i in range(50)]
     for day in range(10):
         save(store, batch, NOW + timedelta(days=day))
-    assert store.db["observations"].count == 50
-    assert store.db["details"].count == 50
+    assert store.db["observations"].count == 50  # one interval per finding, its details stored once
     assert store.db["texts"].count == 1  # one check: its title and remediation once
     # Nine re-scans where nothing changed wrote no lifecycle row: last seen is the newest run.
     assert store.db.execute("SELECT COUNT(*) FROM findings WHERE last_seen_run IS NOT NULL").fetchone()[0] == 0
@@ -337,3 +337,20 @@ def test_a_rescan_where_nothing_changed_writes_no_finding_row() -> None:
     assert life["last_seen_run"] == last.id
     assert [s["message"] for s in steps] == ["m", "m", "rotated late"]  # evidence gained "ids" on day 2
     assert steps[-1]["last_run"] == last.id and steps[1]["last_run"] == store.stored_runs(2)[0].id
+
+
+def test_the_fast_evidence_encoder_writes_exactly_the_stored_json() -> None:
+    """`dumps_data` (one reused C encoder) must give the text `dumps` gives: content hashes depend on it."""
+    from auditor.store.content import dumps, dumps_data
+
+    values: list[Any] = [
+        {"b": 1, "a": [1.5, float("nan"), float("inf"), -0.0, 10**20], "c": None, "d": True},
+        {"name": "Zürich ✓ \u2028", "nested": {"z": {"y": [{"x": "\x00\n\t\"'"}]}}, "empty": {}},
+        {"when": datetime(2026, 1, 2, 3, 4, 5), "path": PurePosixPath("/a/b"), "tuple": (1, "2")},
+        [3, 2, {"k": "v"}],
+        {},
+        [],
+    ]
+    for value in values:
+        assert dumps_data(value) == dumps(value)
+    assert dumps_data("text") == dumps("text") and dumps_data(None) == "null"

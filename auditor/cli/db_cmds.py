@@ -60,13 +60,12 @@ def cmd_prune(args: argparse.Namespace) -> int:
     try:
         result = prune(store, keep_days, utcnow())
         if args.vacuum:
-            store.db.execute("VACUUM")
+            store.vacuum()
     finally:
         store.close()
     print(
-        f"pruned {result.runs} runs older than {args.keep_days} days: {result.observations} observation intervals, "
-        f"{result.findings} closed findings, {result.details} details records (with their evidence) and "
-        f"{result.texts} check texts"
+        f"pruned {result.runs} runs older than {args.keep_days} days: {result.observations} observation intervals "
+        f"(with their details and evidence), {result.findings} closed findings and {result.texts} check texts"
     )
     return 0
 

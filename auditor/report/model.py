@@ -498,7 +498,7 @@ def build_report_model(
     if period is not None:
         period = dataclass_replace(period, term=_period_term(framework_id))
     context = store.run_context(run.id)
-    checks_meta = {r["id"]: r for r in store.db.query("SELECT id, title, severity, provider FROM checks ORDER BY id")}
+    checks_meta = {r["id"]: r for r in store.stored_checks()}
     sink_list = list(sinks)
 
     acc: dict[str, _ControlAcc] = {c.id: _ControlAcc() for c in framework.controls}

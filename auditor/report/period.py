@@ -345,7 +345,7 @@ def evidenced_days(control: Control, entries: list[EvidenceEntry], start: date, 
 
 
 def _attach_waivers(store: Store, framework: Framework, runs: list[Run], controls: dict[str, ControlPeriod]) -> None:
-    obs_of = {row[0]: row[1] for row in store.db.execute("SELECT id, obs_seq FROM runs WHERE obs_seq IS NOT NULL")}
+    obs_of = store.run_sequences()
     run_obs = sorted(obs_of[r.id] for r in runs if r.id in obs_of)
     if not run_obs:
         return

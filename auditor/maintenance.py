@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from auditor import __version__
-from auditor.catalog import catalog_document
-from auditor.engine import new_run_id, roll_up_all, summarise
+from auditor.catalog import Framework, frameworks_from_document
+from auditor.config import DEFAULT_FRAMEWORKS
+from auditor.engine import ScanOutcome, new_run_id, roll_up_all, summarise
 from auditor.errors import UsageError
 from auditor.frameworks import frameworks_for
+from auditor.frameworks import registry as framework_registry
 from auditor.models import Coverage, Finding, Run, RunStatus, Status, iso_z
+from auditor.runs import record_run
 from auditor.store import Store
 
 
@@ -78,10 +81,16 @@ class MergeResult:
 
 
 def merge(store: Store, sources: list[Path], now: datetime) -> MergeResult:
-    """One run in `store` from the newest stored run of each shard database."""
+    """One run in `store` from the newest stored run of each shard database.
+
+    Controls are rolled up with the installed frameworks (plus `--catalog-dir`); a framework
+    that is not installed here is taken from the catalog a shard stored with its run, so a
+    central merge needs no plugin the shards used. The run's lifecycle (begin, save, mark
+    failed) is `auditor.runs.record_run`, the same as a scan's."""
     if not sources:
         raise UsageError("merge needs at least one shard database")
     picked: list[tuple[Path, Run, dict[str, Any], list[Finding]]] = []
+    stored_catalogs: dict[str, Framework] = {}
     for path in sources:
         if store.path is not None and path.resolve() == Path(store.path).resolve():
             raise UsageError(f"{path} is the target database itself")
@@ -91,10 +100,22 @@ def merge(store: Store, sources: list[Path], now: datetime) -> MergeResult:
             ctx = shard.run_context(run.id)
             picked.append((path, run, {"providers": ctx["providers"], "organisation": ctx["organisation"]}, []))
             picked[-1][3].extend(shard.findings_for_run(run.id))
+            document = shard.catalog_for_run(run.id)
+            if document is not None:
+                for fid, fw in frameworks_from_document(document).items():
+                    stored_catalogs.setdefault(fid, fw)
         finally:
             shard.close()
-    frameworks_ids = sorted({fw for _, run, _, _ in picked for fw in run.frameworks}) or ["soc2", "gdpr"]
-    frameworks = frameworks_for(frameworks_ids)
+    frameworks_ids = sorted({fw for _, run, _, _ in picked for fw in run.frameworks}) or list(DEFAULT_FRAMEWORKS)
+    installed = set(framework_registry().ids())
+    missing = [fid for fid in frameworks_ids if fid not in installed and fid not in stored_catalogs]
+    if missing:
+        raise UsageError(
+            f"the shards were scanned with framework(s) {', '.join(missing)}, which are neither installed here "
+            "nor stored with the shard runs (install them, or give --catalog-dir)"
+        )
+    here = {fw.id: fw for fw in frameworks_for([fid for fid in frameworks_ids if fid in installed])}
+    frameworks = [here.get(fid) or stored_catalogs[fid] for fid in frameworks_ids]
     by_fp: dict[str, Finding] = {}
     for _, _, _, findings in picked:
         for f in findings:
@@ -114,8 +135,7 @@ def merge(store: Store, sources: list[Path], now: datetime) -> MergeResult:
         targets=tuple(targets),
         frameworks=tuple(frameworks_ids),
     )
-    store.begin_run(merged, providers, organisation)
-    try:
+    with record_run(store, merged, providers, organisation, frameworks, failure="merge failed: ") as recording:
         controls = roll_up_all(frameworks, findings, now, store.manual_evidence_expiries())
         summary = summarise(findings)
         summary["merged_from"] = [{"database": str(path), "run": run.id} for path, run, _, _ in picked]
@@ -127,17 +147,6 @@ def merge(store: Store, sources: list[Path], now: datetime) -> MergeResult:
         for _, run, _, _ in picked:
             for c in run.coverage:
                 coverage.setdefault(c.target, c)  # shards scan disjoint accounts; shard 1 the rest
-        stored = store.save_run(
-            merged.id,
-            findings,
-            controls,
-            status,
-            finished,
-            summary,
-            coverage=list(coverage.values()),
-            catalog=catalog_document(frameworks),
-        )
-    except BaseException as exc:
-        store.fail_run(merged.id, f"merge failed: {exc}", now)
-        raise
+        outcome = ScanOutcome(findings, controls, summary, status, list(coverage.values()), finished)
+        stored = recording.save(outcome)
     return MergeResult(stored, [(path, run.id) for path, run, _, _ in picked], len(findings))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from auditor.models import CheckInfo, Finding, Resource, Severity, Status, iso_z
 from auditor.providers.base import Provider, ScanContext
 from auditor.runs import run_scan
 from auditor.store import Store
-from tests.conftest import NOW
+from tests.conftest import NOW, CliResult
 from tests.test_store import finding, save
 
 ACCOUNTS = [f"1000000000{i:02d}" for i in range(12)]
@@ -219,3 +220,57 @@ def test_prune_of_the_newest_run_keeps_last_seen_and_the_next_run_starts_afresh(
     assert [f.resource.id for f in store.findings_for_run(again.id)] == ["A"]
     assert store.seen_times([finding("A").fingerprint])[finding("A").fingerprint][1] == iso_z(NOW)
     assert check_database(store).ok
+
+
+def test_merge_uses_the_catalog_dir_or_the_catalog_the_shards_stored(
+    tmp_path: Path, cli: Callable[..., CliResult], now: datetime
+) -> None:
+    from tests.report.report_estate import write_inventory
+    from tests.test_framework_plugins import _write_y
+
+    catalogs = _write_y(tmp_path / "catalogs")
+    inv = write_inventory(tmp_path / "estate", now, rotated=False, hostile=False)
+    shard = str(tmp_path / "shard.db")
+    scanned = cli(
+        "scan", "--catalog-dir", str(catalogs), "--framework", "y,soc2", "--secrets-inventory", str(inv), "--db", shard
+    )
+    assert scanned.code == 0, scanned.err
+
+    def merged_controls(db: Path, *flags: str) -> dict[tuple[str, str], str]:
+        res = cli("merge", shard, "--db", str(db), "--format", "json", *flags)
+        assert res.code == 0, res.err
+        run_id = json.loads(res.out)["run"]["id"]
+        store = Store.open(db, readonly=True)
+        try:
+            return {(r["framework"], r["control_id"]): r["status"] for r in store.control_results(run_id)}
+        finally:
+            store.close()
+
+    shard_store = Store.open(Path(shard), readonly=True)
+    latest = shard_store.get_run("latest").id
+    expected = {(r["framework"], r["control_id"]): r["status"] for r in shard_store.control_results(latest)}
+    shard_store.close()
+    assert {fw for fw, _ in expected} == {"soc2", "y"}
+    # y is not installed here: the catalog the shard stored with its run decides.
+    assert merged_controls(tmp_path / "central.db") == expected
+    # With --catalog-dir the installed catalog is used: the same answer.
+    assert merged_controls(tmp_path / "central2.db", "--catalog-dir", str(catalogs)) == expected
+
+
+def test_a_merge_that_fails_is_recorded_as_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import auditor.maintenance as maintenance
+
+    shard = Store.open(tmp_path / "shard.db")
+    run_scan(AuditConfig(targets=BOTH), shard, providers=[AccountsProvider(), LocalProvider()], now=NOW)
+    shard.close()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("roll-up exploded")
+
+    monkeypatch.setattr(maintenance, "roll_up_all", broken)
+    central = Store.open(tmp_path / "central.db")
+    with pytest.raises(RuntimeError, match="roll-up exploded"):
+        merge(central, [tmp_path / "shard.db"], NOW)
+    [(run, _)] = central.list_runs()
+    assert run.status.value == "failed"
+    assert run.error == "merge failed: RuntimeError: roll-up exploded"

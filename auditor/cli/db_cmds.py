@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from auditor.cli.common import add_db_flag, open_store
+from auditor.cli.common import add_catalog_dir_flag, add_db_flag, open_store
 from auditor.clock import utcnow
 from auditor.errors import UsageError
 
@@ -36,6 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     m = sub.add_parser("merge", help="merge the newest run of each shard database into one run of --db")
     m.add_argument("sources", nargs="+", metavar="DB")
     add_db_flag(m)
+    add_catalog_dir_flag(m)
     m.add_argument("--format", choices=("table", "json"), default="table")
     m.set_defaults(func=cmd_merge)
 

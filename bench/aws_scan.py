@@ -1,6 +1,6 @@
 """Benchmark `auditor scan --aws` against the raw boto3 floor on a seeded moto_server.
 
-Usage: .venv/bin/python bench/aws_scan.py [SCALE ...]      (default: 0.2 1)
+Usage: .venv/bin/python bench/aws_scan.py [--vs-prowler] [SCALE ...]      (default: 0.2 1)
 
 At SCALE=1 the demo estate gets 1,000 IAM users with access keys, 500 buckets, 200
 security groups, 50 KMS keys, 50 secrets and 20 RDS instances on top of its named
@@ -15,7 +15,14 @@ moto_server, seeds it, then times:
 One untimed raw pass runs first: moto builds some per-region backends lazily, and
 whichever reader came first would pay for that.
 
-Prowler is not run (optional in the issue; not installed here).
+Each command's peak RSS is measured as its own process tree's (`ru_maxrss` of a wrapper's children).
+
+`--vs-prowler` also runs Prowler (pinned, PROWLER_VERSION) on the same moto_server and estate: it is
+installed once into its own venv (`$AUDITOR_BENCH_PROWLER_VENV`, default
+~/.cache/auditor-bench/prowler-<version>; needs the package registry once), limited to the services
+both tools read, with `--scan-unused-services --aws-retries-max-attempts 0` (see design notes: moto
+answers unimplemented calls with 5xx) and a sitecustomize that resolves `<account>.127.0.0.1` (S3
+Control's host prefix) to 127.0.0.1. It prints Prowler's wall time, peak RSS and the ratio.
 """
 
 from __future__ import annotations
@@ -44,6 +51,69 @@ from auditor.providers.aws.demo_estate import (
 from auditor.providers.aws.session import strip_account_host_prefix
 
 AUDITOR = str(Path(sys.executable).parent / "auditor")
+PROWLER_VERSION = "5.46.0"
+# The services both tools read (Prowler's names), and the two regions of the estate.
+PROWLER_SERVICES = (
+    "iam", "s3", "ec2", "vpc", "kms", "secretsmanager", "cloudtrail", "cloudwatch", "config", "guardduty",
+    "securityhub", "rds", "dynamodb", "backup", "elbv2", "awslambda", "acm",
+)  # fmt: skip
+SITECUSTOMIZE = """
+import socket
+_real = socket.getaddrinfo
+def _getaddrinfo(host, *args, **kwargs):
+    if isinstance(host, str) and host.endswith(".127.0.0.1"):
+        host = "127.0.0.1"
+    return _real(host, *args, **kwargs)
+socket.getaddrinfo = _getaddrinfo
+"""
+MEASURE = (
+    "import resource, subprocess, sys, time; t = time.perf_counter(); "
+    "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode; "
+    "print(rc, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def measured(cmd: list[str], env: dict[str, str]) -> tuple[int, float, float]:
+    """(exit code, wall seconds, peak RSS in MB of the command's process tree's largest process)."""
+    done = subprocess.run([sys.executable, "-c", MEASURE, *cmd], env=env, capture_output=True, text=True, timeout=3600)
+    rc, wall, rss_kb = done.stdout.split()
+    return int(rc), float(wall), int(rss_kb) / 1024
+
+
+def prowler_binary() -> Path:
+    """Prowler in its own venv (installed on first use: it must never share auditor's dependencies)."""
+    default = Path.home() / ".cache" / "auditor-bench" / f"prowler-{PROWLER_VERSION}"
+    venv = Path(os.environ.get("AUDITOR_BENCH_PROWLER_VENV", default))
+    binary = venv / "bin" / "prowler"
+    if not binary.exists():
+        print(f"installing prowler {PROWLER_VERSION} into {venv} (once) ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        uv = Path(sys.executable).parent / "uv"  # auditor's setup installs uv: seconds instead of minutes
+        if uv.exists():
+            pip = [str(uv), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), f"prowler=={PROWLER_VERSION}"]
+        else:
+            pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", f"prowler=={PROWLER_VERSION}"]
+        subprocess.run(pip, check=True, timeout=3600)
+    return binary
+
+
+def run_prowler(endpoint: str, tmp: str) -> tuple[int, float, float]:
+    site = Path(tmp) / "prowler-site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    env = {
+        **os.environ,
+        **FAKE_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": REGIONS[0],
+        "PYTHONPATH": str(site),
+    }
+    cmd = [
+        str(prowler_binary()), "aws", "--scan-unused-services", "--aws-retries-max-attempts", "0",
+        "--services", *PROWLER_SERVICES, "--region", *REGIONS,
+        "--output-formats", "json-ocsf", "--output-directory", str(Path(tmp) / "prowler-out"), "--no-banner",
+    ]  # fmt: skip
+    return measured(cmd, env)
 
 
 def raw_reads(endpoint: str) -> int:
@@ -157,7 +227,7 @@ def run_auditor(args: list[str], env: dict[str, str]) -> tuple[float, subprocess
     return time.perf_counter() - start, proc
 
 
-def bench(scale: float) -> dict[str, Any]:
+def bench(scale: float, vs_prowler: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, start_moto_server() as url:
         t0 = time.perf_counter()
         counts = seed_estate(url, scale=scale)
@@ -167,11 +237,11 @@ def bench(scale: float) -> dict[str, Any]:
         startup_s, _ = run_auditor(["checks"], env)
         regions = [a for r in REGIONS for a in ("--aws-region", r)]
         out = os.path.join(tmp, "scan.json")
-        scan_s, proc = run_auditor(
-            ["scan", "--aws", *regions, "--format", "json", "--output", out, "--db", os.path.join(tmp, "b.db")], env
-        )
-        if proc.returncode not in (0, 1):
-            raise SystemExit(f"auditor scan failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        scan_args = ["scan", "--aws", *regions, "--format", "json", "--output", out, "--db", os.path.join(tmp, "b.db")]
+        rc, scan_s, scan_rss = measured([AUDITOR, *scan_args], env)
+        if rc not in (0, 1, 3):
+            raise SystemExit(f"auditor scan failed ({rc})")
+        prowler = run_prowler(url, tmp) if vs_prowler else None
         summary = json.loads(Path(out).read_text())["summary"]
         t0 = time.perf_counter()
         calls = raw_reads(url)
@@ -181,6 +251,8 @@ def bench(scale: float) -> dict[str, Any]:
         "counts": counts,
         "seed_s": seed_s,
         "scan_s": scan_s,
+        "scan_rss_mb": scan_rss,
+        "prowler": prowler,
         "startup_s": startup_s,
         "raw_s": raw_s,
         "raw_calls": calls,
@@ -190,10 +262,11 @@ def bench(scale: float) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    scales = [float(a) for a in argv] or [0.2, 1.0]
+    vs_prowler = "--vs-prowler" in argv
+    scales = [float(a) for a in argv if a != "--vs-prowler"] or [0.2, 1.0]
     rows = []
     for scale in scales:
-        r = bench(scale)
+        r = bench(scale, vs_prowler)
         rows.append(r)
         net = r["scan_s"] - r["startup_s"]
         print(
@@ -201,16 +274,25 @@ def main(argv: list[str]) -> int:
             f"  auditor scan --aws : {r['scan_s']:6.1f}s  ({net:.1f}s without {r['startup_s']:.1f}s process start-up), "
             f"{r['findings']} findings, {r['errors']} ERROR\n"
             f"  raw boto3 floor    : {r['raw_s']:6.1f}s  ({r['raw_calls']} API calls, sequential)\n"
-            f"  ratio scan/raw     : {r['scan_s'] / r['raw_s']:.2f}x  (without start-up: {net / r['raw_s']:.2f}x)",
+            f"  ratio scan/raw     : {r['scan_s'] / r['raw_s']:.2f}x  (without start-up: {net / r['raw_s']:.2f}x)\n"
+            f"  auditor peak RSS   : {r['scan_rss_mb']:.0f} MB",
             flush=True,
         )
+        if r["prowler"] is not None:
+            rc, p_s, p_rss = r["prowler"]
+            print(
+                f"  prowler {PROWLER_VERSION}    : {p_s:6.1f}s, peak RSS {p_rss:.0f} MB (exit {rc}); "
+                f"auditor is {p_s / r['scan_s']:.1f}x faster, {p_rss / r['scan_rss_mb']:.1f}x less memory",
+                flush=True,
+            )
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]
         print(
             f"growth {a['scale']} -> {b['scale']}: scan x{b['scan_s'] / a['scan_s']:.2f}, "
             f"raw x{b['raw_s'] / a['raw_s']:.2f}, API calls x{b['raw_calls'] / a['raw_calls']:.2f}"
         )
-    print("prowler: skipped (optional; not installed in this environment)")
+    if not vs_prowler:
+        print("prowler: not run (add --vs-prowler: installs it once into its own venv)")
     return 0
 
 

@@ -90,7 +90,8 @@ def prowler_binary() -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         uv = Path(sys.executable).parent / "uv"  # auditor's setup installs uv: seconds instead of minutes
         if uv.exists():
-            pip = [str(uv), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), f"prowler=={PROWLER_VERSION}"]
+            target = ["--python", str(venv / "bin" / "python")]
+            pip = [str(uv), "pip", "install", "-q", *target, f"prowler=={PROWLER_VERSION}"]
         else:
             pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", f"prowler=={PROWLER_VERSION}"]
         subprocess.run(pip, check=True, timeout=3600)

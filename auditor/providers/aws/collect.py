@@ -435,9 +435,10 @@ def s3_config_details(s3: Any, name: str, versioning: dict[str, Any] | CollectEr
         ),
         "notifications": attempt(
             lambda: {
+                # EventBridgeConfiguration is an empty object when events go to EventBridge.
                 k: len(v)
                 for k, v in s3.get_bucket_notification_configuration(Bucket=name).items()
-                if k != "ResponseMetadata" and isinstance(v, list | dict) and v
+                if k != "ResponseMetadata" and isinstance(v, list | dict) and (v or k == "EventBridgeConfiguration")
             }
         ),
         "lifecycle": attempt(

@@ -496,7 +496,9 @@ def rds_config_parts(f: Fetch, instances: list[dict[str, Any]]) -> dict[str, Any
 
         return attempt(read)
 
-    parameters = read_part(lambda: dict(zip(groups, f.each(tls_parameters, groups), strict=True)))
+    parameters = read_part(
+        lambda: [{"name": g, "parameters": p} for g, p in zip(groups, f.each(tls_parameters, groups), strict=True)]
+    )
     return {
         "snapshots": read_part(snapshots),
         "event_subscriptions": read_part(
@@ -543,14 +545,14 @@ def backup_config_parts(f: Fetch, plans: list[dict[str, Any]]) -> dict[str, Any]
 
 
 def secret_policies(f: Fetch, secrets: list[dict[str, Any]]) -> Any:
-    """Each secret's resource policy (ARN -> policy | None | CollectError), on the detail pool."""
+    """Each secret's resource policy ({arn, name, policy: dict | None | CollectError}), on the detail pool."""
     sm = f.client("secretsmanager")
 
-    def one(s: dict[str, Any]) -> tuple[str, Any]:
+    def one(s: dict[str, Any]) -> dict[str, Any]:
         got = attempt(lambda: sm.get_resource_policy(SecretId=s["ARN"]).get("ResourcePolicy"))
-        return s["ARN"], parse_policy(got)
+        return {"arn": s["ARN"], "name": s.get("Name"), "policy": parse_policy(got)}
 
-    return read_part(lambda: dict(f.each(one, secrets)))
+    return read_part(lambda: f.each(one, secrets))
 
 
 def collect_efs(f: Fetch) -> dict[str, Any]:
@@ -604,7 +606,9 @@ def collect_redshift(f: Fetch) -> dict[str, Any]:
 
     return {
         "clusters": f.each(logging, clusters),
-        "require_ssl": read_part(lambda: dict(zip(groups, f.each(require_ssl, groups), strict=True))),
+        "parameter_groups": read_part(
+            lambda: [{"name": g, "require_ssl": v} for g, v in zip(groups, f.each(require_ssl, groups), strict=True)]
+        ),
     }
 
 

@@ -653,7 +653,11 @@ def test_redshift_require_ssl_true_passes() -> None:
 
     rs = {
         "clusters": [cluster("ssl", "g-ssl"), cluster("plain", "g-plain"), cluster("unread", "g-denied")],
-        "require_ssl": {"g-ssl": "true", "g-plain": "false", "g-denied": CollectError("AccessDenied")},
+        "parameter_groups": [
+            {"name": "g-ssl", "require_ssl": "true"},
+            {"name": "g-plain", "require_ssl": "false"},
+            {"name": "g-denied", "require_ssl": CollectError("AccessDenied")},
+        ],
     }
     arn = f"arn:aws:redshift:{EU}:{ACCOUNT}:cluster:"
     assert run("aws.redshift.require_ssl", snap({"redshift": rs})) == {
@@ -681,13 +685,13 @@ def test_rds_tls_defaults_by_engine_version() -> None:
             db("maria-on", "mariadb", "10.11", "maria-on"),
             db("unread", "mysql", "8.0", "denied"),
         ],
-        "parameter_groups": {
-            "default.postgres15": {},
-            "default.postgres14": {},
-            "pg-off": {"rds.force_ssl": "0"},
-            "maria-on": {"require_secure_transport": "ON"},
-            "denied": CollectError("AccessDenied"),
-        },
+        "parameter_groups": [
+            {"name": "default.postgres15", "parameters": {}},
+            {"name": "default.postgres14", "parameters": {}},
+            {"name": "pg-off", "parameters": {"rds.force_ssl": "0"}},
+            {"name": "maria-on", "parameters": {"require_secure_transport": "ON"}},
+            {"name": "denied", "parameters": CollectError("AccessDenied")},
+        ],
     }
     assert run("aws.rds.transport_encryption", snap({"rds": rds})) == {
         (rds_arn("db", "pg15-default"), "PASS"),
@@ -773,3 +777,21 @@ def test_secret_age_counts_from_the_last_change_not_creation() -> None:
     assert "last changed 10 days ago" in found["s-changed"]
     assert "last rotated 100 days ago" in found["s-rotated"]
     assert "created 95 days ago" in found["s-created"]
+
+
+def test_coverage_names_what_moto_could_not_serve(snapshot: AccountSnapshot) -> None:
+    from auditor.providers.aws.coverage import snapshot_coverage
+
+    needed = {n for c in NEW_CHECKS for n in c.needs}
+    by_target = {c.target: c for c in snapshot_coverage(snapshot, needed)}
+    eu = by_target[f"aws:{ACCOUNT}/{EU}"]
+    gaps = {s.item for s in eu.skipped}
+    assert {
+        "backup.plan_details daily: selections",
+        "backup.plan_details forever: selections",
+        "backup.vaults vault-cmk: policy",
+        "backup.vaults vault-default: policy",
+    } <= gaps
+    assert not eu.complete
+    assert eu.examined["efs.file_systems"] == 3 and eu.examined["sqs.queues"] == 2
+    assert eu.examined["rds.snapshots"] == 2 and eu.examined["secretsmanager.policies"] == 3

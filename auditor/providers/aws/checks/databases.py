@@ -139,7 +139,7 @@ def tls_parameter(db: dict[str, Any]) -> tuple[str, bool] | None:
 
 
 def check_transport_encryption(inp: CheckInput) -> Iterator[Outcome]:
-    groups = part(inp, "rds", "parameter_groups")
+    groups = {g["name"]: g["parameters"] for g in part(inp, "rds", "parameter_groups")}
     for db in instances(inp):
         wanted = tls_parameter(db)
         group_names = [g.get("DBParameterGroupName") for g in db.get("DBParameterGroups") or []]
@@ -451,7 +451,7 @@ def judge_rs_logging(inp: CheckInput, c: dict[str, Any], arn: str) -> Outcome:
 
 
 def check_rs_require_ssl(inp: CheckInput) -> Iterator[Outcome]:
-    params = part(inp, "redshift", "require_ssl")
+    params = {g["name"]: g["require_ssl"] for g in part(inp, "redshift", "parameter_groups")}
     arn = cluster_arn(inp)
     for c in clusters(inp):
         names = [g.get("ParameterGroupName") for g in c.get("ClusterParameterGroups") or []]

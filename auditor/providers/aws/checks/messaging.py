@@ -89,7 +89,7 @@ def check_secret_unused(inp: CheckInput) -> Iterator[Outcome]:
 
 
 def check_secret_policy(inp: CheckInput) -> Iterator[Outcome]:
-    policies = part(inp, "secretsmanager", "policies")
+    policies = {p["arn"]: p["policy"] for p in part(inp, "secretsmanager", "policies")}
     rows = [
         {"arn": s["ARN"], "name": s["Name"], "policy": policies.get(s["ARN"])}
         for s in inp.data("secretsmanager")["secrets"]

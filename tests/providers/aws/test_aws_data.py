@@ -795,3 +795,37 @@ def test_coverage_names_what_moto_could_not_serve(snapshot: AccountSnapshot) -> 
     assert not eu.complete
     assert eu.examined["efs.file_systems"] == 3 and eu.examined["sqs.queues"] == 2
     assert eu.examined["rds.snapshots"] == 2 and eu.examined["secretsmanager.policies"] == 3
+
+
+def test_aurora_members_are_judged_on_their_cluster_not_here() -> None:
+    member = {
+        "DBInstanceIdentifier": "aurora-1",
+        "DBInstanceArn": rds_arn("db", "aurora-1"),
+        "DBClusterIdentifier": "aurora",
+        "Engine": "aurora-postgresql",
+        "EngineVersion": "15.4",
+        "DBParameterGroups": [{"DBParameterGroupName": "default.aurora-postgresql15"}],
+        "Endpoint": {"Port": 5432},
+        "MonitoringInterval": 0,
+    }
+    s = snap(
+        {
+            "rds": {
+                "instances": [member],
+                "parameter_groups": [{"name": "default.aurora-postgresql15", "parameters": {}}],
+            },
+            "backup": {"plans": [], "plan_details": [], "vaults": []},
+        }
+    )
+    arn = rds_arn("db", "aurora-1")
+    for check_id in (
+        "aws.rds.iam_authentication",
+        "aws.rds.log_exports",
+        "aws.rds.copy_tags_to_snapshot",
+        "aws.rds.transport_encryption",
+        "aws.rds.backup_plan_protected",
+    ):
+        assert run(check_id, s) == {(arn, "SKIPPED")}, check_id
+    # Instance-level settings are still judged on the member.
+    assert run("aws.rds.enhanced_monitoring", s) == {(arn, "FAIL")}
+    assert run("aws.rds.non_default_port", s) == {(arn, "FAIL")}

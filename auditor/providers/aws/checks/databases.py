@@ -66,6 +66,27 @@ def db_label(db: dict[str, Any]) -> str:
     return f"DB instance {db['DBInstanceIdentifier']}"
 
 
+def cluster_member(inp: CheckInput, db: dict[str, Any], what: str) -> Outcome | None:
+    """Aurora (and Multi-AZ DB cluster) members take `what` from their DB cluster, which is not read here."""
+    cluster = db.get("DBClusterIdentifier")
+    if not cluster:
+        return None
+    return skipped(
+        db_arn(db),
+        DB,
+        f"{db_label(db)} is a member of DB cluster {cluster}, where {what} is set (not judged here)",
+        {"DBClusterIdentifier": cluster},
+        inp.region,
+    )
+
+
+def instance_level(what: str, judge: Callable[[CheckInput, dict[str, Any]], Outcome | None]) -> Any:
+    def inner(inp: CheckInput, db: dict[str, Any]) -> Outcome | None:
+        return cluster_member(inp, db, what) or judge(inp, db)
+
+    return inner
+
+
 def judge_monitoring(inp: CheckInput, db: dict[str, Any]) -> Outcome:
     interval = int(db.get("MonitoringInterval") or 0)
     ok = interval > 0
@@ -141,6 +162,10 @@ def tls_parameter(db: dict[str, Any]) -> tuple[str, bool] | None:
 def check_transport_encryption(inp: CheckInput) -> Iterator[Outcome]:
     groups = {g["name"]: g["parameters"] for g in part(inp, "rds", "parameter_groups")}
     for db in instances(inp):
+        member = cluster_member(inp, db, "the TLS parameter (cluster parameter group)")
+        if member is not None:
+            yield member
+            continue
         wanted = tls_parameter(db)
         group_names = [g.get("DBParameterGroupName") for g in db.get("DBParameterGroups") or []]
         ev: dict[str, Any] = {"engine": db.get("Engine"), "parameter_groups": group_names}
@@ -273,16 +298,23 @@ def check_backup_protected(inp: CheckInput) -> Iterator[Outcome]:
     if not dbs:
         return
     plans = part(inp, "backup", "plan_details")
-    unread = [p for p in plans if isinstance(p.get("selections"), CollectError)]
+    unread = [
+        p for p in plans if isinstance(p.get("selections"), CollectError) or isinstance(p.get("rules"), CollectError)
+    ]
     for db in dbs:
         arn = db_arn(db)
+        member = cluster_member(inp, db, "backup plan selection (by cluster ARN)")
+        if member is not None:
+            yield member
+            continue
         if unread:
-            code = unread[0]["selections"].code
+            first = unread[0]
+            code = (first["selections"] if isinstance(first.get("selections"), CollectError) else first["rules"]).code
             names = sorted(str(p.get("name")) for p in unread)
             yield errored(
                 arn,
                 DB,
-                f"{db_label(db)}: the resource selections of backup plan(s) {', '.join(names)} "
+                f"{db_label(db)}: the rules or resource selections of backup plan(s) {', '.join(names)} "
                 f"could not be read ({code})",
                 {"error_code": code, "plans": names},
                 inp.region,
@@ -292,9 +324,7 @@ def check_backup_protected(inp: CheckInput) -> Iterator[Outcome]:
         covering = sorted(
             str(p.get("name"))
             for p in plans
-            if p.get("rules")
-            and not isinstance(p.get("rules"), CollectError)
-            and any(selection_covers(s, arn, tags) for s in p["selections"])
+            if p.get("rules") and any(selection_covers(s, arn, tags) for s in p["selections"])
         )
         msg = (
             f"{db_label(db)} is selected by backup plan(s) {', '.join(covering)}"
@@ -586,7 +616,7 @@ CHECKS: list[AwsCheck] = [
         Severity.MEDIUM,
         "Only long-lived database passwords authenticate users; they cannot be tied to IAM identities or MFA.",
         "Enable IAM database authentication and grant rds-db:connect to the users who need it.",
-        judge_iam_auth,
+        instance_level("IAM database authentication", judge_iam_auth),
     ),
     _db(
         "log_exports",
@@ -594,7 +624,7 @@ CHECKS: list[AwsCheck] = [
         Severity.MEDIUM,
         "Database logs kept only on the instance are lost with it and are not monitored.",
         "Enable CloudWatch Logs exports for the engine's audit, error and general logs.",
-        judge_log_exports,
+        instance_level("CloudWatch log export", judge_log_exports),
     ),
     _db(
         "copy_tags_to_snapshot",
@@ -602,7 +632,7 @@ CHECKS: list[AwsCheck] = [
         Severity.LOW,
         "Untagged snapshots lose their data classification and owner, so retention rules miss them.",
         "Set CopyTagsToSnapshot=true on the instance.",
-        judge_copy_tags,
+        instance_level("CopyTagsToSnapshot", judge_copy_tags),
     ),
     _db(
         "non_default_port",

@@ -829,3 +829,76 @@ def test_aurora_members_are_judged_on_their_cluster_not_here() -> None:
     # Instance-level settings are still judged on the member.
     assert run("aws.rds.enhanced_monitoring", s) == {(arn, "FAIL")}
     assert run("aws.rds.non_default_port", s) == {(arn, "FAIL")}
+
+
+def test_backup_collector_reads_selections_and_vault_policies_with_stubber() -> None:
+    """moto has no ListBackupSelections/GetBackupVaultAccessPolicy: botocore's Stubber plays AWS."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from botocore.stub import Stubber
+
+    from auditor.providers.aws.collect import Fetch, collect_backup
+
+    client = boto3.client("backup", region_name=EU, aws_access_key_id="x", aws_secret_access_key="x")
+    plan = {
+        "BackupPlanId": "plan-1",
+        "BackupPlanArn": f"arn:aws:backup:{EU}:{ACCOUNT}:backup-plan:plan-1",
+        "BackupPlanName": "daily",
+        "VersionId": "v1",
+    }
+    selection = {
+        "SelectionName": "dbs",
+        "IamRoleArn": f"arn:aws:iam::{ACCOUNT}:role/backup",
+        "Resources": [f"arn:aws:rds:{EU}:{ACCOUNT}:db:*"],
+    }
+    vault_policy = open_policy("*", "backup:*")
+    with Stubber(client) as stub:
+        stub.add_response("list_backup_plans", {"BackupPlansList": [plan]})
+        stub.add_response(
+            "list_backup_vaults",
+            {
+                "BackupVaultList": [
+                    {"BackupVaultName": "v", "BackupVaultArn": f"arn:aws:backup:{EU}:{ACCOUNT}:backup-vault:v"}
+                ]
+            },
+        )
+        stub.add_response(
+            "get_backup_vault_access_policy", {"BackupVaultName": "v", "Policy": vault_policy}, {"BackupVaultName": "v"}
+        )
+        stub.add_response(
+            "get_backup_plan",
+            {"BackupPlan": {"BackupPlanName": "daily", "Rules": [{"RuleName": "r", "TargetBackupVaultName": "v"}]}},
+            {"BackupPlanId": "plan-1"},
+        )
+        stub.add_response(
+            "list_backup_selections",
+            {"BackupSelectionsList": [{"SelectionId": "sel-1", "SelectionName": "dbs"}]},
+            {"BackupPlanId": "plan-1"},
+        )
+        stub.add_response(
+            "get_backup_selection",
+            {"BackupSelection": selection, "SelectionId": "sel-1", "BackupPlanId": "plan-1"},
+            {"BackupPlanId": "plan-1", "SelectionId": "sel-1"},
+        )
+
+        class Clients:
+            def client(self, service: str, region: str) -> Any:
+                assert service == "backup"
+                return client
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            data = collect_backup(Fetch(Clients(), EU, ACCOUNT, pool))  # type: ignore[arg-type]
+        stub.assert_no_pending_responses()
+    assert data["vaults"][0]["policy"] == json.loads(vault_policy)
+    [details] = data["plan_details"]
+    assert details["name"] == "daily" and details["rules"][0]["RuleName"] == "r"
+    assert details["selections"] == [selection]
+    s = snap(
+        {
+            "rds": {"instances": [{"DBInstanceIdentifier": "d", "DBInstanceArn": rds_arn("db", "d")}]},
+            "backup": data,
+        }
+    )
+    assert run("aws.rds.backup_plan_protected", s) == {(rds_arn("db", "d"), "PASS")}
+    assert run("aws.backup.vault_policy_not_public", s) == {(f"arn:aws:backup:{EU}:{ACCOUNT}:backup-vault:v", "FAIL")}
+    assert run("aws.backup.plan_retention", s) == {(plan["BackupPlanArn"], "FAIL")}

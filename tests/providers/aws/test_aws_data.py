@@ -224,6 +224,7 @@ def seed_estate() -> dict[str, str]:
     backup = boto3.client("backup", region_name=EU)
     backup.create_backup_vault(BackupVaultName="vault-cmk", EncryptionKeyArn=cmk)
     backup.create_backup_vault(BackupVaultName="vault-default")
+    backup.put_backup_vault_lock_configuration(BackupVaultName="vault-cmk", MinRetentionDays=7)
     ids["plan-daily"] = backup.create_backup_plan(
         BackupPlan={
             "BackupPlanName": "daily",
@@ -295,13 +296,19 @@ def seed_estate() -> dict[str, str]:
         "ClusterType": "single-node",
     }
     rs.create_cluster(ClusterIdentifier="rs-good", Encrypted=True, PubliclyAccessible=False, **cluster)
-    rs.create_cluster(ClusterIdentifier="rs-bad", Encrypted=False, PubliclyAccessible=True, **cluster)
+    rs.create_cluster(
+        ClusterIdentifier="rs-bad", Encrypted=False, PubliclyAccessible=True, AllowVersionUpgrade=False, **cluster
+    )
     rs.enable_logging(ClusterIdentifier="rs-good", BucketName="data-good-eu")
 
     search = boto3.client("opensearch", region_name=EU)
     logs = f"arn:aws:logs:{EU}:{ACCOUNT}:log-group:search"
     search.create_domain(
         DomainName="search-good",
+        AdvancedSecurityOptions={
+            "Enabled": True,
+            "MasterUserOptions": {"MasterUserARN": f"arn:aws:iam::{ACCOUNT}:role/search-admin"},
+        },
         EncryptionAtRestOptions={"Enabled": True},
         NodeToNodeEncryptionOptions={"Enabled": True},
         DomainEndpointOptions={"EnforceHTTPS": True, "TLSSecurityPolicy": "Policy-Min-TLS-1-2-2019-07"},
@@ -404,6 +411,7 @@ def expected(e: dict[str, str]) -> dict[str, set[tuple[str, str]]]:
         "aws.backup.vault_cmk_encryption": pair(vault, "vault-cmk", "vault-default"),
         # moto has no GetBackupVaultAccessPolicy: ERROR per vault (logic: test_vault_policy_*).
         "aws.backup.vault_policy_not_public": pair(vault, "vault-cmk", "vault-default", E, E),
+        "aws.backup.vault_locked": pair(vault, "vault-cmk", "vault-default"),
         "aws.backup.plan_retention": {(e["plan-daily"], P), (e["plan-forever"], F)},
         "aws.rds.enhanced_monitoring": per_db({db_good}),
         "aws.rds.iam_authentication": per_db({db_good}),
@@ -428,10 +436,14 @@ def expected(e: dict[str, str]) -> dict[str, set[tuple[str, str]]]:
         "aws.redshift.audit_logging": pair(rs, "rs-good", "rs-bad"),
         # moto serves only the default parameters (require_ssl=false): PASS path below.
         "aws.redshift.require_ssl": pair(rs, "rs-good", "rs-bad", F, F),
+        # moto ignores AutomatedSnapshotRetentionPeriod (always 1): FAIL path below.
+        "aws.redshift.automated_snapshots": pair(rs, "rs-good", "rs-bad", P, P),
+        "aws.redshift.version_upgrade": pair(rs, "rs-good", "rs-bad"),
         "aws.opensearch.encryption_at_rest": pair(dom, "search-good", "search-bad"),
         "aws.opensearch.node_to_node_encryption": pair(dom, "search-good", "search-bad"),
         "aws.opensearch.enforce_https": pair(dom, "search-good", "search-bad"),
         "aws.opensearch.not_public": pair(dom, "search-good", "search-bad"),
+        "aws.opensearch.fine_grained_access": pair(dom, "search-good", "search-bad"),
         "aws.opensearch.audit_logs": pair(dom, "search-good", "search-bad"),
         "aws.opensearch.slow_logs": pair(dom, "search-good", "search-bad"),
         "aws.sns.topic_encrypted": pair(topic, "alerts-good", "alerts-open"),
@@ -902,3 +914,36 @@ def test_backup_collector_reads_selections_and_vault_policies_with_stubber() -> 
     assert run("aws.rds.backup_plan_protected", s) == {(rds_arn("db", "d"), "PASS")}
     assert run("aws.backup.vault_policy_not_public", s) == {(f"arn:aws:backup:{EU}:{ACCOUNT}:backup-vault:v", "FAIL")}
     assert run("aws.backup.plan_retention", s) == {(plan["BackupPlanArn"], "FAIL")}
+
+
+def test_redshift_without_automated_snapshots_fails() -> None:
+    clusters = [
+        {"ClusterIdentifier": "kept", "AutomatedSnapshotRetentionPeriod": 7, "logging": {}},
+        {"ClusterIdentifier": "none", "AutomatedSnapshotRetentionPeriod": 0, "logging": {}},
+    ]
+    arn = f"arn:aws:redshift:{EU}:{ACCOUNT}:cluster:"
+    s = snap({"redshift": {"clusters": clusters, "parameter_groups": []}})
+    assert run("aws.redshift.automated_snapshots", s) == {(arn + "kept", "PASS"), (arn + "none", "FAIL")}
+
+
+def test_opensearch_anonymous_access_fails_even_with_fine_grained_control() -> None:
+    domain = {"DomainName": "anon", "ARN": "d-anon", "policy": None}
+    opts = {"Enabled": True, "AnonymousAuthEnabled": True}
+    s = snap({"opensearch": {"domains": [{**domain, "AdvancedSecurityOptions": opts}]}})
+    assert run("aws.opensearch.fine_grained_access", s) == {("d-anon", "FAIL")}
+
+
+def test_every_new_check_maps_to_soc2_and_gdpr() -> None:
+    from auditor.catalog import controls_for_check
+    from auditor.frameworks import load_catalog
+
+    catalog = load_catalog()
+    frameworks = list(catalog.values())
+    for check_id in sorted(NEW_IDS):
+        for fw in ("soc2", "gdpr"):  # a pass condition, or (lifecycle, tags) a supporting signal
+            assert any(c.matches(check_id) or c.supported_by(check_id) for c in catalog[fw].controls), (fw, check_id)
+        assert controls_for_check(check_id, frameworks), check_id
+    refs = set(controls_for_check("aws.efs.encrypted", frameworks))
+    assert {"soc2:CC6.1", "gdpr:Art.32(1)(a)"} <= refs
+    assert {"soc2:CC6.7", "gdpr:Art.32(1)(a)"} <= set(controls_for_check("aws.rds.transport_encryption", frameworks))
+    assert {"soc2:A1.2", "gdpr:Art.32(1)(c)"} <= set(controls_for_check("aws.rds.backup_plan_protected", frameworks))

@@ -480,6 +480,19 @@ def judge_rs_logging(inp: CheckInput, c: dict[str, Any], arn: str) -> Outcome:
     return verdict(on, arn, REDSHIFT, msg, {"LoggingEnabled": on, "destination": where}, inp.region)
 
 
+def judge_rs_snapshots(inp: CheckInput, c: dict[str, Any], arn: str) -> Outcome:
+    days = int(c.get("AutomatedSnapshotRetentionPeriod") or 0)
+    ok = days > 0
+    msg = f"{cluster_label(c)} keeps automated snapshots {days} day(s)" + ("" if ok else " (expected: at least 1)")
+    return verdict(ok, arn, REDSHIFT, msg, {"AutomatedSnapshotRetentionPeriod": days}, inp.region)
+
+
+def judge_rs_upgrades(inp: CheckInput, c: dict[str, Any], arn: str) -> Outcome:
+    on = c.get("AllowVersionUpgrade") is True
+    msg = f"{cluster_label(c)} AllowVersionUpgrade is {on}" + ("" if on else " (expected: True)")
+    return verdict(on, arn, REDSHIFT, msg, {"AllowVersionUpgrade": on}, inp.region)
+
+
 def check_rs_require_ssl(inp: CheckInput) -> Iterator[Outcome]:
     params = {g["name"]: g["require_ssl"] for g in part(inp, "redshift", "parameter_groups")}
     arn = cluster_arn(inp)
@@ -569,6 +582,21 @@ def judge_domain_public(inp: CheckInput, d: dict[str, Any]) -> Outcome:
     else:
         msg = f"{domain_label(d)} has a public endpoint but its access policy allows no unrestricted access"
     return verdict(not public, domain_arn(d), DOMAIN, msg, ev, inp.region)
+
+
+def judge_fine_grained(inp: CheckInput, d: dict[str, Any]) -> Outcome:
+    opts = d.get("AdvancedSecurityOptions") or {}
+    on = opts.get("Enabled") is True
+    anonymous = opts.get("AnonymousAuthEnabled") is True
+    ok = on and not anonymous
+    ev = {"AdvancedSecurityOptions.Enabled": on, "AnonymousAuthEnabled": anonymous}
+    if ok:
+        msg = f"{domain_label(d)} enforces fine-grained access control"
+    elif on:
+        msg = f"{domain_label(d)} allows anonymous access (expected: AnonymousAuthEnabled off)"
+    else:
+        msg = f"{domain_label(d)} has fine-grained access control off (expected: on, so users are authenticated)"
+    return verdict(ok, domain_arn(d), DOMAIN, msg, ev, inp.region)
 
 
 def published(d: dict[str, Any], kind: str) -> bool:
@@ -802,6 +830,24 @@ CHECKS: list[AwsCheck] = [
         ("logging",),
         judge_rs_logging,
     ),
+    _redshift(
+        "automated_snapshots",
+        "Redshift automated snapshots are kept",
+        Severity.MEDIUM,
+        "Without automated snapshots, a failure or a bad load cannot be rolled back.",
+        "Set the automated snapshot retention period to 1 day or more.",
+        (),
+        judge_rs_snapshots,
+    ),
+    _redshift(
+        "version_upgrade",
+        "Redshift clusters take engine upgrades",
+        Severity.LOW,
+        "Security fixes in new engine versions are not applied during the maintenance window.",
+        "Set AllowVersionUpgrade=true.",
+        (),
+        judge_rs_upgrades,
+    ),
     AwsCheck(
         info(
             "aws.redshift.require_ssl",
@@ -850,6 +896,15 @@ CHECKS: list[AwsCheck] = [
         "Place the domain in a VPC, or restrict its access policy to named principals or source IPs.",
         ("policy",),
         judge_domain_public,
+    ),
+    _domain(
+        "fine_grained_access",
+        "OpenSearch fine-grained access control is on",
+        Severity.MEDIUM,
+        "Without fine-grained access control, anyone the access policy lets in can read and change every index.",
+        "Enable fine-grained access control (AdvancedSecurityOptions) with IAM or internal users; no anonymous access.",
+        (),
+        judge_fine_grained,
     ),
     _domain(
         "audit_logs",

@@ -194,6 +194,21 @@ def judge_vault_cmk(inp: CheckInput, v: dict[str, Any]) -> Outcome:
     return verdict(bool(cmk), vault_arn(v), VAULT, msg, ev, inp.region)
 
 
+def judge_vault_locked(inp: CheckInput, v: dict[str, Any]) -> Outcome:
+    locked = v.get("Locked") is True
+    ev = {
+        "Locked": locked,
+        "MinRetentionDays": v.get("MinRetentionDays"),
+        "MaxRetentionDays": v.get("MaxRetentionDays"),
+    }
+    msg = (
+        f"{vault_label(v)} has a vault lock (recovery points kept at least {v.get('MinRetentionDays')} days)"
+        if locked
+        else f"{vault_label(v)} has no vault lock (expected: a lock, so recovery points cannot be deleted early)"
+    )
+    return verdict(locked, vault_arn(v), VAULT, msg, ev, inp.region)
+
+
 def judge_vault_policy(inp: CheckInput, v: dict[str, Any]) -> Outcome:
     public = public_statements(v["policy"])
     msg = (
@@ -341,6 +356,19 @@ CHECKS: list[AwsCheck] = [
         ("backup",),
         Scope.REGION,
         per_resource(vaults, vault_arn, VAULT, vault_label, ("policy",), judge_vault_policy),
+    ),
+    AwsCheck(
+        info(
+            "aws.backup.vault_locked",
+            "Backup vaults have a vault lock",
+            Severity.LOW,
+            VAULT,
+            "Without a vault lock, stolen credentials (or ransomware) can delete every recovery point.",
+            "Put a vault lock configuration (min retention) on the vault.",
+        ),
+        ("backup",),
+        Scope.REGION,
+        per_resource(vaults, vault_arn, VAULT, vault_label, (), judge_vault_locked),
     ),
     AwsCheck(
         info(

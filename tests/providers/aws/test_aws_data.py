@@ -947,3 +947,28 @@ def test_every_new_check_maps_to_soc2_and_gdpr() -> None:
     assert {"soc2:CC6.1", "gdpr:Art.32(1)(a)"} <= refs
     assert {"soc2:CC6.7", "gdpr:Art.32(1)(a)"} <= set(controls_for_check("aws.rds.transport_encryption", frameworks))
     assert {"soc2:A1.2", "gdpr:Art.32(1)(c)"} <= set(controls_for_check("aws.rds.backup_plan_protected", frameworks))
+
+
+def test_kms_for_sensitive_buckets_reads_the_sensitivity_tag_too() -> None:
+    from auditor.providers.aws.checks import s3
+
+    def bucket(name: str, tags: dict[str, str] | None, algo: str) -> dict[str, Any]:
+        rules = [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": algo}}]
+        return {"name": name, "arn": f"arn:aws:s3:::{name}", "region": EU, "encryption": rules, "tags": tags}
+
+    buckets = [
+        bucket("sens-aes", {"Sensitivity": "Confidential"}, "AES256"),
+        bucket("class-kms", {"data-classification": "pii"}, "aws:kms"),
+        bucket("public-aes", {"data-classification": "public"}, "AES256"),
+        bucket("untagged", None, "AES256"),
+    ]
+    s = snap({}, {"s3": {"buckets": buckets}})
+    wanted = [c for c in s3.CHECKS if c.info.id == "aws.s3.bucket_kms_encryption"]
+    got = {(f.resource.id, str(f.status)) for f in AwsProvider(checks=wanted).evaluate(s, NOW, Thresholds())}
+    assert got == {
+        ("arn:aws:s3:::sens-aes", "FAIL"),
+        ("arn:aws:s3:::class-kms", "PASS"),
+        ("arn:aws:s3:::public-aes", "SKIPPED"),
+        ("arn:aws:s3:::untagged", "SKIPPED"),
+    }
+    assert "sensitivity" in wanted[0].info.description and "SKIPPED" in wanted[0].info.description

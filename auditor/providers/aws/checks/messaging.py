@@ -7,12 +7,12 @@ from typing import Any
 
 from auditor.models import Severity
 from auditor.providers.aws.checks.common import age_days, iso, parse_time
+from auditor.providers.aws.checks.keys import SECRET
 from auditor.providers.aws.checks.resources import part, per_resource, public_statements
 from auditor.providers.aws.model import AwsCheck, CheckInput, Outcome, Scope, errored, info, verdict
 
 TOPIC = "AWS::SNS::Topic"
 QUEUE = "AWS::SQS::Queue"
-SECRET = "AWS::SecretsManager::Secret"
 
 
 def topics(inp: CheckInput) -> list[dict[str, Any]]:

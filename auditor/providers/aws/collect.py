@@ -631,7 +631,14 @@ def collect_sns(f: Fetch) -> dict[str, Any]:
         policy = parse_policy(attrs.get("Policy")) if isinstance(attrs, dict) else attrs
         return {"arn": arn, "name": arn.rsplit(":", 1)[-1], "attributes": attrs, "policy": policy}
 
-    return {"topics": f.each(detail, topics)}
+    def subscriptions() -> list[dict[str, Any]]:
+        # Endpoints are not kept: a webhook URL often carries a token.
+        return [
+            {k: sub.get(k) for k in ("SubscriptionArn", "TopicArn", "Protocol")}
+            for sub in f.pages("sns", "list_subscriptions", "Subscriptions")
+        ]
+
+    return {"topics": f.each(detail, topics), "subscriptions": read_part(subscriptions)}
 
 
 def collect_sqs(f: Fetch) -> dict[str, Any]:

@@ -327,6 +327,11 @@ def seed_estate() -> dict[str, str]:
     sns = boto3.client("sns", region_name=EU)
     sns.create_topic(Name="alerts-good", Attributes={"KmsMasterKeyId": cmk})
     topic = sns.create_topic(Name="alerts-open")["TopicArn"]
+    good_topic = f"arn:aws:sns:{EU}:{ACCOUNT}:alerts-good"
+    sns.subscribe(
+        TopicArn=good_topic, Protocol="https", Endpoint="https://hooks.example.com/good?token=not-a-real-token"
+    )
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint="http://hooks.example.com/open?token=not-a-real-token")
     sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=open_policy(topic, "sns:Publish"))
 
     sqs = boto3.client("sqs", region_name=EU)
@@ -448,6 +453,7 @@ def expected(e: dict[str, str]) -> dict[str, set[tuple[str, str]]]:
         "aws.opensearch.slow_logs": pair(dom, "search-good", "search-bad"),
         "aws.sns.topic_encrypted": pair(topic, "alerts-good", "alerts-open"),
         "aws.sns.topic_policy_not_public": pair(topic, "alerts-good", "alerts-open"),
+        "aws.sns.subscriptions_https": pair(topic, "alerts-good", "alerts-open"),
         "aws.sqs.queue_encrypted": pair(queue, "jobs-good", "jobs-plain"),
         "aws.sqs.queue_policy_not_public": pair(queue, "jobs-good", "jobs-plain"),
         "aws.secretsmanager.unused_secret": {(e[n], P) for n in ("svc-good", "svc-open", "svc-nopolicy")},
@@ -496,6 +502,12 @@ def test_secret_values_and_policies_stay_out_of_findings(findings: list[Finding]
     text = json.dumps([[f.message, f.evidence] for f in findings], default=str)
     assert "not-a-real-secret" not in text
     assert "not-a-real-auth-token" not in text and "not-a-real-pw" not in text
+    assert "not-a-real-token" not in text and "hooks.example.com" not in text
+
+
+def test_subscription_endpoints_are_not_collected(snapshot: AccountSnapshot) -> None:
+    text = json.dumps(snapshot.get("sns", EU), default=str)
+    assert "hooks.example.com" not in text and "not-a-real-token" not in text
 
 
 # --- logic moto cannot show: hand-built snapshots -----------------------------------------

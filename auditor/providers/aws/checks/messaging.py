@@ -44,6 +44,23 @@ def judge_policy(rtype: str, label: Any) -> Any:
     return judge
 
 
+def check_topic_https(inp: CheckInput) -> Iterator[Outcome]:
+    subs = part(inp, "sns", "subscriptions")
+    for t in topics(inp):
+        mine = [x for x in subs if x.get("TopicArn") == t["arn"]]
+        plain = sorted(
+            str(x.get("SubscriptionArn") or "").rsplit(":", 1)[-1] for x in mine if x.get("Protocol") == "http"
+        )
+        ev = {"subscriptions": len(mine), "http_subscriptions": plain}
+        msg = (
+            f"{topic_label(t)} delivers to no plain-HTTP endpoint ({len(mine)} subscription(s))"
+            if not plain
+            else f"{topic_label(t)} delivers over plain HTTP to {len(plain)} subscription(s) {', '.join(plain)} "
+            "(expected: https endpoints)"
+        )
+        yield verdict(not plain, t["arn"], TOPIC, msg, ev, inp.region)
+
+
 def queues(inp: CheckInput) -> list[dict[str, Any]]:
     return list(inp.data("sqs")["queues"])
 
@@ -138,6 +155,21 @@ CHECKS: list[AwsCheck] = [
             ("attributes", "policy"),
             judge_policy(TOPIC, topic_label),
         ),
+    ),
+    AwsCheck(
+        info(
+            "aws.sns.subscriptions_https",
+            "SNS topics deliver only over HTTPS",
+            Severity.MEDIUM,
+            TOPIC,
+            "Messages delivered to http:// endpoints cross the internet in clear text.",
+            "Replace http subscriptions by https endpoints.",
+            description="A topic with a subscription whose protocol is http FAILs; endpoints are never stored "
+            "(webhook URLs often carry tokens), only subscription ids.",
+        ),
+        ("sns",),
+        Scope.REGION,
+        check_topic_https,
     ),
     AwsCheck(
         info(

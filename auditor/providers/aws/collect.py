@@ -180,6 +180,7 @@ def collect_s3(f: Fetch) -> dict[str, Any]:
                 policy = json.loads(policy_text)
             except ValueError:
                 policy = CollectError("MalformedPolicy", "bucket policy is not JSON")
+        versioning = attempt(lambda: s3.get_bucket_versioning(Bucket=name))
         return {
             "name": name,
             "arn": f"arn:aws:s3:::{name}",
@@ -195,12 +196,15 @@ def collect_s3(f: Fetch) -> dict[str, Any]:
             ),
             "policy": policy,
             "acl": attempt(lambda: s3.get_bucket_acl(Bucket=name).get("Grants") or []),
-            "versioning": attempt(lambda: s3.get_bucket_versioning(Bucket=name).get("Status") or "Disabled"),
+            "versioning": (
+                versioning if isinstance(versioning, CollectError) else (versioning or {}).get("Status") or "Disabled"
+            ),
             "logging": attempt(lambda: s3.get_bucket_logging(Bucket=name).get("LoggingEnabled")),
             "tags": attempt(
                 lambda: {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=name).get("TagSet") or []},
                 absent=("NoSuchTagSet",),
             ),
+            **s3_config_details(s3, name, versioning),
         }
 
     return {"buckets": f.each(detail, buckets)}
@@ -297,7 +301,8 @@ def collect_securityhub(f: Fetch) -> dict[str, Any]:
 
 
 def collect_rds(f: Fetch) -> dict[str, Any]:
-    return {"instances": f.pages("rds", "describe_db_instances", "DBInstances")}
+    instances = f.pages("rds", "describe_db_instances", "DBInstances")
+    return {"instances": instances, **rds_config_parts(f, instances)}
 
 
 def collect_dynamodb(f: Fetch) -> dict[str, Any]:
@@ -312,13 +317,19 @@ def collect_dynamodb(f: Fetch) -> dict[str, Any]:
             )
         )
         arn = desc.get("TableArn") if isinstance(desc, dict) else None
-        return {"name": name, "arn": arn or f"arn:aws:dynamodb:{f.region}:{f.account}:table/{name}", "pitr": pitr}
+        return {
+            "name": name,
+            "arn": arn or f"arn:aws:dynamodb:{f.region}:{f.account}:table/{name}",
+            "pitr": pitr,
+            "description": desc,
+        }
 
     return {"tables": f.each(detail, names)}
 
 
 def collect_backup(f: Fetch) -> dict[str, Any]:
-    return {"plans": f.pages("backup", "list_backup_plans", "BackupPlansList")}
+    plans = f.pages("backup", "list_backup_plans", "BackupPlansList")
+    return {"plans": plans, **backup_config_parts(f, plans)}
 
 
 def collect_elbv2(f: Fetch) -> dict[str, Any]:
@@ -362,7 +373,8 @@ def collect_kms(f: Fetch) -> dict[str, Any]:
 
 
 def collect_secretsmanager(f: Fetch) -> dict[str, Any]:
-    return {"secrets": f.pages("secretsmanager", "list_secrets", "SecretList")}
+    secrets = f.pages("secretsmanager", "list_secrets", "SecretList")
+    return {"secrets": secrets, "policies": secret_policies(f, secrets)}
 
 
 def collect_acm(f: Fetch) -> dict[str, Any]:
@@ -375,6 +387,278 @@ def collect_acm(f: Fetch) -> dict[str, Any]:
         return d if isinstance(d, dict) else {"CertificateArn": arn, "DomainName": c.get("DomainName"), "error": d}
 
     return {"certificates": f.each(detail, summaries)}
+
+
+# --- data stores, messaging and secrets collectors (issue 15) ---
+
+
+def not_implemented(fn: Callable[[], T]) -> Callable[[], T]:
+    """moto's in-process mock raises NotImplementedError for an API it lacks; make it an API error."""
+
+    def call() -> T:
+        try:
+            return fn()
+        except NotImplementedError as exc:
+            raise DatasetFailure(CollectError("NotImplemented", str(exc)[:300])) from exc
+
+    return call
+
+
+def parse_policy(text: Any) -> Any:
+    """A resource policy as a dict; None when there is none; CollectError when it is not JSON."""
+    if text is None or isinstance(text, CollectError | dict):
+        return text
+    if not str(text).strip():
+        return None
+    try:
+        return json.loads(str(text))
+    except ValueError:
+        return CollectError("MalformedPolicy", "resource policy is not JSON")
+
+
+def s3_config_details(s3: Any, name: str, versioning: dict[str, Any] | CollectError | None) -> dict[str, Any]:
+    """The bucket settings the issue-15 S3 checks read: one call each, absent means not configured."""
+    return {
+        "mfa_delete": (
+            versioning if isinstance(versioning, CollectError) else (versioning or {}).get("MFADelete") or "Disabled"
+        ),
+        "ownership": attempt(
+            lambda: [
+                r.get("ObjectOwnership")
+                for r in s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"].get("Rules") or []
+            ],
+            absent=("OwnershipControlsNotFoundError",),
+        ),
+        "replication": attempt(
+            lambda: s3.get_bucket_replication(Bucket=name)["ReplicationConfiguration"].get("Rules") or [],
+            absent=("ReplicationConfigurationNotFoundError",),
+        ),
+        "notifications": attempt(
+            lambda: {
+                # EventBridgeConfiguration is an empty object when events go to EventBridge.
+                k: len(v)
+                for k, v in s3.get_bucket_notification_configuration(Bucket=name).items()
+                if k != "ResponseMetadata" and isinstance(v, list | dict) and (v or k == "EventBridgeConfiguration")
+            }
+        ),
+        "lifecycle": attempt(
+            lambda: s3.get_bucket_lifecycle_configuration(Bucket=name).get("Rules") or [],
+            absent=("NoSuchLifecycleConfiguration",),
+        ),
+        "object_lock": attempt(
+            lambda: s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"],
+            absent=("ObjectLockConfigurationNotFoundError",),
+        ),
+    }
+
+
+RDS_TLS_PARAMETERS = ("rds.force_ssl", "require_secure_transport")
+
+
+def rds_config_parts(f: Fetch, instances: list[dict[str, Any]]) -> dict[str, Any]:
+    """Snapshots (and who may restore them), event subscriptions, and the TLS parameters of each
+    parameter group the instances use (one paginated read per distinct group)."""
+    rds = f.client("rds")
+
+    def snapshot_detail(s: dict[str, Any]) -> dict[str, Any]:
+        attrs = attempt(
+            lambda: rds.describe_db_snapshot_attributes(DBSnapshotIdentifier=s["DBSnapshotIdentifier"])[
+                "DBSnapshotAttributesResult"
+            ].get("DBSnapshotAttributes")
+            or []
+        )
+        restore: Any = attrs
+        if not isinstance(attrs, CollectError):
+            restore = [
+                v for a in attrs or [] if a.get("AttributeName") == "restore" for v in a.get("AttributeValues") or []
+            ]
+        return {**s, "restore": restore}
+
+    def snapshots() -> list[dict[str, Any]]:
+        return f.each(snapshot_detail, f.pages("rds", "describe_db_snapshots", "DBSnapshots", SnapshotType="manual"))
+
+    groups = sorted(
+        {
+            g["DBParameterGroupName"]
+            for db in instances
+            for g in db.get("DBParameterGroups") or []
+            if g.get("DBParameterGroupName")
+        }
+    )
+
+    def tls_parameters(group: str) -> Any:
+        def read() -> dict[str, Any]:
+            found: dict[str, Any] = {}
+            for p in f.pages("rds", "describe_db_parameters", "Parameters", DBParameterGroupName=group):
+                if p.get("ParameterName") in RDS_TLS_PARAMETERS:
+                    found[p["ParameterName"]] = p.get("ParameterValue")
+            return found
+
+        return attempt(read)
+
+    parameters = read_part(
+        lambda: [{"name": g, "parameters": p} for g, p in zip(groups, f.each(tls_parameters, groups), strict=True)]
+    )
+    return {
+        "snapshots": read_part(snapshots),
+        "event_subscriptions": read_part(
+            lambda: f.pages("rds", "describe_event_subscriptions", "EventSubscriptionsList")
+        ),
+        "parameter_groups": parameters,
+    }
+
+
+def backup_config_parts(f: Fetch, plans: list[dict[str, Any]]) -> dict[str, Any]:
+    """Vaults (with their access policies), each plan's rules, and each plan's resource selections."""
+    backup = f.client("backup")
+
+    def vault_detail(v: dict[str, Any]) -> dict[str, Any]:
+        policy = attempt(
+            lambda: backup.get_backup_vault_access_policy(BackupVaultName=v["BackupVaultName"]).get("Policy"),
+            absent=("ResourceNotFoundException",),
+        )
+        return {**v, "policy": parse_policy(policy)}
+
+    def plan_detail(p: dict[str, Any]) -> dict[str, Any]:
+        pid = p["BackupPlanId"]
+        rules = attempt(lambda: backup.get_backup_plan(BackupPlanId=pid)["BackupPlan"].get("Rules") or [])
+
+        def selections() -> list[dict[str, Any]]:
+            out = []
+            for sel in f.pages("backup", "list_backup_selections", "BackupSelectionsList", BackupPlanId=pid):
+                got = backup.get_backup_selection(BackupPlanId=pid, SelectionId=sel["SelectionId"])
+                out.append(got.get("BackupSelection") or {})
+            return out
+
+        return {
+            "id": pid,
+            "name": p.get("BackupPlanName"),
+            "arn": p.get("BackupPlanArn"),
+            "rules": rules,
+            "selections": attempt(not_implemented(selections)),
+        }
+
+    return {
+        "vaults": read_part(lambda: f.each(vault_detail, f.pages("backup", "list_backup_vaults", "BackupVaultList"))),
+        "plan_details": read_part(lambda: f.each(plan_detail, plans)),
+    }
+
+
+def secret_policies(f: Fetch, secrets: list[dict[str, Any]]) -> Any:
+    """Each secret's resource policy ({arn, name, policy: dict | None | CollectError}), on the detail pool."""
+    sm = f.client("secretsmanager")
+
+    def one(s: dict[str, Any]) -> dict[str, Any]:
+        got = attempt(lambda: sm.get_resource_policy(SecretId=s["ARN"]).get("ResourcePolicy"))
+        return {"arn": s["ARN"], "name": s.get("Name"), "policy": parse_policy(got)}
+
+    return read_part(lambda: f.each(one, secrets))
+
+
+def collect_efs(f: Fetch) -> dict[str, Any]:
+    efs = f.client("efs")
+    systems = f.pages("efs", "describe_file_systems", "FileSystems")
+
+    def detail(fs: dict[str, Any]) -> dict[str, Any]:
+        fid = fs["FileSystemId"]
+        backup = attempt(
+            lambda: efs.describe_backup_policy(FileSystemId=fid)["BackupPolicy"].get("Status"),
+            absent=("PolicyNotFound",),
+        )
+        policy = attempt(
+            lambda: efs.describe_file_system_policy(FileSystemId=fid).get("Policy"), absent=("PolicyNotFound",)
+        )
+        return {**fs, "backup_policy": backup, "policy": parse_policy(policy)}
+
+    return {"file_systems": f.each(detail, systems)}
+
+
+def collect_elasticache(f: Fetch) -> dict[str, Any]:
+    return {"replication_groups": f.pages("elasticache", "describe_replication_groups", "ReplicationGroups")}
+
+
+def collect_redshift(f: Fetch) -> dict[str, Any]:
+    rs = f.client("redshift")
+    clusters = f.pages("redshift", "describe_clusters", "Clusters")
+    groups = sorted(
+        {
+            g["ParameterGroupName"]
+            for c in clusters
+            for g in c.get("ClusterParameterGroups") or []
+            if g.get("ParameterGroupName")
+        }
+    )
+
+    def logging(c: dict[str, Any]) -> dict[str, Any]:
+        status = attempt(lambda: rs.describe_logging_status(ClusterIdentifier=c["ClusterIdentifier"]))
+        if isinstance(status, dict):
+            status = {k: v for k, v in status.items() if k != "ResponseMetadata"}
+        return {**c, "logging": status}
+
+    def require_ssl(group: str) -> Any:
+        def read() -> Any:
+            for p in f.pages("redshift", "describe_cluster_parameters", "Parameters", ParameterGroupName=group):
+                if p.get("ParameterName") == "require_ssl":
+                    return p.get("ParameterValue")
+            return None
+
+        return attempt(read)
+
+    return {
+        "clusters": f.each(logging, clusters),
+        "parameter_groups": read_part(
+            lambda: [{"name": g, "require_ssl": v} for g, v in zip(groups, f.each(require_ssl, groups), strict=True)]
+        ),
+    }
+
+
+def collect_opensearch(f: Fetch) -> dict[str, Any]:
+    client = f.client("opensearch")
+    names = [d["DomainName"] for d in client.list_domain_names().get("DomainNames") or []]
+    domains: list[dict[str, Any]] = []
+    for i in range(0, len(names), 5):  # DescribeDomains takes at most 5 names
+        domains.extend(client.describe_domains(DomainNames=names[i : i + 5]).get("DomainStatusList") or [])
+    return {"domains": [{**d, "policy": parse_policy(d.get("AccessPolicies"))} for d in domains]}
+
+
+def collect_sns(f: Fetch) -> dict[str, Any]:
+    sns = f.client("sns")
+    topics = f.pages("sns", "list_topics", "Topics")
+
+    def detail(t: dict[str, Any]) -> dict[str, Any]:
+        arn = t["TopicArn"]
+        attrs = attempt(lambda: sns.get_topic_attributes(TopicArn=arn).get("Attributes") or {})
+        policy = parse_policy(attrs.get("Policy")) if isinstance(attrs, dict) else attrs
+        return {"arn": arn, "name": arn.rsplit(":", 1)[-1], "attributes": attrs, "policy": policy}
+
+    def subscriptions() -> list[dict[str, Any]]:
+        # Endpoints are not kept: a webhook URL often carries a token.
+        return [
+            {k: sub.get(k) for k in ("SubscriptionArn", "TopicArn", "Protocol")}
+            for sub in f.pages("sns", "list_subscriptions", "Subscriptions")
+        ]
+
+    return {"topics": f.each(detail, topics), "subscriptions": read_part(subscriptions)}
+
+
+def collect_sqs(f: Fetch) -> dict[str, Any]:
+    sqs = f.client("sqs")
+    urls = f.pages("sqs", "list_queues", "QueueUrls")
+
+    def detail(url: str) -> dict[str, Any]:
+        attrs = attempt(lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get("Attributes") or {})
+        policy = parse_policy(attrs.get("Policy")) if isinstance(attrs, dict) else attrs
+        name = url.rstrip("/").rsplit("/", 1)[-1]
+        arn = attrs.get("QueueArn") if isinstance(attrs, dict) else None
+        return {
+            "url": url,
+            "name": name,
+            "arn": arn or f"arn:aws:sqs:{f.region}:{f.account}:{name}",
+            "attributes": attrs,
+            "policy": policy,
+        }
+
+    return {"queues": f.each(detail, urls)}
 
 
 @dataclass(frozen=True)
@@ -406,6 +690,13 @@ DATASETS: dict[str, Dataset] = {
         Dataset("kms", DATASET_SCOPES["kms"], collect_kms, "kms"),
         Dataset("secretsmanager", DATASET_SCOPES["secretsmanager"], collect_secretsmanager, "secretsmanager"),
         Dataset("acm", DATASET_SCOPES["acm"], collect_acm, "acm"),
+        # data stores, messaging and secrets (issue 15)
+        Dataset("efs", DATASET_SCOPES["efs"], collect_efs, "efs"),
+        Dataset("elasticache", DATASET_SCOPES["elasticache"], collect_elasticache, "elasticache"),
+        Dataset("redshift", DATASET_SCOPES["redshift"], collect_redshift, "redshift"),
+        Dataset("opensearch", DATASET_SCOPES["opensearch"], collect_opensearch, "opensearch"),
+        Dataset("sns", DATASET_SCOPES["sns"], collect_sns, "sns"),
+        Dataset("sqs", DATASET_SCOPES["sqs"], collect_sqs, "sqs"),
     )
 }
 

@@ -35,6 +35,12 @@ NAME_KEYS = (
     "id",
     "arn",
     "TrailARN",
+    # data stores, messaging and secrets (issue 15)
+    "BackupVaultName",
+    "FileSystemId",
+    "DBSnapshotIdentifier",
+    "ReplicationGroupId",
+    "ClusterIdentifier",
 )
 
 

@@ -88,6 +88,13 @@ DATASET_SCOPES: dict[str, Scope] = {
     "kms": Scope.REGION,
     "secretsmanager": Scope.REGION,
     "acm": Scope.REGION,
+    # data stores, messaging and secrets (issue 15)
+    "efs": Scope.REGION,
+    "elasticache": Scope.REGION,
+    "redshift": Scope.REGION,
+    "opensearch": Scope.REGION,
+    "sns": Scope.REGION,
+    "sqs": Scope.REGION,
 }
 
 

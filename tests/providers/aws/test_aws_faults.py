@@ -86,8 +86,12 @@ def test_access_denied_for_one_service_errors_only_its_checks(
 ) -> None:
     findings = scan_with_hooks(monkeypatch, {"before-call.kms": refuse("kms", "AccessDeniedException", 400)})
     errors = [f for f in findings if f.status is Status.ERROR]
-    assert {f.check_id for f in errors} == {"aws.kms.key_rotation_enabled"}
-    assert sorted(f.resource.region or "" for f in errors) == sorted(REGIONS)  # one per region
+    # Every check that reads KMS (key rotation; the customer-managed-key checks of issue 15), and only those.
+    kms_checks = {c.info.id for c in AwsProvider().aws_checks() if "kms" in c.needs}
+    assert "aws.kms.key_rotation_enabled" in kms_checks
+    assert {f.check_id for f in errors} == kms_checks
+    for check_id in kms_checks:  # one per region
+        assert sorted(f.resource.region or "" for f in errors if f.check_id == check_id) == sorted(REGIONS)
     assert all("kms: AccessDeniedException" in f.message for f in errors)
     assert all(f.evidence["error_codes"] == {"kms": "AccessDeniedException"} for f in errors)
     assert not [f for f in findings if f.check_id == "aws.kms.key_rotation_enabled" and f.status is not Status.ERROR]

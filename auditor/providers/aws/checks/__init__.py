@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.providers.aws.checks import data, ec2, iam, keys, monitoring, s3
+from auditor.providers.aws.checks import data, databases, ec2, iam, keys, messaging, monitoring, s3, storage
 from auditor.providers.aws.model import AwsCheck
 
 ALL_CHECKS: list[AwsCheck] = [
@@ -12,4 +12,8 @@ ALL_CHECKS: list[AwsCheck] = [
     *ec2.CHECKS,
     *data.CHECKS,
     *keys.CHECKS,
+    # data stores, messaging and secrets (issue 15)
+    *storage.CHECKS,
+    *databases.CHECKS,
+    *messaging.CHECKS,
 ]

@@ -83,9 +83,17 @@ def check_secret_age(inp: CheckInput) -> Iterator[Outcome]:
     limit = inp.thresholds.secret_max_age_days
     for s in inp.data("secretsmanager")["secrets"]:
         rotated = parse_time(s.get("LastRotatedDate"))
+        changed = parse_time(s.get("LastChangedDate"))
         created = parse_time(s.get("CreatedDate"))
-        since = rotated or created
-        ev: dict[str, Any] = {"last_rotated": iso(rotated), "created": iso(created), "max_age_days": limit}
+        # The value's age: since the last rotation or change (a new value put by hand), else creation.
+        renewed = max((d for d in (rotated, changed) if d is not None), default=None)
+        since = renewed or created
+        ev: dict[str, Any] = {
+            "last_rotated": iso(rotated),
+            "last_changed": iso(changed),
+            "created": iso(created),
+            "max_age_days": limit,
+        }
         if since is None:
             # ListSecrets always reports CreatedDate: without it the age is unknown, not old.
             yield errored(
@@ -94,7 +102,7 @@ def check_secret_age(inp: CheckInput) -> Iterator[Outcome]:
             continue
         days = age_days(since, inp.now)
         ev["age_days"] = days
-        what = "last rotated" if rotated else "never rotated; created"
+        what = "last rotated" if rotated and rotated == renewed else "last changed" if renewed else "created"
         severity = Severity.HIGH if days > 2 * limit else None
         yield verdict(
             days <= limit,
@@ -204,6 +212,9 @@ CHECKS: list[AwsCheck] = [
             SECRET,
             "An old secret has had more time to leak through logs, laptops and former staff.",
             "Rotate the secret now (rotate-secret) and keep the rotation schedule within the threshold.",
+            description="A secret's value is as old as its last rotation or change (LastRotatedDate or "
+            "LastChangedDate, whichever is later; else CreatedDate); older than "
+            "thresholds.secret_max_age_days (default 90) FAILs, whether rotation is enabled or not.",
         ),
         ("secretsmanager",),
         Scope.REGION,

@@ -22,7 +22,13 @@ from auditor.providers.aws.model import (
 
 BUCKET = "AWS::S3::Bucket"
 PAB_FIELDS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
-SENSITIVE_TAG_KEYS = ("dataclassification", "data-classification", "data_classification", "classification")
+SENSITIVE_TAG_KEYS = (
+    "dataclassification",
+    "data-classification",
+    "data_classification",
+    "classification",
+    "sensitivity",
+)
 SENSITIVE_VALUES = ("confidential", "restricted", "personal", "pii", "sensitive")
 PUBLIC_GRANTEES = (
     "http://acs.amazonaws.com/groups/global/AllUsers",
@@ -218,9 +224,13 @@ def _bucket(
     fields: tuple[str, ...],
     judge: Callable[[CheckInput, dict[str, Any]], Outcome],
     needs: tuple[str, ...] = ("s3",),
+    description: str = "",
 ) -> AwsCheck:
     return AwsCheck(
-        info(f"aws.s3.{name}", title, sev, BUCKET, risk, fix), needs, Scope.ACCOUNT, bucket_check(fields, judge)
+        info(f"aws.s3.{name}", title, sev, BUCKET, risk, fix, description),
+        needs,
+        Scope.ACCOUNT,
+        bucket_check(fields, judge),
     )
 
 
@@ -265,6 +275,9 @@ CHECKS: list[AwsCheck] = [
         "Set default encryption to aws:kms with a customer managed key for buckets holding sensitive data.",
         ("encryption", "tags"),
         judge_kms,
+        description="Buckets tagged data-classification (or classification, sensitivity) with confidential, "
+        "restricted, sensitive, personal or pii must encrypt by default with aws:kms; other buckets are "
+        "SKIPPED by this check (aws.s3.bucket_default_encryption judges them).",
     ),
     _bucket(
         "bucket_tls_only",

@@ -377,6 +377,190 @@ def collect_acm(f: Fetch) -> dict[str, Any]:
     return {"certificates": f.each(detail, summaries)}
 
 
+# --- network, compute and edge collectors (issue 15) ---
+
+
+def collect_vpc(f: Fetch) -> dict[str, Any]:
+    """Network ACLs, route tables, peering connections, network interfaces, subnets: one part each."""
+    return {
+        "network_acls": read_part(lambda: f.pages("ec2", "describe_network_acls", "NetworkAcls")),
+        "route_tables": read_part(lambda: f.pages("ec2", "describe_route_tables", "RouteTables")),
+        "peering_connections": read_part(
+            lambda: f.pages("ec2", "describe_vpc_peering_connections", "VpcPeeringConnections")
+        ),
+        "network_interfaces": read_part(lambda: f.pages("ec2", "describe_network_interfaces", "NetworkInterfaces")),
+        "subnets": read_part(lambda: f.pages("ec2", "describe_subnets", "Subnets")),
+    }
+
+
+def parse_json_policy(text: Any, what: str) -> Any:
+    """A policy document read as text: the parsed JSON, None when absent, CollectError when malformed."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return CollectError("MalformedPolicy", f"{what} is not JSON")
+
+
+def collect_ecr(f: Fetch) -> dict[str, Any]:
+    ecr = f.client("ecr")
+    repos = f.pages("ecr", "describe_repositories", "repositories")
+
+    def detail(r: dict[str, Any]) -> dict[str, Any]:
+        name = r["repositoryName"]
+        policy = attempt(
+            lambda: ecr.get_repository_policy(repositoryName=name)["policyText"],
+            absent=("RepositoryPolicyNotFoundException",),
+        )
+        lifecycle = attempt(
+            lambda: ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"],
+            absent=("LifecyclePolicyNotFoundException",),
+        )
+        return {**r, "policy": parse_json_policy(policy, "repository policy"), "lifecycle_policy": lifecycle}
+
+    return {"repositories": f.each(detail, repos)}
+
+
+def collect_eks(f: Fetch) -> dict[str, Any]:
+    eks = f.client("eks")
+    names = f.pages("eks", "list_clusters", "clusters")
+
+    def detail(name: str) -> dict[str, Any]:
+        got = attempt(lambda: eks.describe_cluster(name=name)["cluster"])
+        if isinstance(got, dict):
+            return got
+        return {"name": name, "arn": f"arn:aws:eks:{f.region}:{f.account}:cluster/{name}", "error": got}
+
+    return {"clusters": f.each(detail, names)}
+
+
+def collect_elb(f: Fetch) -> dict[str, Any]:
+    elb = f.client("elb")
+    lbs = f.pages("elb", "describe_load_balancers", "LoadBalancerDescriptions")
+
+    def detail(lb: dict[str, Any]) -> dict[str, Any]:
+        name = lb["LoadBalancerName"]
+        attrs = attempt(lambda: elb.describe_load_balancer_attributes(LoadBalancerName=name)["LoadBalancerAttributes"])
+        return {**lb, "attributes": attrs}
+
+    return {"load_balancers": f.each(detail, lbs)}
+
+
+def collect_cloudfront(f: Fetch) -> dict[str, Any]:
+    cf = f.client("cloudfront")
+    items: list[dict[str, Any]] = []
+    for page in cf.get_paginator("list_distributions").paginate():  # one DistributionList per page
+        items.extend((page.get("DistributionList") or {}).get("Items") or [])
+
+    def detail(d: dict[str, Any]) -> dict[str, Any]:
+        config = attempt(lambda: cf.get_distribution_config(Id=d["Id"])["DistributionConfig"])
+        return {"Id": d["Id"], "ARN": d.get("ARN"), "DomainName": d.get("DomainName"), "config": config}
+
+    return {"distributions": f.each(detail, items)}
+
+
+def collect_apigateway(f: Fetch) -> dict[str, Any]:
+    """REST APIs with their stages and methods; custom domain names."""
+    apigw = f.client("apigateway")
+    apis = f.pages("apigateway", "get_rest_apis", "items")
+
+    def detail(api: dict[str, Any]) -> dict[str, Any]:
+        api_id = api["id"]
+        stages = attempt(lambda: apigw.get_stages(restApiId=api_id).get("item") or [])
+        resources = attempt(
+            lambda: f.pages("apigateway", "get_resources", "items", restApiId=api_id, embed=["methods"])
+        )
+        return {"id": api_id, "name": api.get("name"), "stages": stages, "resources": resources}
+
+    return {
+        "rest_apis": f.each(detail, apis),
+        "domain_names": read_part(lambda: f.pages("apigateway", "get_domain_names", "items")),
+    }
+
+
+def collect_lambda_access(f: Fetch) -> dict[str, Any]:
+    """Per function: its function URL configuration and resource policy (not its environment)."""
+    lam = f.client("lambda")
+    functions = f.pages("lambda", "list_functions", "Functions")
+
+    def detail(fn: dict[str, Any]) -> dict[str, Any]:
+        name = fn["FunctionName"]
+        url = attempt(lambda: lam.get_function_url_config(FunctionName=name), absent=("ResourceNotFoundException",))
+        if isinstance(url, dict):
+            url = {"AuthType": url.get("AuthType"), "FunctionUrl": url.get("FunctionUrl")}
+        policy = attempt(lambda: lam.get_policy(FunctionName=name)["Policy"], absent=("ResourceNotFoundException",))
+        return {
+            "name": name,
+            "arn": fn["FunctionArn"],
+            "url": url,
+            "policy": parse_json_policy(policy, "function policy"),
+        }
+
+    return {"functions": f.each(detail, functions)}
+
+
+def collect_ssm(f: Fetch) -> dict[str, Any]:
+    ssm = f.client("ssm")
+    docs = f.pages("ssm", "list_documents", "DocumentIdentifiers", Filters=[{"Key": "Owner", "Values": ["Self"]}])
+
+    def detail(d: dict[str, Any]) -> dict[str, Any]:
+        perm = attempt(
+            lambda: ssm.describe_document_permission(Name=d["Name"], PermissionType="Share").get("AccountIds") or []
+        )
+        return {"name": d["Name"], "document_type": d.get("DocumentType"), "shared_with": perm}
+
+    return {"documents": f.each(detail, docs)}
+
+
+def collect_route53(f: Fetch) -> dict[str, Any]:
+    r53 = f.client("route53")
+    zones = f.pages("route53", "list_hosted_zones", "HostedZones")
+
+    def detail(z: dict[str, Any]) -> dict[str, Any]:
+        private = bool((z.get("Config") or {}).get("PrivateZone"))
+        zone_id = z["Id"].rsplit("/", 1)[-1]
+        dnssec: Any = None
+        if not private:
+            dnssec = attempt(lambda: (r53.get_dnssec(HostedZoneId=zone_id).get("Status") or {}).get("ServeSignature"))
+        return {"id": zone_id, "name": z.get("Name"), "private": private, "dnssec": dnssec}
+
+    return {
+        "zones": f.each(detail, zones),
+        "query_logging": read_part(lambda: f.pages("route53", "list_query_logging_configs", "QueryLoggingConfigs")),
+    }
+
+
+def collect_wafv2(f: Fetch) -> dict[str, Any]:
+    """Regional web ACLs (in us-east-1 also the CLOUDFRONT ones) with their rules and logging."""
+    waf = f.client("wafv2")
+    scopes = ["REGIONAL", "CLOUDFRONT"] if f.region == "us-east-1" else ["REGIONAL"]
+    acls: list[tuple[str, dict[str, Any]]] = []
+    for scope in scopes:
+        marker: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"Scope": scope, "Limit": 100}
+            if marker:
+                kwargs["NextMarker"] = marker
+            page = waf.list_web_acls(**kwargs)
+            acls.extend((scope, a) for a in page.get("WebACLs") or [])
+            marker = page.get("NextMarker")
+            if not marker or not page.get("WebACLs"):
+                break
+
+    def detail(item: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+        scope, a = item
+        acl = attempt(lambda: waf.get_web_acl(Name=a["Name"], Scope=scope, Id=a["Id"])["WebACL"])
+        logging_cfg = attempt(
+            lambda: waf.get_logging_configuration(ResourceArn=a["ARN"])["LoggingConfiguration"],
+            absent=("WAFNonexistentItemException",),
+        )
+        rules: Any = acl if isinstance(acl, CollectError) else len((acl or {}).get("Rules") or [])
+        return {"name": a["Name"], "arn": a["ARN"], "scope": scope, "rules": rules, "logging": logging_cfg}
+
+    return {"web_acls": f.each(detail, acls)}
+
+
 @dataclass(frozen=True)
 class Dataset:
     name: str
@@ -406,6 +590,17 @@ DATASETS: dict[str, Dataset] = {
         Dataset("kms", DATASET_SCOPES["kms"], collect_kms, "kms"),
         Dataset("secretsmanager", DATASET_SCOPES["secretsmanager"], collect_secretsmanager, "secretsmanager"),
         Dataset("acm", DATASET_SCOPES["acm"], collect_acm, "acm"),
+        # --- network, compute and edge datasets (issue 15) ---
+        Dataset("vpc", DATASET_SCOPES["vpc"], collect_vpc, "ec2"),
+        Dataset("ecr", DATASET_SCOPES["ecr"], collect_ecr, "ecr"),
+        Dataset("eks", DATASET_SCOPES["eks"], collect_eks, "eks"),
+        Dataset("elb", DATASET_SCOPES["elb"], collect_elb, "elb"),
+        Dataset("cloudfront", DATASET_SCOPES["cloudfront"], collect_cloudfront, "cloudfront"),
+        Dataset("apigateway", DATASET_SCOPES["apigateway"], collect_apigateway, "apigateway"),
+        Dataset("lambda_access", DATASET_SCOPES["lambda_access"], collect_lambda_access, "lambda"),
+        Dataset("ssm", DATASET_SCOPES["ssm"], collect_ssm, "ssm"),
+        Dataset("route53", DATASET_SCOPES["route53"], collect_route53, "route53"),
+        Dataset("wafv2", DATASET_SCOPES["wafv2"], collect_wafv2, "wafv2"),
     )
 }
 

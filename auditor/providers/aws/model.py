@@ -88,6 +88,17 @@ DATASET_SCOPES: dict[str, Scope] = {
     "kms": Scope.REGION,
     "secretsmanager": Scope.REGION,
     "acm": Scope.REGION,
+    # --- network, compute and edge datasets (issue 15) ---
+    "vpc": Scope.REGION,
+    "ecr": Scope.REGION,
+    "eks": Scope.REGION,
+    "elb": Scope.REGION,
+    "cloudfront": Scope.ACCOUNT,
+    "apigateway": Scope.REGION,
+    "lambda_access": Scope.REGION,
+    "ssm": Scope.REGION,
+    "route53": Scope.ACCOUNT,
+    "wafv2": Scope.REGION,
 }
 
 

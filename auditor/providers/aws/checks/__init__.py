@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.providers.aws.checks import data, ec2, iam, keys, monitoring, s3
+from auditor.providers.aws.checks import compute, data, ec2, edge, iam, keys, monitoring, network, s3
 from auditor.providers.aws.model import AwsCheck
 
 ALL_CHECKS: list[AwsCheck] = [
@@ -12,4 +12,8 @@ ALL_CHECKS: list[AwsCheck] = [
     *ec2.CHECKS,
     *data.CHECKS,
     *keys.CHECKS,
+    # network, compute and edge services (issue 15)
+    *network.CHECKS,
+    *compute.CHECKS,
+    *edge.CHECKS,
 ]

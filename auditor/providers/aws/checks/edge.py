@@ -127,7 +127,8 @@ def cf_viewer_https(rid: str, did: str, cfg: dict[str, Any]) -> Outcome:
 
 def cf_tls(rid: str, did: str, cfg: dict[str, Any]) -> Outcome:
     cert = cfg.get("ViewerCertificate") or {}
-    default = bool(cert.get("CloudFrontDefaultCertificate"))
+    own = cert.get("ACMCertificateArn") or cert.get("IAMCertificateId")
+    default = bool(cert.get("CloudFrontDefaultCertificate")) and not own
     version = cert.get("MinimumProtocolVersion")
     ok = not default and version in MODERN_CLOUDFRONT_TLS
     ev = {"default_certificate": default, "MinimumProtocolVersion": version}
@@ -330,6 +331,7 @@ def check_dnssec(inp: CheckInput) -> Iterator[Outcome]:
                 zone_arn(z), ZONE, f"hosted zone {z['name']} DNSSEC: {status.code}", {"error_code": status.code}
             )
             continue
+        status = status or "NOT_SIGNING"
         ok = status == "SIGNING"
         msg = f"public hosted zone {z['name']} DNSSEC status is {status}" + ("" if ok else " (expected: SIGNING)")
         yield verdict(ok, zone_arn(z), ZONE, msg, {"ServeSignature": status})

@@ -35,6 +35,9 @@ NAME_KEYS = (
     "id",
     "arn",
     "TrailARN",
+    # network, compute and edge services (issue 15)
+    "repositoryName",
+    "Id",
 )
 
 

@@ -473,9 +473,25 @@ def collect_apigateway(f: Fetch) -> dict[str, Any]:
         )
         return {"id": api_id, "name": api.get("name"), "stages": stages, "resources": resources}
 
+    def http_apis() -> list[dict[str, Any]]:
+        def v2_detail(api: dict[str, Any]) -> dict[str, Any]:
+            api_id = api["ApiId"]
+            stages = attempt(lambda: f.pages("apigatewayv2", "get_stages", "Items", ApiId=api_id))
+            routes = attempt(lambda: f.pages("apigatewayv2", "get_routes", "Items", ApiId=api_id))
+            return {
+                "id": api_id,
+                "name": api.get("Name"),
+                "protocol": api.get("ProtocolType"),
+                "stages": stages,
+                "routes": routes,
+            }
+
+        return f.each(v2_detail, f.pages("apigatewayv2", "get_apis", "Items"))
+
     return {
         "rest_apis": f.each(detail, apis),
         "domain_names": read_part(lambda: f.pages("apigateway", "get_domain_names", "items")),
+        "http_apis": read_part(http_apis),
     }
 
 
@@ -558,7 +574,36 @@ def collect_wafv2(f: Fetch) -> dict[str, Any]:
         rules: Any = acl if isinstance(acl, CollectError) else len((acl or {}).get("Rules") or [])
         return {"name": a["Name"], "arn": a["ARN"], "scope": scope, "rules": rules, "logging": logging_cfg}
 
-    return {"web_acls": f.each(detail, acls)}
+    def albs() -> list[dict[str, Any]]:
+        """Each application load balancer and the web ACL associated with it (None: none)."""
+        found = [
+            lb
+            for lb in f.pages("elbv2", "describe_load_balancers", "LoadBalancers")
+            if lb.get("Type", "application") == "application"
+        ]
+
+        def acl_of(lb: dict[str, Any]) -> dict[str, Any]:
+            arn = lb["LoadBalancerArn"]
+            got = attempt(
+                lambda: (waf.get_web_acl_for_resource(ResourceArn=arn).get("WebACL") or {}).get("ARN"),
+                absent=("WAFNonexistentItemException",),
+            )
+            return {"name": lb["LoadBalancerName"], "arn": lb["LoadBalancerArn"], "web_acl": got}
+
+        return f.each(acl_of, found)
+
+    return {"web_acls": f.each(detail, acls), "load_balancers": read_part(albs)}
+
+
+def collect_ssm_patch(f: Fetch) -> dict[str, Any]:
+    """Patch compliance of managed instances (its own dataset: not every endpoint serves it)."""
+    items = f.pages(
+        "ssm",
+        "list_resource_compliance_summaries",
+        "ResourceComplianceSummaryItems",
+        Filters=[{"Key": "ComplianceType", "Values": ["Patch"], "Type": "EQUAL"}],
+    )
+    return {"summaries": items}
 
 
 @dataclass(frozen=True)
@@ -601,6 +646,7 @@ DATASETS: dict[str, Dataset] = {
         Dataset("ssm", DATASET_SCOPES["ssm"], collect_ssm, "ssm"),
         Dataset("route53", DATASET_SCOPES["route53"], collect_route53, "route53"),
         Dataset("wafv2", DATASET_SCOPES["wafv2"], collect_wafv2, "wafv2"),
+        Dataset("ssm_patch", DATASET_SCOPES["ssm_patch"], collect_ssm_patch, "ssm"),
     )
 }
 

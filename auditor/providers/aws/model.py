@@ -99,6 +99,7 @@ DATASET_SCOPES: dict[str, Scope] = {
     "ssm": Scope.REGION,
     "route53": Scope.ACCOUNT,
     "wafv2": Scope.REGION,
+    "ssm_patch": Scope.REGION,
 }
 
 

@@ -195,6 +195,7 @@ def seed_compute(ids: dict[str, Any]) -> None:
         repositoryName="app-hardened",
         imageTagMutability="IMMUTABLE",
         imageScanningConfiguration={"scanOnPush": True},
+        encryptionConfiguration={"encryptionType": "KMS"},
     )
     ecr.put_lifecycle_policy(
         repositoryName="app-hardened",
@@ -431,6 +432,7 @@ def seed_edge(ids: dict[str, Any]) -> None:
         Name="cdn-acl", Scope="CLOUDFRONT", DefaultAction={"Allow": {}}, VisibilityConfig=vis, Rules=[rule]
     )["Summary"]
     ids["waf"] = {"api-acl": api_acl["ARN"], "empty-acl": empty_acl["ARN"], "cdn-acl": cdn_acl["ARN"]}
+    waf.associate_web_acl(WebACLArn=api_acl["ARN"], ResourceArn=hardened)
 
     cf = boto3.client("cloudfront", region_name=REGION)
 
@@ -510,6 +512,35 @@ def seed_edge(ids: dict[str, Any]) -> None:
     )
     apigw.create_deployment(restApiId=public, stageName="dev")
     ids["apis"] = {"orders-api": orders, "public-api": public}
+
+    v2 = boto3.client("apigatewayv2", region_name=REGION)
+    http_good = v2.create_api(Name="http-orders", ProtocolType="HTTP")["ApiId"]
+    auth = v2.create_authorizer(
+        ApiId=http_good,
+        Name="jwt",
+        AuthorizerType="JWT",
+        IdentitySource=["$request.header.Authorization"],
+        JwtConfiguration={"Audience": ["orders"], "Issuer": "https://issuer.example.com"},
+    )["AuthorizerId"]
+    v2.create_route(ApiId=http_good, RouteKey="GET /orders", AuthorizationType="JWT", AuthorizerId=auth)
+    v2.create_route(ApiId=http_good, RouteKey="OPTIONS /orders", AuthorizationType="NONE")
+    v2.create_stage(
+        ApiId=http_good,
+        StageName="prod",
+        AccessLogSettings={
+            "DestinationArn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:http-access",
+            "Format": "$context.requestId",
+        },
+    )
+    http_open = v2.create_api(Name="http-open", ProtocolType="HTTP")["ApiId"]
+    v2.create_route(ApiId=http_open, RouteKey="POST /upload", AuthorizationType="NONE")
+    v2.create_stage(ApiId=http_open, StageName="dev")
+    ws = v2.create_api(Name="ws-chat", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action")[
+        "ApiId"
+    ]
+    v2.create_route(ApiId=ws, RouteKey="$connect", AuthorizationType="AWS_IAM")
+    v2.create_route(ApiId=ws, RouteKey="sendmessage", AuthorizationType="NONE")  # message routes: not judged
+    ids["http_apis"] = {"http-orders": http_good, "http-open": http_open, "ws-chat": ws}
     apigw.create_domain_name(domainName="api.example.com", certificateArn=cert, securityPolicy="TLS_1_2")
     apigw.create_domain_name(domainName="legacy.example.com", certificateArn=cert, securityPolicy="TLS_1_0")
 

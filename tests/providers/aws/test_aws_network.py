@@ -107,6 +107,7 @@ def golden(e: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
     api_root = f"arn:aws:apigateway:{REGION}::/restapis/"
     prod = f"{api_root}{e['apis']['orders-api']}/stages/prod"
     dev = f"{api_root}{e['apis']['public-api']}/stages/dev"
+    v2_root = f"arn:aws:apigateway:{REGION}::/apis/"
     zone = {n: f"arn:aws:route53:::hostedzone/{z}" for n, z in e["zones"].items()}
     waf = e["waf"]
 
@@ -141,6 +142,7 @@ def golden(e: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
         "aws.ecr.immutable_tags": ({repo["legacy-open"], repo["org-shared"]}, {repo["app-hardened"]}),
         "aws.ecr.repository_not_public": ({repo["legacy-open"]}, {repo["app-hardened"], repo["org-shared"]}),
         "aws.ecr.lifecycle_policy": ({repo["legacy-open"], repo["org-shared"]}, {repo["app-hardened"]}),
+        "aws.ecr.kms_encryption": ({repo["legacy-open"], repo["org-shared"]}, {repo["app-hardened"]}),
         "aws.eks.endpoint_not_open_to_internet": (
             {cluster["open-cluster"]},
             {cluster["private-cluster"], cluster["restricted-cluster"]},
@@ -168,6 +170,7 @@ def golden(e: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
         "aws.elb.connection_draining": ({clb["clb-legacy"]}, {clb["clb-secure"]}),
         "aws.elbv2.deletion_protection": ({lb["alb-default"], lb["nlb-default"]}, {lb["alb-hardened"]}),
         "aws.elbv2.drop_invalid_headers": ({lb["alb-default"]}, {lb["alb-hardened"]}),  # NLBs are not judged
+        "aws.elbv2.alb_waf_enabled": ({lb["alb-default"]}, {lb["alb-hardened"]}),  # NLBs are not judged
         "aws.cloudfront.viewer_https": ({cdn["cdn-legacy"]}, {cdn["cdn-hardened"]}),
         "aws.cloudfront.modern_tls": ({cdn["cdn-legacy"]}, {cdn["cdn-hardened"]}),
         "aws.cloudfront.access_logging": ({cdn["cdn-legacy"]}, {cdn["cdn-hardened"]}),
@@ -186,6 +189,15 @@ def golden(e: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
         "aws.apigateway.domain_tls12": (
             {f"arn:aws:apigateway:{REGION}::/domainnames/legacy.example.com"},
             {f"arn:aws:apigateway:{REGION}::/domainnames/api.example.com"},
+        ),
+        "aws.apigatewayv2.stage_access_logging": (
+            {f"{v2_root}{e['http_apis']['http-open']}/stages/dev"},
+            {f"{v2_root}{e['http_apis']['http-orders']}/stages/prod"},
+        ),
+        # A WebSocket API is judged on its $connect route only; OPTIONS routes are not judged.
+        "aws.apigatewayv2.route_authorization": (
+            {v2_root + e["http_apis"]["http-open"]},
+            {v2_root + e["http_apis"]["http-orders"], v2_root + e["http_apis"]["ws-chat"]},
         ),
         # moto cannot enable DNSSEC signing: PASS is covered on a hand-built snapshot. Private zones: not judged.
         "aws.route53.dnssec_signing": ({zone["example.com"], zone["legacy.example"]}, set()),
@@ -321,6 +333,8 @@ def scan_with(monkeypatch: pytest.MonkeyPatch, event: str, code: str) -> list[Fi
         ),
         ("before-call.ec2.DescribeNetworkInterfaces", {"aws.ec2.sg_unused"}),
         ("before-call.apigateway.GetDomainNames", {"aws.apigateway.domain_tls12"}),
+        ("before-call.apigatewayv2.GetRoutes", {"aws.apigatewayv2.route_authorization"}),
+        ("before-call.wafv2.GetWebACLForResource", {"aws.elbv2.alb_waf_enabled"}),
         # A whole dataset: every check that needs it.
         ("before-call.ecr.DescribeRepositories", {c.info.id for c in MINE if c.info.id.startswith("aws.ecr.")}),
     ],
@@ -496,3 +510,84 @@ def test_dnssec_signing_zone_passes_and_private_zones_are_not_judged() -> None:
 def test_eks_public_endpoint_without_cidrs_counts_as_open() -> None:
     data = {"clusters": [{"name": "c", "arn": "arn:c", "resourcesVpcConfig": {"endpointPublicAccess": True}}]}
     assert [o.status for o in run_one(check("aws.eks.endpoint_not_open_to_internet"), data, "eks")] == [Status.FAIL]
+
+
+def test_patch_compliance_on_a_stubbed_ssm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto has no ListResourceComplianceSummaries: the collector and the check run on botocore's Stubber."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from botocore.stub import Stubber
+
+    from auditor.providers.aws.checks.compute import UNREGISTERED
+    from auditor.providers.aws.collect import DATASETS, Fetch, run_collector
+
+    ssm = boto3.client("ssm", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y")
+    stub = Stubber(ssm)
+    patch_filter = [{"Key": "ComplianceType", "Values": ["Patch"], "Type": "EQUAL"}]
+    stub.add_response(
+        "list_resource_compliance_summaries",
+        {
+            "ResourceComplianceSummaryItems": [
+                {
+                    "ComplianceType": "Patch",
+                    "ResourceType": "ManagedInstance",
+                    "ResourceId": "i-0patched",
+                    "Status": "COMPLIANT",
+                    "OverallSeverity": "UNSPECIFIED",
+                    "NonCompliantSummary": {"NonCompliantCount": 0},
+                },
+                {
+                    "ComplianceType": "Patch",
+                    "ResourceType": "ManagedInstance",
+                    "ResourceId": "mi-0onprem",
+                    "Status": "NON_COMPLIANT",
+                    "OverallSeverity": "CRITICAL",
+                    "NonCompliantSummary": {"NonCompliantCount": 7},
+                },
+            ],
+            "NextToken": "page-2",
+        },
+        {"Filters": patch_filter},
+    )
+    stub.add_response(
+        "list_resource_compliance_summaries",
+        {
+            "ResourceComplianceSummaryItems": [
+                {
+                    "ComplianceType": "Patch",
+                    "ResourceType": "ManagedInstance",
+                    "ResourceId": "i-0stale",
+                    "Status": "NON_COMPLIANT",
+                    "OverallSeverity": "HIGH",
+                    "NonCompliantSummary": {"NonCompliantCount": 2},
+                }
+            ]
+        },
+        {"Filters": patch_filter, "NextToken": "page-2"},
+    )
+    stub.add_client_error("list_resource_compliance_summaries", "AccessDeniedException", http_status_code=400)
+
+    class Clients:
+        def client(self, service: str, region: str) -> Any:
+            assert service == "ssm"
+            return ssm
+
+    with stub, ThreadPoolExecutor(max_workers=1) as pool:
+        fetch = Fetch(Clients(), REGION, ACCOUNT, pool)  # type: ignore[arg-type]
+        data = run_collector(DATASETS["ssm_patch"], fetch)
+        denied = run_collector(DATASETS["ssm_patch"], fetch)
+    (patch_check,) = UNREGISTERED
+    got = {o.resource_id: (o.status, o.evidence["non_compliant"]) for o in run_one(patch_check, data, "ssm_patch")}
+    assert got == {
+        f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-0patched": (Status.PASS, 0),
+        f"arn:aws:ssm:{REGION}:{ACCOUNT}:managed-instance/mi-0onprem": (Status.FAIL, 7),
+        f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-0stale": (Status.FAIL, 2),
+    }
+    assert denied == CollectError("AccessDeniedException", denied.message)
+    # Through the provider, an unreadable dataset is an ERROR for the check, never a verdict.
+    snap = AccountSnapshot(account=ACCOUNT, regions=(REGION,), home_region=REGION)
+    snap.regional = {REGION: {"ssm_patch": denied}}
+    out = list(AwsProvider(checks=UNREGISTERED).evaluate(snap, NOW, Thresholds(), ()))
+    assert [(f.check_id, f.status) for f in out] == [("aws.ssm.patch_compliance", Status.ERROR)]
+    assert "AccessDeniedException" in out[0].message
+    assert "aws.ssm.patch_compliance" not in {c.id for c in AwsProvider().checks()}  # see compute.UNREGISTERED

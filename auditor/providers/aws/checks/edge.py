@@ -16,6 +16,8 @@ API = "AWS::ApiGateway::RestApi"
 DOMAIN = "AWS::ApiGateway::DomainName"
 ZONE = "AWS::Route53::HostedZone"
 WEB_ACL = "AWS::WAFv2::WebACL"
+HTTP_API = "AWS::ApiGatewayV2::Api"
+V2_STAGE = "AWS::ApiGatewayV2::Stage"
 MODERN_CLOUDFRONT_TLS = ("TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025")
 
 
@@ -310,6 +312,82 @@ def check_api_domain_tls(inp: CheckInput) -> Iterator[Outcome]:
         rid = f"arn:aws:apigateway:{inp.region}::/domainnames/{name}"
         msg = f"API domain {name} security policy is {policy}" + ("" if ok else " (expected: TLS_1_2)")
         yield verdict(ok, rid, DOMAIN, msg, {"securityPolicy": policy}, inp.region)
+
+
+# --- API Gateway v2 (HTTP and WebSocket APIs) -------------------------------------------
+
+
+def http_api_arn(inp: CheckInput, api_id: str) -> str:
+    return f"arn:aws:apigateway:{inp.region}::/apis/{api_id}"
+
+
+def check_v2_stage_logging(inp: CheckInput) -> Iterator[Outcome]:
+    for api in inp.part("apigateway", "http_apis"):
+        stages = api.get("stages")
+        if isinstance(stages, CollectError):
+            yield errored(
+                http_api_arn(inp, api["id"]),
+                HTTP_API,
+                f"API {api.get('name')} stages: {stages.code}",
+                {"error_code": stages.code},
+                inp.region,
+            )
+            continue
+        for st in stages or []:
+            name = str(st.get("StageName"))
+            dest = (st.get("AccessLogSettings") or {}).get("DestinationArn")
+            rid = f"{http_api_arn(inp, api['id'])}/stages/{name}"
+            msg = f"stage {name} of {api.get('protocol')} API {api.get('name')} ({api['id']}) " + (
+                f"sends access logs to {dest}" if dest else "has no access logging (expected: a log destination)"
+            )
+            yield verdict(bool(dest), rid, V2_STAGE, msg, {"access_log_destination": dest}, inp.region)
+
+
+def check_v2_route_authorization(inp: CheckInput) -> Iterator[Outcome]:
+    for api in inp.part("apigateway", "http_apis"):
+        rid = http_api_arn(inp, api["id"])
+        routes = api.get("routes")
+        if isinstance(routes, CollectError):
+            yield errored(
+                rid, HTTP_API, f"API {api.get('name')} routes: {routes.code}", {"error_code": routes.code}, inp.region
+            )
+            continue
+        websocket = api.get("protocol") == "WEBSOCKET"
+        judged: list[str] = []
+        open_routes: list[str] = []
+        for r in routes or []:
+            key = str(r.get("RouteKey"))
+            if websocket and key != "$connect":
+                continue  # a WebSocket API authorizes its connection, not each message route
+            if key.upper().startswith("OPTIONS "):
+                continue
+            judged.append(key)
+            if str(r.get("AuthorizationType") or "NONE") == "NONE" and not r.get("ApiKeyRequired"):
+                open_routes.append(key)
+        if not judged:
+            continue
+        msg = (
+            f"API {api.get('name')} ({api['id']}) has route(s) without authorization: "
+            f"{', '.join(sorted(open_routes))} (expected: IAM, JWT or a Lambda authorizer)"
+            if open_routes
+            else f"API {api.get('name')} ({api['id']}) authorizes every route"
+        )
+        ev = {"protocol": api.get("protocol"), "routes": len(judged), "unauthorized": sorted(open_routes)}
+        yield verdict(not open_routes, rid, HTTP_API, msg, ev, inp.region)
+
+
+def check_alb_waf(inp: CheckInput) -> Iterator[Outcome]:
+    for lb in inp.part("wafv2", "load_balancers"):
+        acl = lb.get("web_acl")
+        if isinstance(acl, CollectError):
+            yield errored(
+                lb["arn"], LB, f"load balancer {lb['name']} web ACL: {acl.code}", {"error_code": acl.code}, inp.region
+            )
+            continue
+        msg = f"load balancer {lb['name']} " + (
+            f"is protected by web ACL {acl}" if acl else "has no WAF web ACL (expected: one)"
+        )
+        yield verdict(bool(acl), lb["arn"], LB, msg, {"web_acl": acl}, inp.region)
 
 
 # --- Route 53 --------------------------------------------------------------------------
@@ -620,6 +698,36 @@ CHECKS: list[AwsCheck] = [
         "A web ACL without rules only applies its default action: it filters nothing.",
         "Add managed rule groups (core rule set, known bad inputs) or custom rules.",
         check_waf_rules,
+        "wafv2",
+    ),
+    _c(
+        "aws.apigatewayv2.stage_access_logging",
+        "API Gateway HTTP and WebSocket stages write access logs",
+        Severity.MEDIUM,
+        V2_STAGE,
+        "Without access logs there is no record of who called the API.",
+        "Set AccessLogSettings (a CloudWatch Logs group and format) on every stage.",
+        check_v2_stage_logging,
+        "apigateway",
+    ),
+    _c(
+        "aws.apigatewayv2.route_authorization",
+        "API Gateway HTTP and WebSocket routes require authorization",
+        Severity.HIGH,
+        HTTP_API,
+        "A route with authorization NONE can be called by anyone who finds the URL.",
+        "Attach an IAM, JWT or Lambda authorizer to every route (the $connect route of a WebSocket API).",
+        check_v2_route_authorization,
+        "apigateway",
+    ),
+    _c(
+        "aws.elbv2.alb_waf_enabled",
+        "Application load balancers are protected by a WAF web ACL",
+        Severity.MEDIUM,
+        LB,
+        "Without a web ACL, common web exploits and bots reach the targets unfiltered.",
+        "Associate a regional WAFv2 web ACL with the load balancer.",
+        check_alb_waf,
         "wafv2",
     ),
 ]

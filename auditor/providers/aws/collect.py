@@ -12,6 +12,8 @@ asked for (each would wait for the same timeout): the dataset as a whole is an e
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
 import json
@@ -28,6 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.providers.aws.model import DATASET_SCOPES, AccountSnapshot, CollectError, Scope
 from auditor.providers.aws.session import ClientFactory, error_code_of, error_message_of
+from auditor.redact import detect_secrets
 
 log = logging.getLogger("auditor.aws")
 
@@ -595,6 +598,79 @@ def collect_wafv2(f: Fetch) -> dict[str, Any]:
     return {"web_acls": f.each(detail, acls), "load_balancers": read_part(albs)}
 
 
+def user_data_findings(encoded: Any) -> dict[str, Any]:
+    """What the secret detector finds in base64 user data: detector and variable names only.
+
+    The user data itself is never kept in the snapshot (it may hold the secret)."""
+    if not encoded:
+        return {"present": False, "detectors": [], "keys": []}
+    try:
+        text = base64.b64decode(str(encoded), validate=False).decode("utf-8", errors="replace")
+    except (ValueError, binascii.Error):
+        return {"present": True, "detectors": [], "keys": [], "undecodable": True}
+    hits = detect_secrets(text)
+    return {
+        "present": True,
+        "detectors": sorted({h.detector for h in hits}),
+        "keys": sorted({h.key for h in hits if h.key}),
+    }
+
+
+def collect_ec2_config(f: Fetch) -> dict[str, Any]:
+    """Instance user data (scanned for secrets here; only the detector names are kept) and the
+    latest version of each launch template (metadata options, user data scanned the same way)."""
+    ec2 = f.client("ec2")
+
+    def instance_user_data(i: dict[str, Any]) -> dict[str, Any]:
+        iid = i["InstanceId"]
+        got = attempt(
+            lambda: user_data_findings(
+                (ec2.describe_instance_attribute(InstanceId=iid, Attribute="userData").get("UserData") or {}).get(
+                    "Value"
+                )
+            )
+        )
+        return {"id": iid, "user_data": got}
+
+    def user_data() -> list[dict[str, Any]]:
+        live = [
+            i
+            for r in f.pages("ec2", "describe_instances", "Reservations")
+            for i in r.get("Instances") or []
+            if (i.get("State") or {}).get("Name") not in ("terminated", "shutting-down")
+        ]
+        return f.each(instance_user_data, live)
+
+    def latest(t: dict[str, Any]) -> dict[str, Any]:
+        tid = t["LaunchTemplateId"]
+        got = attempt(
+            lambda: (
+                ec2.describe_launch_template_versions(LaunchTemplateId=tid, Versions=["$Latest"]).get(
+                    "LaunchTemplateVersions"
+                )
+                or [{}]
+            )[0]
+        )
+        if isinstance(got, CollectError):
+            return {"id": tid, "name": t.get("LaunchTemplateName"), "latest": got}
+        got = got or {}
+        data = got.get("LaunchTemplateData") or {}
+        return {
+            "id": tid,
+            "name": t.get("LaunchTemplateName"),
+            "version": got.get("VersionNumber"),
+            "latest": {
+                "metadata_options": data.get("MetadataOptions") or {},
+                "user_data": user_data_findings(data.get("UserData")),
+            },
+        }
+
+    def templates() -> list[dict[str, Any]]:
+        return f.each(latest, f.pages("ec2", "describe_launch_templates", "LaunchTemplates"))
+
+    return {"user_data": read_part(user_data), "launch_templates": read_part(templates)}
+
+
 def collect_ssm_patch(f: Fetch) -> dict[str, Any]:
     """Patch compliance of managed instances (its own dataset: not every endpoint serves it)."""
     items = f.pages(
@@ -647,6 +723,7 @@ DATASETS: dict[str, Dataset] = {
         Dataset("route53", DATASET_SCOPES["route53"], collect_route53, "route53"),
         Dataset("wafv2", DATASET_SCOPES["wafv2"], collect_wafv2, "wafv2"),
         Dataset("ssm_patch", DATASET_SCOPES["ssm_patch"], collect_ssm_patch, "ssm"),
+        Dataset("ec2_config", DATASET_SCOPES["ec2_config"], collect_ec2_config, "ec2"),
     )
 }
 

@@ -100,6 +100,7 @@ DATASET_SCOPES: dict[str, Scope] = {
     "route53": Scope.ACCOUNT,
     "wafv2": Scope.REGION,
     "ssm_patch": Scope.REGION,
+    "ec2_config": Scope.REGION,
 }
 
 

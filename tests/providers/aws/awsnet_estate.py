@@ -3,6 +3,7 @@ resources side by side, named so the golden tests can tell which is which."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import zipfile
@@ -13,6 +14,9 @@ import boto3
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 LAMBDA_PLACEHOLDER_VALUE = "correct-horse-battery-staple-42"  # a planted "secret" that must never be output
+USER_DATA_SECRET = "tr0ub4dor-and-3-user-data"  # the same, planted in user data
+BENIGN_USER_DATA = "#!/bin/bash\nyum install -y nginx\n"
+LEAKY_USER_DATA = f"#!/bin/bash\nexport DB_PASSWORD={USER_DATA_SECRET}\n/opt/app/start\n"
 
 
 def tag(name: str, kind: str) -> list[dict[str, Any]]:
@@ -149,6 +153,7 @@ def seed_network(ids: dict[str, Any]) -> None:
         SubnetId=ids["app_subnet"],
         SecurityGroupIds=[ids["sg"]["web-https"]],
         IamInstanceProfile={"Arn": profile["Arn"]},
+        UserData=BENIGN_USER_DATA,
         TagSpecifications=tag("web", "instance"),
     )["Instances"][0]["InstanceId"]
     default_vpc = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
@@ -158,9 +163,32 @@ def seed_network(ids: dict[str, Any]) -> None:
         MinCount=1,
         MaxCount=1,
         SubnetId=default_subnet,
+        UserData=LEAKY_USER_DATA,
         TagSpecifications=tag("legacy", "instance"),
     )["Instances"][0]["InstanceId"]
     ids["instances"] = {"web": web, "legacy": legacy}
+
+    # Launch templates: one hardened, one legacy (IMDSv1 allowed, a password in user data).
+    def template(name: str, data: dict[str, Any]) -> str:
+        tid: str = ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData=data)["LaunchTemplate"][
+            "LaunchTemplateId"
+        ]
+        return tid
+
+    ids["templates"] = {
+        "lt-hardened": template(
+            "lt-hardened",
+            {
+                "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"},
+                "UserData": base64.b64encode(BENIGN_USER_DATA.encode()).decode(),
+            },
+        ),
+        "lt-legacy": template(
+            "lt-legacy",
+            {"UserData": base64.b64encode(LEAKY_USER_DATA.encode()).decode()},
+        ),
+        "lt-no-user-data": template("lt-no-user-data", {"MetadataOptions": {"HttpEndpoint": "disabled"}}),
+    }
     ids["default_vpc"] = default_vpc
 
     # Peering and routes.

@@ -18,7 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
-from awsnet_estate import ACCOUNT, LAMBDA_PLACEHOLDER_VALUE, REGION, seed_all
+from awsnet_estate import ACCOUNT, LAMBDA_PLACEHOLDER_VALUE, REGION, USER_DATA_SECRET, seed_all
 from botocore.awsrequest import AWSResponse
 
 from auditor.config import AuditConfig, Thresholds
@@ -92,6 +92,7 @@ def golden(e: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
     rtb = {name: ec2_arn("route-table", r) for name, r in e["rtb"].items()}
     web, legacy = (ec2_arn("instance", e["instances"][n]) for n in ("web", "legacy"))
     snap = {n: ec2_arn("snapshot", s, account="") for n, s in e["snapshots"].items()}
+    tpl = {n: ec2_arn("launch-template", t) for n, t in e["templates"].items()}
     repo = {n: f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{n}" for n in ("app-hardened", "legacy-open", "org-shared")}
     cluster = {
         n: f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{n}"
@@ -136,6 +137,9 @@ def golden(e: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
         "aws.ec2.instance_no_public_ip": ({legacy}, {web}),
         "aws.ec2.instance_not_in_default_vpc": ({legacy}, {web}),
         "aws.ec2.instance_profile_attached": ({legacy}, {web}),
+        "aws.ec2.instance_user_data_no_secrets": ({legacy}, {web}),
+        "aws.ec2.launch_template_no_secrets": ({tpl["lt-legacy"]}, {tpl["lt-hardened"], tpl["lt-no-user-data"]}),
+        "aws.ec2.launch_template_imdsv2_required": ({tpl["lt-legacy"]}, {tpl["lt-hardened"], tpl["lt-no-user-data"]}),
         "aws.ec2.subnet_no_auto_public_ip": (default_subnets, {ec2_arn("subnet", e["app_subnet"])}),
         "aws.ec2.snapshot_encrypted": ({snap["snap-plain"]}, {snap["snap-encrypted"]}),
         "aws.ecr.scan_on_push": ({repo["legacy-open"]}, {repo["app-hardened"], repo["org-shared"]}),
@@ -255,8 +259,21 @@ def test_lambda_environment_findings_name_variables_never_values(findings: list[
         assert LAMBDA_PLACEHOLDER_VALUE not in repr(f)
 
 
+def test_user_data_findings_name_the_detector_and_variable_never_the_value(
+    findings: list[Finding], snapshot: AccountSnapshot
+) -> None:
+    legacy = next(
+        f for f in findings if f.check_id == "aws.ec2.instance_user_data_no_secrets" and f.status is Status.FAIL
+    )
+    assert legacy.evidence == {"user_data": True, "detectors": ["secret_key_name"], "variables": ["DB_PASSWORD"]}
+    for f in findings:
+        assert USER_DATA_SECRET not in repr(f)
+    # Not even the snapshot keeps the user data: the collector keeps detector names only.
+    assert USER_DATA_SECRET not in repr(snapshot.regional)
+
+
 def test_a_full_scan_stores_no_lambda_secret_value(estate: dict[str, Any], tmp_path: Path) -> None:
-    chosen = [c for c in MINE if c.info.id.startswith("aws.lambda.")]
+    chosen = [c for c in MINE if c.info.id.startswith(("aws.lambda.", "aws.ec2.instance_user_data", "aws.ec2.launch"))]
     config = AuditConfig(targets=targets(aws={"enabled": True, "regions": (REGION,)}))
     db = tmp_path / "scan.db"
     store = Store.open(db, create=True)
@@ -275,6 +292,7 @@ def test_a_full_scan_stores_no_lambda_secret_value(estate: dict[str, Any], tmp_p
         con.close()
     assert "DB_PASSWORD" in dump  # the name is evidence
     assert LAMBDA_PLACEHOLDER_VALUE not in dump
+    assert USER_DATA_SECRET not in dump
 
 
 # --- per-resource and per-part read errors on the real collectors ---------------------------
@@ -332,6 +350,11 @@ def scan_with(monkeypatch: pytest.MonkeyPatch, event: str, code: str) -> list[Fi
             },
         ),
         ("before-call.ec2.DescribeNetworkInterfaces", {"aws.ec2.sg_unused"}),
+        ("before-call.ec2.DescribeInstanceAttribute", {"aws.ec2.instance_user_data_no_secrets"}),
+        (
+            "before-call.ec2.DescribeLaunchTemplateVersions",
+            {"aws.ec2.launch_template_no_secrets", "aws.ec2.launch_template_imdsv2_required"},
+        ),
         ("before-call.apigateway.GetDomainNames", {"aws.apigateway.domain_tls12"}),
         ("before-call.apigatewayv2.GetRoutes", {"aws.apigatewayv2.route_authorization"}),
         ("before-call.wafv2.GetWebACLForResource", {"aws.elbv2.alb_waf_enabled"}),

@@ -15,12 +15,13 @@ from typing import Any
 from auditor.models import Severity
 from auditor.providers.aws.checks.common import PUBLIC_CIDRS
 from auditor.providers.aws.checks.ec2 import arn, covers, world_sources
-from auditor.providers.aws.model import AwsCheck, CheckInput, Outcome, Scope, errored, info, verdict
+from auditor.providers.aws.model import AwsCheck, CheckInput, CollectError, Outcome, Scope, errored, info, verdict
 
 NACL = "AWS::EC2::NetworkAcl"
 SG = "AWS::EC2::SecurityGroup"
 INSTANCE = "AWS::EC2::Instance"
 ROUTE_TABLE = "AWS::EC2::RouteTable"
+TEMPLATE = "AWS::EC2::LaunchTemplate"
 
 # Databases, caches and search engines that should never face the internet.
 DB_PORTS: dict[int, str] = {
@@ -305,6 +306,64 @@ def check_snapshot_encrypted(inp: CheckInput) -> Iterator[Outcome]:
         )
 
 
+def user_data_verdict(inp: CheckInput, rid: str, rtype: str, what: str, found: Any) -> Outcome:
+    if isinstance(found, CollectError):
+        return errored(rid, rtype, f"{what} user data: {found.code}", {"error_code": found.code}, inp.region)
+    detectors = list(found.get("detectors") or [])
+    keys = list(found.get("keys") or [])
+    ev = {"user_data": bool(found.get("present")), "detectors": detectors, "variables": keys}
+    if detectors:
+        named = f" ({', '.join(keys)})" if keys else ""
+        msg = (
+            f"{what} user data holds what looks like a secret: {', '.join(detectors)}{named} "
+            "(expected: secrets fetched at boot from Secrets Manager or Parameter Store)"
+        )
+    else:
+        msg = f"{what} user data " + ("holds no secret-looking value" if found.get("present") else "is empty")
+    return verdict(not detectors, rid, rtype, msg, ev, inp.region)
+
+
+def check_instance_user_data(inp: CheckInput) -> Iterator[Outcome]:
+    for i in inp.part("ec2_config", "user_data"):
+        rid = arn(inp, "instance", i["id"])
+        yield user_data_verdict(inp, rid, INSTANCE, f"instance {i['id']}", i.get("user_data"))
+
+
+def launch_templates(inp: CheckInput) -> Iterator[tuple[dict[str, Any], str, Outcome | None]]:
+    for t in inp.part("ec2_config", "launch_templates"):
+        rid = arn(inp, "launch-template", t["id"])
+        latest = t.get("latest")
+        if isinstance(latest, CollectError):
+            msg = f"launch template {t.get('name')} latest version: {latest.code}"
+            yield t, rid, errored(rid, TEMPLATE, msg, {"error_code": latest.code}, inp.region)
+        else:
+            yield t, rid, None
+
+
+def check_launch_template_user_data(inp: CheckInput) -> Iterator[Outcome]:
+    for t, rid, err in launch_templates(inp):
+        if err:
+            yield err
+            continue
+        what = f"launch template {t.get('name')} (version {t.get('version')})"
+        yield user_data_verdict(inp, rid, TEMPLATE, what, t["latest"]["user_data"])
+
+
+def check_launch_template_imdsv2(inp: CheckInput) -> Iterator[Outcome]:
+    for t, rid, err in launch_templates(inp):
+        if err:
+            yield err
+            continue
+        meta = t["latest"].get("metadata_options") or {}
+        tokens = meta.get("HttpTokens") or "optional (not set)"
+        endpoint = meta.get("HttpEndpoint") or "enabled"
+        ok = tokens == "required" or endpoint == "disabled"
+        msg = f"launch template {t.get('name')} (version {t.get('version')}) metadata HttpTokens is {tokens}" + (
+            "" if ok else " (expected: required)"
+        )
+        yield verdict(ok, rid, TEMPLATE, msg, {"http_tokens": tokens, "http_endpoint": endpoint}, inp.region)
+
+
 def _c(
     name: str, title: str, sev: Severity, rtype: str, risk: str, fix: str, fn: Any, needs: tuple[str, ...]
 ) -> AwsCheck:
@@ -453,5 +512,35 @@ CHECKS: list[AwsCheck] = [
         "Copy the snapshot with encryption (a KMS key), then delete the unencrypted one.",
         check_snapshot_encrypted,
         ("ec2",),
+    ),
+    _c(
+        "instance_user_data_no_secrets",
+        "Instance user data holds no secrets",
+        Severity.HIGH,
+        INSTANCE,
+        "Anyone who can describe the instance attribute, and every process on the host, reads the secret.",
+        "Remove the secret from user data; fetch it at boot from Secrets Manager or Parameter Store with the role.",
+        check_instance_user_data,
+        ("ec2_config",),
+    ),
+    _c(
+        "launch_template_no_secrets",
+        "Launch templates hold no secrets in user data",
+        Severity.HIGH,
+        TEMPLATE,
+        "Every instance launched from the template, and everyone who can read the template, gets the secret.",
+        "Create a new template version without the secret; fetch it at boot from Secrets Manager instead.",
+        check_launch_template_user_data,
+        ("ec2_config",),
+    ),
+    _c(
+        "launch_template_imdsv2_required",
+        "Launch templates require IMDSv2",
+        Severity.MEDIUM,
+        TEMPLATE,
+        "Instances launched from the template (Auto Scaling, EKS nodes) accept IMDSv1 and its SSRF credential theft.",
+        "Set MetadataOptions HttpTokens=required in a new default version of the template.",
+        check_launch_template_imdsv2,
+        ("ec2_config",),
     ),
 ]

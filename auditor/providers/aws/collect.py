@@ -507,7 +507,11 @@ def collect_lambda_access(f: Fetch) -> dict[str, Any]:
         name = fn["FunctionName"]
         url = attempt(lambda: lam.get_function_url_config(FunctionName=name), absent=("ResourceNotFoundException",))
         if isinstance(url, dict):
-            url = {"AuthType": url.get("AuthType"), "FunctionUrl": url.get("FunctionUrl")}
+            url = {
+                "AuthType": url.get("AuthType"),
+                "FunctionUrl": url.get("FunctionUrl"),
+                "AllowOrigins": list((url.get("Cors") or {}).get("AllowOrigins") or []),
+            }
         policy = attempt(lambda: lam.get_policy(FunctionName=name)["Policy"], absent=("ResourceNotFoundException",))
         return {
             "name": name,
@@ -544,9 +548,18 @@ def collect_route53(f: Fetch) -> dict[str, Any]:
             dnssec = attempt(lambda: (r53.get_dnssec(HostedZoneId=zone_id).get("Status") or {}).get("ServeSignature"))
         return {"id": zone_id, "name": z.get("Name"), "private": private, "dnssec": dnssec}
 
+    def domains() -> list[dict[str, Any]]:
+        """Registered domains (the Route 53 Domains API exists in us-east-1 only)."""
+        r53d = f.client("route53domains", "us-east-1")
+        out: list[dict[str, Any]] = []
+        for page in r53d.get_paginator("list_domains").paginate():
+            out.extend(page.get("Domains") or [])
+        return out
+
     return {
         "zones": f.each(detail, zones),
         "query_logging": read_part(lambda: f.pages("route53", "list_query_logging_configs", "QueryLoggingConfigs")),
+        "domains": read_part(domains),
     }
 
 

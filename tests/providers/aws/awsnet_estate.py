@@ -361,8 +361,10 @@ def seed_compute(ids: dict[str, Any]) -> None:
         "leaky-fn": fn("leaky-fn", {"LOG_LEVEL": "debug", "DB_PASSWORD": LAMBDA_PLACEHOLDER_VALUE}, "PassThrough"),
         "plain-fn": fn("plain-fn", {}, "PassThrough"),
     }
-    lam.create_function_url_config(FunctionName="secure-fn", AuthType="AWS_IAM")
-    lam.create_function_url_config(FunctionName="leaky-fn", AuthType="NONE")
+    lam.create_function_url_config(
+        FunctionName="secure-fn", AuthType="AWS_IAM", Cors={"AllowOrigins": ["https://app.example.com"]}
+    )
+    lam.create_function_url_config(FunctionName="leaky-fn", AuthType="NONE", Cors={"AllowOrigins": ["*"]})
     lam.add_permission(
         FunctionName="secure-fn",
         StatementId="s3",
@@ -484,7 +486,12 @@ def seed_edge(ids: dict[str, Any]) -> None:
             {
                 "Id": "app",
                 "DomainName": "app.example.com",
-                "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
+                "CustomOriginConfig": {
+                    "HTTPPort": 80,
+                    "HTTPSPort": 443,
+                    "OriginProtocolPolicy": "https-only",
+                    "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
+                },
             }
         ],
         "redirect-to-https",
@@ -505,6 +512,16 @@ def seed_edge(ids: dict[str, Any]) -> None:
                 "Id": "old-app",
                 "DomainName": "old.example.com",
                 "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"},
+            },
+            {
+                "Id": "tls-old",
+                "DomainName": "tls-old.example.com",
+                "CustomOriginConfig": {
+                    "HTTPPort": 80,
+                    "HTTPSPort": 443,
+                    "OriginProtocolPolicy": "https-only",
+                    "OriginSslProtocols": {"Quantity": 2, "Items": ["TLSv1", "TLSv1.2"]},
+                },
             },
         ],
         "allow-all",
@@ -536,6 +553,7 @@ def seed_edge(ids: dict[str, Any]) -> None:
             },
             {"op": "replace", "path": "/accessLogSettings/format", "value": "$context.requestId"},
             {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"},
+            {"op": "replace", "path": "/tracingEnabled", "value": "true"},
         ],
     )
     apigw.create_deployment(restApiId=public, stageName="dev")
@@ -586,6 +604,30 @@ def seed_edge(ids: dict[str, Any]) -> None:
     logs.create_log_group(logGroupName="/aws/route53/example.com")
     group_arn = logs.describe_log_groups(logGroupNamePrefix="/aws/route53/example.com")["logGroups"][0]["arn"]
     r53.create_query_logging_config(HostedZoneId=zones["example.com"], CloudWatchLogsLogGroupArn=group_arn)
+    # Registered domains: Route 53 creates a public hosted zone for each (moto too).
+    r53d = boto3.client("route53domains", region_name="us-east-1")
+    contact = {
+        "FirstName": "Ada",
+        "LastName": "Admin",
+        "ContactType": "PERSON",
+        "AddressLine1": "1 Main St",
+        "City": "Springfield",
+        "CountryCode": "US",
+        "ZipCode": "12345",
+        "PhoneNumber": "+1.5555550100",
+        "Email": "admin@acme.example",
+    }
+    for name, renew in (("acme-renewing.com", True), ("acme-expiring.com", False)):
+        r53d.register_domain(
+            DomainName=name,
+            DurationInYears=2,
+            AutoRenew=renew,
+            AdminContact=contact,
+            RegistrantContact=contact,
+            TechContact=contact,
+        )
+    for z in r53.list_hosted_zones()["HostedZones"]:
+        zones.setdefault(z["Name"].rstrip("."), z["Id"].rsplit("/", 1)[-1])
     ids["zones"] = zones
 
 

@@ -110,6 +110,13 @@ def golden(e: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
     dev = f"{api_root}{e['apis']['public-api']}/stages/dev"
     v2_root = f"arn:aws:apigateway:{REGION}::/apis/"
     zone = {n: f"arn:aws:route53:::hostedzone/{z}" for n, z in e["zones"].items()}
+    # Registering a domain creates its public hosted zone.
+    public_zones = ("example.com", "legacy.example", "acme-renewing.com", "acme-expiring.com")
+    assert set(e["zones"]) == {*public_zones, "internal.example"}
+
+    def domain(name: str) -> str:
+        return f"arn:aws:route53domains:::domain/{name}"
+
     waf = e["waf"]
 
     sg_admin_v4 = {sg["rdp-ipv4"], sg["wide-range"], sg["all-traffic"]}
@@ -164,6 +171,7 @@ def golden(e: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
             {cluster["private-cluster"]},
         ),
         "aws.lambda.function_url_auth": ({fn["leaky-fn"]}, {fn["secure-fn"]}),  # plain-fn has no URL
+        "aws.lambda.function_url_cors_restricted": ({fn["leaky-fn"]}, {fn["secure-fn"]}),
         "aws.lambda.policy_not_public": ({fn["leaky-fn"]}, {fn["secure-fn"], fn["plain-fn"]}),
         "aws.lambda.no_secrets_in_environment": ({fn["leaky-fn"]}, {fn["secure-fn"], fn["plain-fn"]}),
         "aws.lambda.tracing_enabled": ({fn["leaky-fn"], fn["plain-fn"]}, {fn["secure-fn"]}),
@@ -181,8 +189,10 @@ def golden(e: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
         "aws.cloudfront.waf_enabled": ({cdn["cdn-legacy"]}, {cdn["cdn-hardened"]}),
         "aws.cloudfront.s3_origin_access_control": ({cdn["cdn-legacy"]}, {cdn["cdn-hardened"]}),
         "aws.cloudfront.origin_https": ({cdn["cdn-legacy"]}, {cdn["cdn-hardened"]}),
+        "aws.cloudfront.origin_tls_protocols": ({cdn["cdn-legacy"]}, {cdn["cdn-hardened"]}),
         "aws.apigateway.stage_access_logging": ({dev}, {prod}),
         "aws.apigateway.stage_execution_logging": ({dev}, {prod}),
+        "aws.apigateway.stage_tracing": ({dev}, {prod}),
         # moto cannot set a stage's client certificate or web ACL: PASS is covered on a hand-built snapshot.
         "aws.apigateway.stage_client_certificate": ({dev, prod}, set()),
         "aws.apigateway.stage_waf": ({dev, prod}, set()),
@@ -204,8 +214,11 @@ def golden(e: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
             {v2_root + e["http_apis"]["http-orders"], v2_root + e["http_apis"]["ws-chat"]},
         ),
         # moto cannot enable DNSSEC signing: PASS is covered on a hand-built snapshot. Private zones: not judged.
-        "aws.route53.dnssec_signing": ({zone["example.com"], zone["legacy.example"]}, set()),
-        "aws.route53.query_logging": ({zone["legacy.example"]}, {zone["example.com"]}),
+        "aws.route53.dnssec_signing": ({zone[n] for n in public_zones}, set()),
+        "aws.route53.query_logging": ({zone[n] for n in public_zones} - {zone["example.com"]}, {zone["example.com"]}),
+        # moto always reports TransferLock true: the FAIL path is covered on a hand-built snapshot.
+        "aws.route53.domain_transfer_lock": (set(), {domain("acme-renewing.com"), domain("acme-expiring.com")}),
+        "aws.route53.domain_auto_renew": ({domain("acme-expiring.com")}, {domain("acme-renewing.com")}),
         "aws.wafv2.logging_enabled": ({waf["empty-acl"], waf["cdn-acl"]}, {waf["api-acl"]}),
         "aws.wafv2.web_acl_has_rules": ({waf["empty-acl"]}, {waf["api-acl"], waf["cdn-acl"]}),
     }
@@ -323,11 +336,18 @@ def scan_with(monkeypatch: pytest.MonkeyPatch, event: str, code: str) -> list[Fi
         # One resource's detail: ERROR for exactly that check on every such resource, nothing else.
         ("before-call.ecr.GetRepositoryPolicy", {"aws.ecr.repository_not_public"}),
         ("before-call.ecr.GetLifecyclePolicy", {"aws.ecr.lifecycle_policy"}),
-        ("before-call.lambda.GetFunctionUrlConfig", {"aws.lambda.function_url_auth"}),
+        (
+            "before-call.lambda.GetFunctionUrlConfig",
+            {"aws.lambda.function_url_auth", "aws.lambda.function_url_cors_restricted"},
+        ),
         ("before-call.lambda.GetPolicy", {"aws.lambda.policy_not_public"}),
         ("before-call.ssm.DescribeDocumentPermission", {"aws.ssm.document_not_public"}),
         ("before-call.wafv2.GetLoggingConfiguration", {"aws.wafv2.logging_enabled"}),
         ("before-call.route53.GetDNSSEC", {"aws.route53.dnssec_signing"}),
+        (
+            "before-call.route53domains.ListDomains",
+            {"aws.route53.domain_transfer_lock", "aws.route53.domain_auto_renew"},
+        ),
         (
             "before-call.cloudfront.GetDistributionConfig",
             {c.info.id for c in MINE if c.info.id.startswith("aws.cloudfront.")},
@@ -614,3 +634,46 @@ def test_patch_compliance_on_a_stubbed_ssm(monkeypatch: pytest.MonkeyPatch) -> N
     assert [(f.check_id, f.status) for f in out] == [("aws.ssm.patch_compliance", Status.ERROR)]
     assert "AccessDeniedException" in out[0].message
     assert "aws.ssm.patch_compliance" not in {c.id for c in AwsProvider().checks()}  # see compute.UNREGISTERED
+
+
+def test_domain_without_transfer_lock_fails() -> None:
+    data = {
+        "zones": [],
+        "query_logging": [],
+        "domains": [
+            {"DomainName": "locked.example", "TransferLock": True, "AutoRenew": True},
+            {"DomainName": "loose.example", "TransferLock": False, "AutoRenew": True},
+        ],
+    }
+    got = {o.resource_id: o.status for o in run_one(check("aws.route53.domain_transfer_lock"), data, "route53", None)}
+    assert got == {
+        "arn:aws:route53domains:::domain/locked.example": Status.PASS,
+        "arn:aws:route53domains:::domain/loose.example": Status.FAIL,
+    }
+
+
+def test_cloudfront_origin_tls_ignores_http_only_origins() -> None:
+    cfg = {
+        "Origins": {
+            "Items": [
+                {
+                    "Id": "plain",
+                    "CustomOriginConfig": {
+                        "OriginProtocolPolicy": "http-only",
+                        "OriginSslProtocols": {"Items": ["SSLv3"]},
+                    },
+                },
+                {
+                    "Id": "tls11",
+                    "CustomOriginConfig": {
+                        "OriginProtocolPolicy": "match-viewer",
+                        "OriginSslProtocols": {"Items": ["TLSv1.1", "TLSv1.2"]},
+                    },
+                },
+            ]
+        }
+    }
+    data = {"distributions": [{"Id": "D1", "ARN": "arn:d1", "config": cfg}]}
+    (out,) = run_one(check("aws.cloudfront.origin_tls_protocols"), data, "cloudfront", None)
+    assert out.status is Status.FAIL
+    assert out.evidence == {"origin_ssl_protocols": {"tls11": ["TLSv1.1", "TLSv1.2"]}}

@@ -221,6 +221,23 @@ def check_lambda_url_auth(inp: CheckInput) -> Iterator[Outcome]:
         yield verdict(ok, fn["arn"], FUNCTION, msg, {"AuthType": auth}, inp.region)
 
 
+def check_lambda_url_cors(inp: CheckInput) -> Iterator[Outcome]:
+    for fn, url, err in lambda_access(inp, "url"):
+        if err:
+            yield err
+            continue
+        if not url:
+            continue
+        origins = list(url.get("AllowOrigins") or [])
+        wildcard = "*" in origins
+        msg = (
+            f"function {fn['name']} URL allows browser calls from any origin (expected: named origins)"
+            if wildcard
+            else f"function {fn['name']} URL CORS origins: {', '.join(origins) or 'none'}"
+        )
+        yield verdict(not wildcard, fn["arn"], FUNCTION, msg, {"AllowOrigins": origins}, inp.region)
+
+
 def check_lambda_policy_public(inp: CheckInput) -> Iterator[Outcome]:
     for fn, policy, err in lambda_access(inp, "policy"):
         if err:
@@ -421,6 +438,16 @@ CHECKS: list[AwsCheck] = [
         "A function URL with AuthType NONE lets anyone on the internet invoke the function.",
         "Set the function URL's AuthType to AWS_IAM, or put the function behind API Gateway with auth.",
         check_lambda_url_auth,
+        "lambda_access",
+    ),
+    _c(
+        "aws.lambda.function_url_cors_restricted",
+        "Lambda function URLs do not allow every CORS origin",
+        Severity.MEDIUM,
+        FUNCTION,
+        "With AllowOrigins '*', any web page can call the function from a visitor's browser.",
+        "List the web origins that may call the function URL in its CORS configuration.",
+        check_lambda_url_cors,
         "lambda_access",
     ),
     _c(

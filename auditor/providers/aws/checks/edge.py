@@ -18,6 +18,7 @@ ZONE = "AWS::Route53::HostedZone"
 WEB_ACL = "AWS::WAFv2::WebACL"
 HTTP_API = "AWS::ApiGatewayV2::Api"
 V2_STAGE = "AWS::ApiGatewayV2::Stage"
+DEPRECATED_ORIGIN_PROTOCOLS = ("SSLv3", "TLSv1", "TLSv1.1")
 MODERN_CLOUDFRONT_TLS = ("TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025")
 
 
@@ -209,6 +210,32 @@ def cf_origin_https(rid: str, did: str, cfg: dict[str, Any]) -> Outcome:
     return verdict(not plain, rid, DIST, msg, {"origin_protocol_policies": judged})
 
 
+def cf_origin_tls(rid: str, did: str, cfg: dict[str, Any]) -> Outcome:
+    weak: dict[str, list[str]] = {}
+    judged: dict[str, list[str]] = {}
+    for o in (cfg.get("Origins") or {}).get("Items") or []:
+        custom = o.get("CustomOriginConfig")
+        if not custom or custom.get("OriginProtocolPolicy") == "http-only":
+            continue  # no TLS to the origin at all: aws.cloudfront.origin_https judges that
+        protocols = list((custom.get("OriginSslProtocols") or {}).get("Items") or [])
+        judged[str(o.get("Id"))] = protocols
+        old = [p for p in protocols if p in DEPRECATED_ORIGIN_PROTOCOLS]
+        if old:
+            weak[str(o.get("Id"))] = old
+    msg = (
+        "distribution "
+        + did
+        + " allows "
+        + "; ".join(f"{', '.join(v)} to origin {k}" for k, v in sorted(weak.items()))
+        + " (expected: TLSv1.2 only)"
+        if weak
+        else f"distribution {did} reaches its origins with TLSv1.2 or later only"
+        if judged
+        else f"distribution {did} has no custom origin reached over TLS"
+    )
+    return verdict(not weak, rid, DIST, msg, {"origin_ssl_protocols": judged})
+
+
 # --- API Gateway (REST) ----------------------------------------------------------------
 
 
@@ -270,6 +297,11 @@ def stage_client_certificate(st: dict[str, Any]) -> tuple[bool, str, dict[str, A
 def stage_waf(st: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
     acl = st.get("webAclArn")
     return bool(acl), f"is protected by {acl}" if acl else "has no WAF web ACL (expected: one)", {"webAclArn": acl}
+
+
+def stage_tracing(st: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
+    on = bool(st.get("tracingEnabled"))
+    return on, f"X-Ray tracing is {'on' if on else 'off (expected: on)'}", {"tracingEnabled": on}
 
 
 def check_api_authorization(inp: CheckInput) -> Iterator[Outcome]:
@@ -424,6 +456,18 @@ def check_query_logging(inp: CheckInput) -> Iterator[Outcome]:
             f"logs DNS queries to {dest}" if dest else "has no query logging (expected: a query logging config)"
         )
         yield verdict(bool(dest), zone_arn(z), ZONE, msg, {"log_group": dest})
+
+
+def check_domain_setting(key: str, label: str) -> Callable[[CheckInput], Iterator[Outcome]]:
+    def check(inp: CheckInput) -> Iterator[Outcome]:
+        for d in inp.part("route53", "domains"):
+            name = d.get("DomainName")
+            on = bool(d.get(key))
+            rid = f"arn:aws:route53domains:::domain/{name}"
+            msg = f"domain {name} {label} is {'on' if on else 'off (expected: on)'}"
+            yield verdict(on, rid, "AWS::Route53Domains::Domain", msg, {key: on})
+
+    return check
 
 
 # --- WAFv2 -----------------------------------------------------------------------------
@@ -588,6 +632,17 @@ CHECKS: list[AwsCheck] = [
         Scope.ACCOUNT,
     ),
     _c(
+        "aws.cloudfront.origin_tls_protocols",
+        "CloudFront does not offer deprecated TLS versions to origins",
+        Severity.MEDIUM,
+        DIST,
+        "SSLv3, TLS 1.0 and TLS 1.1 between CloudFront and the origin have known weaknesses.",
+        "Set OriginSslProtocols to TLSv1.2 only on every custom origin.",
+        cf_check(cf_origin_tls),
+        "cloudfront",
+        Scope.ACCOUNT,
+    ),
+    _c(
         "aws.cloudfront.origin_https",
         "CloudFront reaches custom origins over HTTPS only",
         Severity.MEDIUM,
@@ -639,6 +694,16 @@ CHECKS: list[AwsCheck] = [
         "apigateway",
     ),
     _c(
+        "aws.apigateway.stage_tracing",
+        "API Gateway stages have X-Ray tracing",
+        Severity.LOW,
+        STAGE,
+        "Without traces, abuse and failures across the API and its backends are hard to follow.",
+        "Enable X-Ray tracing on the stage.",
+        stage_check(stage_tracing),
+        "apigateway",
+    ),
+    _c(
         "aws.apigateway.method_authorization",
         "API Gateway methods require authorization",
         Severity.HIGH,
@@ -677,6 +742,28 @@ CHECKS: list[AwsCheck] = [
         "Without query logs, reconnaissance and DNS-based attacks leave no trace.",
         "Create a query logging configuration to a CloudWatch Logs group in us-east-1.",
         check_query_logging,
+        "route53",
+        Scope.ACCOUNT,
+    ),
+    _c(
+        "aws.route53.domain_transfer_lock",
+        "Registered domains have transfer lock on",
+        Severity.MEDIUM,
+        "AWS::Route53Domains::Domain",
+        "Without the lock, a compromised account or registrar request can transfer the domain away.",
+        "Enable transfer lock on every registered domain (where the TLD supports it).",
+        check_domain_setting("TransferLock", "transfer lock"),
+        "route53",
+        Scope.ACCOUNT,
+    ),
+    _c(
+        "aws.route53.domain_auto_renew",
+        "Registered domains renew automatically",
+        Severity.MEDIUM,
+        "AWS::Route53Domains::Domain",
+        "An expired domain takes every service and mailbox under it offline and can be registered by others.",
+        "Enable automatic renewal on every registered domain.",
+        check_domain_setting("AutoRenew", "automatic renewal"),
         "route53",
         Scope.ACCOUNT,
     ),

@@ -531,7 +531,8 @@ def collect_ssm(f: Fetch) -> dict[str, Any]:
         perm = attempt(
             lambda: ssm.describe_document_permission(Name=d["Name"], PermissionType="Share").get("AccountIds") or []
         )
-        return {"name": d["Name"], "document_type": d.get("DocumentType"), "shared_with": perm}
+        content = attempt(lambda: secrets_in_text(ssm.get_document(Name=d["Name"]).get("Content") or ""))
+        return {"name": d["Name"], "document_type": d.get("DocumentType"), "shared_with": perm, "content": content}
 
     return {"documents": f.each(detail, docs)}
 
@@ -611,6 +612,12 @@ def collect_wafv2(f: Fetch) -> dict[str, Any]:
     return {"web_acls": f.each(detail, acls), "load_balancers": read_part(albs)}
 
 
+def secrets_in_text(text: str) -> dict[str, Any]:
+    """Detector and key names the secret detector finds in a text; never the text itself."""
+    hits = detect_secrets(text)
+    return {"detectors": sorted({h.detector for h in hits}), "keys": sorted({h.key for h in hits if h.key})}
+
+
 def user_data_findings(encoded: Any) -> dict[str, Any]:
     """What the secret detector finds in base64 user data: detector and variable names only.
 
@@ -621,12 +628,7 @@ def user_data_findings(encoded: Any) -> dict[str, Any]:
         text = base64.b64decode(str(encoded), validate=False).decode("utf-8", errors="replace")
     except (ValueError, binascii.Error):
         return {"present": True, "detectors": [], "keys": [], "undecodable": True}
-    hits = detect_secrets(text)
-    return {
-        "present": True,
-        "detectors": sorted({h.detector for h in hits}),
-        "keys": sorted({h.key for h in hits if h.key}),
-    }
+    return {"present": True, **secrets_in_text(text)}
 
 
 def collect_ec2_config(f: Fetch) -> dict[str, Any]:

@@ -15,6 +15,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 LAMBDA_PLACEHOLDER_VALUE = "correct-horse-battery-staple-42"  # a planted "secret" that must never be output
 USER_DATA_SECRET = "tr0ub4dor-and-3-user-data"  # the same, planted in user data
+SSM_DOC_SECRET = "s3cr3t-t0ken-in-a-document"  # the same, planted in an SSM document
 BENIGN_USER_DATA = "#!/bin/bash\nyum install -y nginx\n"
 LEAKY_USER_DATA = f"#!/bin/bash\nexport DB_PASSWORD={USER_DATA_SECRET}\n/opt/app/start\n"
 
@@ -384,6 +385,20 @@ def seed_compute(ids: dict[str, Any]) -> None:
     )
     for name in ("doc-private", "doc-public", "doc-shared-partner"):
         ssm.create_document(Content=content, Name=name, DocumentType="Command", DocumentFormat="JSON")
+    leaky = json.dumps(
+        {
+            "schemaVersion": "2.2",
+            "description": "bootstrap",
+            "mainSteps": [
+                {
+                    "action": "aws:runShellScript",
+                    "name": "run",
+                    "inputs": {"runCommand": [f"export API_TOKEN={SSM_DOC_SECRET}", "/opt/app/sync"]},
+                }
+            ],
+        }
+    )
+    ssm.create_document(Content=leaky, Name="doc-with-token", DocumentType="Command", DocumentFormat="JSON")
     ssm.modify_document_permission(Name="doc-public", PermissionType="Share", AccountIdsToAdd=["All"])
     ssm.modify_document_permission(Name="doc-shared-partner", PermissionType="Share", AccountIdsToAdd=["210987654321"])
 

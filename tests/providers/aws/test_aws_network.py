@@ -18,7 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
-from awsnet_estate import ACCOUNT, LAMBDA_PLACEHOLDER_VALUE, REGION, USER_DATA_SECRET, seed_all
+from awsnet_estate import ACCOUNT, LAMBDA_PLACEHOLDER_VALUE, REGION, SSM_DOC_SECRET, USER_DATA_SECRET, seed_all
 from botocore.awsrequest import AWSResponse
 
 from auditor.config import AuditConfig, Thresholds
@@ -100,7 +100,8 @@ def golden(e: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
     }
     fn = {n: f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{n}" for n in ("secure-fn", "leaky-fn", "plain-fn")}
     doc = {
-        n: f"arn:aws:ssm:{REGION}:{ACCOUNT}:document/{n}" for n in ("doc-private", "doc-public", "doc-shared-partner")
+        n: f"arn:aws:ssm:{REGION}:{ACCOUNT}:document/{n}"
+        for n in ("doc-private", "doc-public", "doc-shared-partner", "doc-with-token")
     }
     clb = {n: f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/{n}" for n in ("clb-secure", "clb-legacy")}
     lb = e["lbv2"]
@@ -175,7 +176,14 @@ def golden(e: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
         "aws.lambda.policy_not_public": ({fn["leaky-fn"]}, {fn["secure-fn"], fn["plain-fn"]}),
         "aws.lambda.no_secrets_in_environment": ({fn["leaky-fn"]}, {fn["secure-fn"], fn["plain-fn"]}),
         "aws.lambda.tracing_enabled": ({fn["leaky-fn"], fn["plain-fn"]}, {fn["secure-fn"]}),
-        "aws.ssm.document_not_public": ({doc["doc-public"]}, {doc["doc-private"], doc["doc-shared-partner"]}),
+        "aws.ssm.document_not_public": (
+            {doc["doc-public"]},
+            {doc["doc-private"], doc["doc-shared-partner"], doc["doc-with-token"]},
+        ),
+        "aws.ssm.document_no_secrets": (
+            {doc["doc-with-token"]},
+            {doc["doc-private"], doc["doc-public"], doc["doc-shared-partner"]},
+        ),
         "aws.elb.secure_listeners": ({clb["clb-legacy"]}, {clb["clb-secure"]}),
         "aws.elb.access_logs": ({clb["clb-legacy"]}, {clb["clb-secure"]}),
         "aws.elb.cross_zone_load_balancing": ({clb["clb-legacy"]}, {clb["clb-secure"]}),
@@ -280,9 +288,12 @@ def test_user_data_findings_name_the_detector_and_variable_never_the_value(
     )
     assert legacy.evidence == {"user_data": True, "detectors": ["secret_key_name"], "variables": ["DB_PASSWORD"]}
     for f in findings:
-        assert USER_DATA_SECRET not in repr(f)
-    # Not even the snapshot keeps the user data: the collector keeps detector names only.
+        assert USER_DATA_SECRET not in repr(f) and SSM_DOC_SECRET not in repr(f)
+    # Not even the snapshot keeps user data or document content: the collector keeps detector names only.
     assert USER_DATA_SECRET not in repr(snapshot.regional)
+    assert SSM_DOC_SECRET not in repr(snapshot.regional)
+    doc = next(f for f in findings if f.check_id == "aws.ssm.document_no_secrets" and f.status is Status.FAIL)
+    assert doc.evidence == {"detectors": ["secret_key_name"], "variables": ["API_TOKEN"]}
 
 
 def test_a_full_scan_stores_no_lambda_secret_value(estate: dict[str, Any], tmp_path: Path) -> None:
@@ -342,6 +353,7 @@ def scan_with(monkeypatch: pytest.MonkeyPatch, event: str, code: str) -> list[Fi
         ),
         ("before-call.lambda.GetPolicy", {"aws.lambda.policy_not_public"}),
         ("before-call.ssm.DescribeDocumentPermission", {"aws.ssm.document_not_public"}),
+        ("before-call.ssm.GetDocument", {"aws.ssm.document_no_secrets"}),
         ("before-call.wafv2.GetLoggingConfiguration", {"aws.wafv2.logging_enabled"}),
         ("before-call.route53.GetDNSSEC", {"aws.route53.dnssec_signing"}),
         (

@@ -345,6 +345,27 @@ def check_patch_compliance(inp: CheckInput) -> Iterator[Outcome]:
         yield verdict(ok, managed_instance_arn(inp, rid), "AWS::SSM::ManagedInstance", msg, ev, inp.region)
 
 
+def check_ssm_document_secrets(inp: CheckInput) -> Iterator[Outcome]:
+    for d in inp.data("ssm")["documents"]:
+        rid = f"arn:aws:ssm:{inp.region}:{inp.account}:document/{d['name']}"
+        found = d.get("content")
+        if isinstance(found, CollectError):
+            yield errored(
+                rid, DOCUMENT, f"document {d['name']} content: {found.code}", {"error_code": found.code}, inp.region
+            )
+            continue
+        detectors = list((found or {}).get("detectors") or [])
+        keys = list((found or {}).get("keys") or [])
+        named = f" ({', '.join(keys)})" if keys else ""
+        msg = (
+            f"document {d['name']} holds what looks like a secret: {', '.join(detectors)}{named} "
+            "(expected: a Parameter Store or Secrets Manager reference)"
+            if detectors
+            else f"document {d['name']} holds no secret-looking value"
+        )
+        yield verdict(not detectors, rid, DOCUMENT, msg, {"detectors": detectors, "variables": keys}, inp.region)
+
+
 def _c(cid: str, title: str, sev: Severity, rtype: str, risk: str, fix: str, fn: Any, needs: str) -> AwsCheck:
     return AwsCheck(info(cid, title, sev, rtype, risk, fix), (needs,), Scope.REGION, fn)
 
@@ -488,6 +509,16 @@ CHECKS: list[AwsCheck] = [
         "A public document can reveal internal scripts, hostnames and credentials.",
         "Remove 'All' from the document's share permission (modify-document-permission).",
         check_ssm_document_public,
+        "ssm",
+    ),
+    _c(
+        "aws.ssm.document_no_secrets",
+        "SSM documents hold no secrets",
+        Severity.HIGH,
+        DOCUMENT,
+        "Everyone who can read or is shared the document reads the credential in it.",
+        "Replace the value with a {{ssm:...}} or {{resolve:secretsmanager:...}} reference and rotate it.",
+        check_ssm_document_secrets,
         "ssm",
     ),
     _c(

@@ -447,6 +447,9 @@ def seed_edge(ids: dict[str, Any]) -> None:
         ],
     )
     default = elbv2.create_load_balancer(Name="alb-default", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    elbv2.modify_load_balancer_attributes(
+        LoadBalancerArn=default, Attributes=[{"Key": "routing.http.desync_mitigation_mode", "Value": "monitor"}]
+    )
     nlb = elbv2.create_load_balancer(Name="nlb-default", Subnets=subnets, Type="network")["LoadBalancers"][0][
         "LoadBalancerArn"
     ]

@@ -150,6 +150,11 @@ def golden(e: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
         "aws.ec2.launch_template_imdsv2_required": ({tpl["lt-legacy"]}, {tpl["lt-hardened"], tpl["lt-no-user-data"]}),
         "aws.ec2.subnet_no_auto_public_ip": (default_subnets, {ec2_arn("subnet", e["app_subnet"])}),
         "aws.ec2.snapshot_encrypted": ({snap["snap-plain"]}, {snap["snap-encrypted"]}),
+        # The peer VPC has no subnet: not judged.
+        "aws.ec2.vpc_subnets_multi_az": (
+            {ec2_arn("vpc", e["vpc"]["app"])},
+            {ec2_arn("vpc", e["default_vpc"])},
+        ),
         "aws.ecr.scan_on_push": ({repo["legacy-open"]}, {repo["app-hardened"], repo["org-shared"]}),
         "aws.ecr.immutable_tags": ({repo["legacy-open"], repo["org-shared"]}, {repo["app-hardened"]}),
         "aws.ecr.repository_not_public": ({repo["legacy-open"]}, {repo["app-hardened"], repo["org-shared"]}),
@@ -191,6 +196,7 @@ def golden(e: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
         "aws.elbv2.deletion_protection": ({lb["alb-default"], lb["nlb-default"]}, {lb["alb-hardened"]}),
         "aws.elbv2.drop_invalid_headers": ({lb["alb-default"]}, {lb["alb-hardened"]}),  # NLBs are not judged
         "aws.elbv2.alb_waf_enabled": ({lb["alb-default"]}, {lb["alb-hardened"]}),  # NLBs are not judged
+        "aws.elbv2.desync_mitigation": ({lb["alb-default"]}, {lb["alb-hardened"]}),  # NLBs are not judged
         "aws.cloudfront.viewer_https": ({cdn["cdn-legacy"]}, {cdn["cdn-hardened"]}),
         "aws.cloudfront.modern_tls": ({cdn["cdn-legacy"]}, {cdn["cdn-hardened"]}),
         "aws.cloudfront.access_logging": ({cdn["cdn-legacy"]}, {cdn["cdn-hardened"]}),

@@ -84,6 +84,19 @@ def elbv2_attribute(key: str, label: str, only_type: str | None = None) -> Calla
     return lb_check(judge, "attributes")
 
 
+def judge_desync(inp: CheckInput, lb: dict[str, Any]) -> Outcome | None:
+    if lb.get("Type") != "application":
+        return None
+    key = "routing.http.desync_mitigation_mode"
+    attrs = lb.get("attributes") or {}
+    mode = str(attrs.get(key) or "defensive")  # AWS's default when the attribute was never set
+    ok = mode in ("defensive", "strictest")
+    msg = f"load balancer {lb['LoadBalancerName']} desync mitigation mode is {mode}" + (
+        "" if ok else " (expected: defensive or strictest)"
+    )
+    return verdict(ok, lb["LoadBalancerArn"], LB, msg, {key: mode, "reported": key in attrs}, inp.region)
+
+
 # --- CloudFront ------------------------------------------------------------------------
 
 
@@ -574,6 +587,16 @@ CHECKS: list[AwsCheck] = [
         "Malformed headers passed to targets enable HTTP request smuggling and desync attacks.",
         "Set routing.http.drop_invalid_header_fields.enabled to true.",
         elbv2_attribute("routing.http.drop_invalid_header_fields.enabled", "dropping invalid headers", "application"),
+        "elbv2",
+    ),
+    _c(
+        "aws.elbv2.desync_mitigation",
+        "Application load balancers mitigate HTTP desync",
+        Severity.MEDIUM,
+        LB,
+        "In monitor mode, ambiguous requests that enable request smuggling reach the targets.",
+        "Set routing.http.desync_mitigation_mode to defensive or strictest.",
+        lb_check(judge_desync, "attributes"),
         "elbv2",
     ),
     _c(

@@ -296,6 +296,21 @@ def check_subnet_auto_public_ip(inp: CheckInput) -> Iterator[Outcome]:
         yield verdict(not on, arn(inp, "subnet", s["SubnetId"]), "AWS::EC2::Subnet", msg, ev, inp.region)
 
 
+def check_vpc_multi_az(inp: CheckInput) -> Iterator[Outcome]:
+    zones: dict[str, set[str]] = {}
+    for s in inp.part("vpc", "subnets"):
+        zones.setdefault(str(s.get("VpcId")), set()).add(str(s.get("AvailabilityZone")))
+    for vpc in inp.part("ec2", "vpcs"):
+        azs = sorted(zones.get(vpc["VpcId"], set()))
+        if not azs:
+            continue  # no subnet: nothing can run in it
+        ok = len(azs) > 1
+        msg = f"VPC {vpc['VpcId']} has subnets in {len(azs)} availability zone(s)" + (
+            "" if ok else " (expected: at least two)"
+        )
+        yield verdict(ok, arn(inp, "vpc", vpc["VpcId"]), "AWS::EC2::VPC", msg, {"availability_zones": azs}, inp.region)
+
+
 def check_snapshot_encrypted(inp: CheckInput) -> Iterator[Outcome]:
     for s in inp.part("ec2", "snapshots"):
         ok = bool(s.get("Encrypted"))
@@ -502,6 +517,16 @@ CHECKS: list[AwsCheck] = [
         "Turn MapPublicIpOnLaunch off (modify-subnet-attribute --no-map-public-ip-on-launch).",
         check_subnet_auto_public_ip,
         ("vpc",),
+    ),
+    _c(
+        "vpc_subnets_multi_az",
+        "VPCs have subnets in more than one availability zone",
+        Severity.LOW,
+        "AWS::EC2::VPC",
+        "Everything in a single-zone VPC goes down with that zone.",
+        "Add subnets in a second availability zone and spread the workload across them.",
+        check_vpc_multi_az,
+        ("ec2", "vpc"),
     ),
     _c(
         "snapshot_encrypted",

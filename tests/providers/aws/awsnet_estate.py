@@ -114,6 +114,16 @@ def seed_network(ids: dict[str, Any]) -> None:
         ),
     }
 
+    # nacl-https-only guards the app subnet; the others are associated with nothing.
+    current = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [ids["app_subnet"]]}])
+    assoc = next(
+        a["NetworkAclAssociationId"]
+        for acl in current["NetworkAcls"]
+        for a in acl["Associations"]
+        if a["SubnetId"] == ids["app_subnet"]
+    )
+    ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=ids["nacl"]["nacl-https-only"])
+
     # Security groups in the app VPC.
     def sg(name: str, perms: list[dict[str, Any]]) -> str:
         gid: str = ec2.create_security_group(GroupName=name, Description=name, VpcId=app)["GroupId"]
@@ -521,6 +531,7 @@ def seed_edge(ids: dict[str, Any]) -> None:
         },
         Logging={"Enabled": True, "IncludeCookies": False, "Bucket": "logs.s3.amazonaws.com", "Prefix": "cdn"},
         WebACLId=cdn_acl["ARN"],
+        DefaultRootObject="index.html",
     )
     legacy = distribution(
         "cdn-legacy",

@@ -223,6 +223,16 @@ def cf_origin_https(rid: str, did: str, cfg: dict[str, Any]) -> Outcome:
     return verdict(not plain, rid, DIST, msg, {"origin_protocol_policies": judged})
 
 
+def cf_default_root_object(rid: str, did: str, cfg: dict[str, Any]) -> Outcome:
+    root = cfg.get("DefaultRootObject") or ""
+    msg = f"distribution {did} " + (
+        f"serves {root} for the root URL"
+        if root
+        else "has no default root object (expected: one, so the root URL does not expose the origin's listing)"
+    )
+    return verdict(bool(root), rid, DIST, msg, {"DefaultRootObject": root or None})
+
+
 def cf_origin_tls(rid: str, did: str, cfg: dict[str, Any]) -> Outcome:
     weak: dict[str, list[str]] = {}
     judged: dict[str, list[str]] = {}
@@ -651,6 +661,17 @@ CHECKS: list[AwsCheck] = [
         "An S3 origin without OAC/OAI must be public, so the bucket can be read around the CDN.",
         "Create an origin access control, attach it to the S3 origin and restrict the bucket policy to it.",
         cf_check(cf_origin_access),
+        "cloudfront",
+        Scope.ACCOUNT,
+    ),
+    _c(
+        "aws.cloudfront.default_root_object",
+        "CloudFront distributions have a default root object",
+        Severity.LOW,
+        DIST,
+        "Without one, a request for the root URL is passed to the origin, which may list or expose its content.",
+        "Set DefaultRootObject (for example index.html).",
+        cf_check(cf_default_root_object),
         "cloudfront",
         Scope.ACCOUNT,
     ),

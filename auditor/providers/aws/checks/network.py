@@ -118,6 +118,22 @@ def nacl_check(ports: dict[int, str] | None, label: str) -> Callable[[CheckInput
     return check
 
 
+def check_nacl_unused(inp: CheckInput) -> Iterator[Outcome]:
+    for acl in inp.part("vpc", "network_acls"):
+        if acl.get("IsDefault"):
+            continue  # a VPC's default ACL cannot be deleted
+        subnets = sorted(a.get("SubnetId", "") for a in acl.get("Associations") or [])
+        acl_id = acl["NetworkAclId"]
+        msg = (
+            f"network ACL {acl_id} of {acl.get('VpcId')} is associated with {len(subnets)} subnet(s)"
+            if subnets
+            else f"network ACL {acl_id} of {acl.get('VpcId')} is associated with no subnet "
+            "(expected: in use, or deleted)"
+        )
+        ev = {"network_acl_id": acl_id, "subnets": subnets}
+        yield verdict(bool(subnets), arn(inp, "network-acl", acl_id), NACL, msg, ev, inp.region)
+
+
 # --- security groups -------------------------------------------------------------------
 
 
@@ -416,6 +432,16 @@ CHECKS: list[AwsCheck] = [
         "RDP reachable from anywhere at the subnet boundary (CIS 5.1).",
         NACL_FIX,
         nacl_check({3389: "RDP"}, "port 3389"),
+        ("vpc",),
+    ),
+    _c(
+        "nacl_unused",
+        "Network ACLs are associated with a subnet",
+        Severity.LOW,
+        NACL,
+        "Unused network ACLs pile up with stale rules and get associated later by mistake.",
+        "Delete network ACLs that no subnet uses.",
+        check_nacl_unused,
         ("vpc",),
     ),
     _c(

@@ -12,6 +12,8 @@ asked for (each would wait for the same timeout): the dataset as a whole is an e
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
 import json
@@ -28,6 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.providers.aws.model import DATASET_SCOPES, AccountSnapshot, CollectError, Scope
 from auditor.providers.aws.session import ClientFactory, error_code_of, error_message_of
+from auditor.redact import detect_secrets
 
 log = logging.getLogger("auditor.aws")
 
@@ -659,6 +662,321 @@ def collect_sqs(f: Fetch) -> dict[str, Any]:
         }
 
     return {"queues": f.each(detail, urls)}
+# --- network, compute and edge collectors (issue 15) ---
+
+
+def collect_vpc(f: Fetch) -> dict[str, Any]:
+    """Network ACLs, route tables, peering connections, network interfaces, subnets: one part each."""
+    return {
+        "network_acls": read_part(lambda: f.pages("ec2", "describe_network_acls", "NetworkAcls")),
+        "route_tables": read_part(lambda: f.pages("ec2", "describe_route_tables", "RouteTables")),
+        "peering_connections": read_part(
+            lambda: f.pages("ec2", "describe_vpc_peering_connections", "VpcPeeringConnections")
+        ),
+        "network_interfaces": read_part(lambda: f.pages("ec2", "describe_network_interfaces", "NetworkInterfaces")),
+        "subnets": read_part(lambda: f.pages("ec2", "describe_subnets", "Subnets")),
+    }
+
+
+def parse_json_policy(text: Any, what: str) -> Any:
+    """A policy document read as text: the parsed JSON, None when absent, CollectError when malformed."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return CollectError("MalformedPolicy", f"{what} is not JSON")
+
+
+def collect_ecr(f: Fetch) -> dict[str, Any]:
+    ecr = f.client("ecr")
+    repos = f.pages("ecr", "describe_repositories", "repositories")
+
+    def detail(r: dict[str, Any]) -> dict[str, Any]:
+        name = r["repositoryName"]
+        policy = attempt(
+            lambda: ecr.get_repository_policy(repositoryName=name)["policyText"],
+            absent=("RepositoryPolicyNotFoundException",),
+        )
+        lifecycle = attempt(
+            lambda: ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"],
+            absent=("LifecyclePolicyNotFoundException",),
+        )
+        return {**r, "policy": parse_json_policy(policy, "repository policy"), "lifecycle_policy": lifecycle}
+
+    return {"repositories": f.each(detail, repos)}
+
+
+def collect_eks(f: Fetch) -> dict[str, Any]:
+    eks = f.client("eks")
+    names = f.pages("eks", "list_clusters", "clusters")
+
+    def detail(name: str) -> dict[str, Any]:
+        got = attempt(lambda: eks.describe_cluster(name=name)["cluster"])
+        if isinstance(got, dict):
+            return got
+        return {"name": name, "arn": f"arn:aws:eks:{f.region}:{f.account}:cluster/{name}", "error": got}
+
+    return {"clusters": f.each(detail, names)}
+
+
+def collect_elb(f: Fetch) -> dict[str, Any]:
+    elb = f.client("elb")
+    lbs = f.pages("elb", "describe_load_balancers", "LoadBalancerDescriptions")
+
+    def detail(lb: dict[str, Any]) -> dict[str, Any]:
+        name = lb["LoadBalancerName"]
+        attrs = attempt(lambda: elb.describe_load_balancer_attributes(LoadBalancerName=name)["LoadBalancerAttributes"])
+        return {**lb, "attributes": attrs}
+
+    return {"load_balancers": f.each(detail, lbs)}
+
+
+def collect_cloudfront(f: Fetch) -> dict[str, Any]:
+    cf = f.client("cloudfront")
+    items: list[dict[str, Any]] = []
+    for page in cf.get_paginator("list_distributions").paginate():  # one DistributionList per page
+        items.extend((page.get("DistributionList") or {}).get("Items") or [])
+
+    def detail(d: dict[str, Any]) -> dict[str, Any]:
+        config = attempt(lambda: cf.get_distribution_config(Id=d["Id"])["DistributionConfig"])
+        return {"Id": d["Id"], "ARN": d.get("ARN"), "DomainName": d.get("DomainName"), "config": config}
+
+    return {"distributions": f.each(detail, items)}
+
+
+def collect_apigateway(f: Fetch) -> dict[str, Any]:
+    """REST APIs with their stages and methods; custom domain names."""
+    apigw = f.client("apigateway")
+    apis = f.pages("apigateway", "get_rest_apis", "items")
+
+    def detail(api: dict[str, Any]) -> dict[str, Any]:
+        api_id = api["id"]
+        stages = attempt(lambda: apigw.get_stages(restApiId=api_id).get("item") or [])
+        resources = attempt(
+            lambda: f.pages("apigateway", "get_resources", "items", restApiId=api_id, embed=["methods"])
+        )
+        return {"id": api_id, "name": api.get("name"), "stages": stages, "resources": resources}
+
+    def http_apis() -> list[dict[str, Any]]:
+        def v2_detail(api: dict[str, Any]) -> dict[str, Any]:
+            api_id = api["ApiId"]
+            stages = attempt(lambda: f.pages("apigatewayv2", "get_stages", "Items", ApiId=api_id))
+            routes = attempt(lambda: f.pages("apigatewayv2", "get_routes", "Items", ApiId=api_id))
+            return {
+                "id": api_id,
+                "name": api.get("Name"),
+                "protocol": api.get("ProtocolType"),
+                "stages": stages,
+                "routes": routes,
+            }
+
+        return f.each(v2_detail, f.pages("apigatewayv2", "get_apis", "Items"))
+
+    return {
+        "rest_apis": f.each(detail, apis),
+        "domain_names": read_part(lambda: f.pages("apigateway", "get_domain_names", "items")),
+        "http_apis": read_part(http_apis),
+    }
+
+
+def collect_lambda_access(f: Fetch) -> dict[str, Any]:
+    """Per function: its function URL configuration and resource policy (not its environment)."""
+    lam = f.client("lambda")
+    functions = f.pages("lambda", "list_functions", "Functions")
+
+    def detail(fn: dict[str, Any]) -> dict[str, Any]:
+        name = fn["FunctionName"]
+        url = attempt(lambda: lam.get_function_url_config(FunctionName=name), absent=("ResourceNotFoundException",))
+        if isinstance(url, dict):
+            url = {
+                "AuthType": url.get("AuthType"),
+                "FunctionUrl": url.get("FunctionUrl"),
+                "AllowOrigins": list((url.get("Cors") or {}).get("AllowOrigins") or []),
+            }
+        policy = attempt(lambda: lam.get_policy(FunctionName=name)["Policy"], absent=("ResourceNotFoundException",))
+        return {
+            "name": name,
+            "arn": fn["FunctionArn"],
+            "url": url,
+            "policy": parse_json_policy(policy, "function policy"),
+        }
+
+    return {"functions": f.each(detail, functions)}
+
+
+def collect_ssm(f: Fetch) -> dict[str, Any]:
+    ssm = f.client("ssm")
+    docs = f.pages("ssm", "list_documents", "DocumentIdentifiers", Filters=[{"Key": "Owner", "Values": ["Self"]}])
+
+    def detail(d: dict[str, Any]) -> dict[str, Any]:
+        perm = attempt(
+            lambda: ssm.describe_document_permission(Name=d["Name"], PermissionType="Share").get("AccountIds") or []
+        )
+        content = attempt(lambda: secrets_in_text(ssm.get_document(Name=d["Name"]).get("Content") or ""))
+        return {"name": d["Name"], "document_type": d.get("DocumentType"), "shared_with": perm, "content": content}
+
+    return {"documents": f.each(detail, docs)}
+
+
+def collect_route53(f: Fetch) -> dict[str, Any]:
+    r53 = f.client("route53")
+    zones = f.pages("route53", "list_hosted_zones", "HostedZones")
+
+    def detail(z: dict[str, Any]) -> dict[str, Any]:
+        private = bool((z.get("Config") or {}).get("PrivateZone"))
+        zone_id = z["Id"].rsplit("/", 1)[-1]
+        dnssec: Any = None
+        if not private:
+            dnssec = attempt(lambda: (r53.get_dnssec(HostedZoneId=zone_id).get("Status") or {}).get("ServeSignature"))
+        return {"id": zone_id, "name": z.get("Name"), "private": private, "dnssec": dnssec}
+
+    def domains() -> list[dict[str, Any]]:
+        """Registered domains (the Route 53 Domains API exists in us-east-1 only)."""
+        r53d = f.client("route53domains", "us-east-1")
+        out: list[dict[str, Any]] = []
+        for page in r53d.get_paginator("list_domains").paginate():
+            out.extend(page.get("Domains") or [])
+        return out
+
+    return {
+        "zones": f.each(detail, zones),
+        "query_logging": read_part(lambda: f.pages("route53", "list_query_logging_configs", "QueryLoggingConfigs")),
+        "domains": read_part(domains),
+    }
+
+
+def collect_wafv2(f: Fetch) -> dict[str, Any]:
+    """Regional web ACLs (in us-east-1 also the CLOUDFRONT ones) with their rules and logging."""
+    waf = f.client("wafv2")
+    scopes = ["REGIONAL", "CLOUDFRONT"] if f.region == "us-east-1" else ["REGIONAL"]
+    acls: list[tuple[str, dict[str, Any]]] = []
+    for scope in scopes:
+        marker: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"Scope": scope, "Limit": 100}
+            if marker:
+                kwargs["NextMarker"] = marker
+            page = waf.list_web_acls(**kwargs)
+            acls.extend((scope, a) for a in page.get("WebACLs") or [])
+            marker = page.get("NextMarker")
+            if not marker or not page.get("WebACLs"):
+                break
+
+    def detail(item: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+        scope, a = item
+        acl = attempt(lambda: waf.get_web_acl(Name=a["Name"], Scope=scope, Id=a["Id"])["WebACL"])
+        logging_cfg = attempt(
+            lambda: waf.get_logging_configuration(ResourceArn=a["ARN"])["LoggingConfiguration"],
+            absent=("WAFNonexistentItemException",),
+        )
+        rules: Any = acl if isinstance(acl, CollectError) else len((acl or {}).get("Rules") or [])
+        return {"name": a["Name"], "arn": a["ARN"], "scope": scope, "rules": rules, "logging": logging_cfg}
+
+    def albs() -> list[dict[str, Any]]:
+        """Each application load balancer and the web ACL associated with it (None: none)."""
+        found = [
+            lb
+            for lb in f.pages("elbv2", "describe_load_balancers", "LoadBalancers")
+            if lb.get("Type", "application") == "application"
+        ]
+
+        def acl_of(lb: dict[str, Any]) -> dict[str, Any]:
+            arn = lb["LoadBalancerArn"]
+            got = attempt(
+                lambda: (waf.get_web_acl_for_resource(ResourceArn=arn).get("WebACL") or {}).get("ARN"),
+                absent=("WAFNonexistentItemException",),
+            )
+            return {"name": lb["LoadBalancerName"], "arn": lb["LoadBalancerArn"], "web_acl": got}
+
+        return f.each(acl_of, found)
+
+    return {"web_acls": f.each(detail, acls), "load_balancers": read_part(albs)}
+
+
+def secrets_in_text(text: str) -> dict[str, Any]:
+    """Detector and key names the secret detector finds in a text; never the text itself."""
+    hits = detect_secrets(text)
+    return {"detectors": sorted({h.detector for h in hits}), "keys": sorted({h.key for h in hits if h.key})}
+
+
+def user_data_findings(encoded: Any) -> dict[str, Any]:
+    """What the secret detector finds in base64 user data: detector and variable names only.
+
+    The user data itself is never kept in the snapshot (it may hold the secret)."""
+    if not encoded:
+        return {"present": False, "detectors": [], "keys": []}
+    try:
+        text = base64.b64decode(str(encoded), validate=False).decode("utf-8", errors="replace")
+    except (ValueError, binascii.Error):
+        return {"present": True, "detectors": [], "keys": [], "undecodable": True}
+    return {"present": True, **secrets_in_text(text)}
+
+
+def collect_ec2_config(f: Fetch) -> dict[str, Any]:
+    """Instance user data (scanned for secrets here; only the detector names are kept) and the
+    latest version of each launch template (metadata options, user data scanned the same way)."""
+    ec2 = f.client("ec2")
+
+    def instance_user_data(i: dict[str, Any]) -> dict[str, Any]:
+        iid = i["InstanceId"]
+        got = attempt(
+            lambda: user_data_findings(
+                (ec2.describe_instance_attribute(InstanceId=iid, Attribute="userData").get("UserData") or {}).get(
+                    "Value"
+                )
+            )
+        )
+        return {"id": iid, "user_data": got}
+
+    def user_data() -> list[dict[str, Any]]:
+        live = [
+            i
+            for r in f.pages("ec2", "describe_instances", "Reservations")
+            for i in r.get("Instances") or []
+            if (i.get("State") or {}).get("Name") not in ("terminated", "shutting-down")
+        ]
+        return f.each(instance_user_data, live)
+
+    def latest(t: dict[str, Any]) -> dict[str, Any]:
+        tid = t["LaunchTemplateId"]
+        got = attempt(
+            lambda: (
+                ec2.describe_launch_template_versions(LaunchTemplateId=tid, Versions=["$Latest"]).get(
+                    "LaunchTemplateVersions"
+                )
+                or [{}]
+            )[0]
+        )
+        if isinstance(got, CollectError):
+            return {"id": tid, "name": t.get("LaunchTemplateName"), "latest": got}
+        got = got or {}
+        data = got.get("LaunchTemplateData") or {}
+        return {
+            "id": tid,
+            "name": t.get("LaunchTemplateName"),
+            "version": got.get("VersionNumber"),
+            "latest": {
+                "metadata_options": data.get("MetadataOptions") or {},
+                "user_data": user_data_findings(data.get("UserData")),
+            },
+        }
+
+    def templates() -> list[dict[str, Any]]:
+        return f.each(latest, f.pages("ec2", "describe_launch_templates", "LaunchTemplates"))
+
+    return {"user_data": read_part(user_data), "launch_templates": read_part(templates)}
+
+
+def collect_ssm_patch(f: Fetch) -> dict[str, Any]:
+    """Patch compliance of managed instances (its own dataset: not every endpoint serves it)."""
+    items = f.pages(
+        "ssm",
+        "list_resource_compliance_summaries",
+        "ResourceComplianceSummaryItems",
+        Filters=[{"Key": "ComplianceType", "Values": ["Patch"], "Type": "EQUAL"}],
+    )
+    return {"summaries": items}
 
 
 @dataclass(frozen=True)
@@ -697,6 +1015,19 @@ DATASETS: dict[str, Dataset] = {
         Dataset("opensearch", DATASET_SCOPES["opensearch"], collect_opensearch, "opensearch"),
         Dataset("sns", DATASET_SCOPES["sns"], collect_sns, "sns"),
         Dataset("sqs", DATASET_SCOPES["sqs"], collect_sqs, "sqs"),
+        # --- network, compute and edge datasets (issue 15) ---
+        Dataset("vpc", DATASET_SCOPES["vpc"], collect_vpc, "ec2"),
+        Dataset("ecr", DATASET_SCOPES["ecr"], collect_ecr, "ecr"),
+        Dataset("eks", DATASET_SCOPES["eks"], collect_eks, "eks"),
+        Dataset("elb", DATASET_SCOPES["elb"], collect_elb, "elb"),
+        Dataset("cloudfront", DATASET_SCOPES["cloudfront"], collect_cloudfront, "cloudfront"),
+        Dataset("apigateway", DATASET_SCOPES["apigateway"], collect_apigateway, "apigateway"),
+        Dataset("lambda_access", DATASET_SCOPES["lambda_access"], collect_lambda_access, "lambda"),
+        Dataset("ssm", DATASET_SCOPES["ssm"], collect_ssm, "ssm"),
+        Dataset("route53", DATASET_SCOPES["route53"], collect_route53, "route53"),
+        Dataset("wafv2", DATASET_SCOPES["wafv2"], collect_wafv2, "wafv2"),
+        Dataset("ssm_patch", DATASET_SCOPES["ssm_patch"], collect_ssm_patch, "ssm"),
+        Dataset("ec2_config", DATASET_SCOPES["ec2_config"], collect_ec2_config, "ec2"),
     )
 }
 

@@ -41,6 +41,9 @@ NAME_KEYS = (
     "DBSnapshotIdentifier",
     "ReplicationGroupId",
     "ClusterIdentifier",
+    # network, compute and edge services (issue 15)
+    "repositoryName",
+    "Id",
 )
 
 

@@ -95,6 +95,19 @@ DATASET_SCOPES: dict[str, Scope] = {
     "opensearch": Scope.REGION,
     "sns": Scope.REGION,
     "sqs": Scope.REGION,
+    # --- network, compute and edge datasets (issue 15) ---
+    "vpc": Scope.REGION,
+    "ecr": Scope.REGION,
+    "eks": Scope.REGION,
+    "elb": Scope.REGION,
+    "cloudfront": Scope.ACCOUNT,
+    "apigateway": Scope.REGION,
+    "lambda_access": Scope.REGION,
+    "ssm": Scope.REGION,
+    "route53": Scope.ACCOUNT,
+    "wafv2": Scope.REGION,
+    "ssm_patch": Scope.REGION,
+    "ec2_config": Scope.REGION,
 }
 
 

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from auditor.providers.aws.checks import data, databases, ec2, iam, keys, messaging, monitoring, s3, storage
+from auditor.providers.aws.checks import (
+    compute,
+    data,
+    databases,
+    ec2,
+    edge,
+    iam,
+    keys,
+    messaging,
+    monitoring,
+    network,
+    s3,
+    storage,
+)
 from auditor.providers.aws.model import AwsCheck
 
 ALL_CHECKS: list[AwsCheck] = [
@@ -16,4 +29,8 @@ ALL_CHECKS: list[AwsCheck] = [
     *storage.CHECKS,
     *databases.CHECKS,
     *messaging.CHECKS,
+    # network, compute and edge services (issue 15)
+    *network.CHECKS,
+    *compute.CHECKS,
+    *edge.CHECKS,
 ]

@@ -88,6 +88,13 @@ DATASET_SCOPES: dict[str, Scope] = {
     "kms": Scope.REGION,
     "secretsmanager": Scope.REGION,
     "acm": Scope.REGION,
+    # governance
+    "iam_extra": Scope.ACCOUNT,
+    "account_contacts": Scope.ACCOUNT,
+    "organizations": Scope.ACCOUNT,
+    "accessanalyzer": Scope.REGION,
+    "cloudtrail_selectors": Scope.REGION,
+    "config_delivery": Scope.REGION,
 }
 
 

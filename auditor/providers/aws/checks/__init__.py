@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.providers.aws.checks import data, ec2, iam, keys, monitoring, s3
+from auditor.providers.aws.checks import data, ec2, governance, iam, keys, monitoring, s3
 from auditor.providers.aws.model import AwsCheck
 
 ALL_CHECKS: list[AwsCheck] = [
@@ -12,4 +12,6 @@ ALL_CHECKS: list[AwsCheck] = [
     *ec2.CHECKS,
     *data.CHECKS,
     *keys.CHECKS,
+    # governance group (issue 15: CIS IAM, logging, Organizations, Access Analyzer, Config)
+    *governance.CHECKS,
 ]

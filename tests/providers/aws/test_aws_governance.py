@@ -72,6 +72,8 @@ def seed(now: datetime) -> dict[str, Any]:
         ),
     )
     iam.attach_role_policy(RoleName="security-auditor", PolicyArn=governance.SECURITY_AUDIT_ARN)
+    iam.create_group(GroupName="shell-users")
+    iam.attach_group_policy(GroupName="shell-users", PolicyArn=governance.CLOUDSHELL_FULL_ARN)
     iam.create_saml_provider(Name="corp-idp", SAMLMetadataDocument="<md:EntityDescriptor/>" * 50)
     iam.upload_server_certificate(
         ServerCertificateName="legacy-www",
@@ -236,6 +238,7 @@ def test_every_governance_check_golden_exact_set(snapshot: AccountSnapshot, esta
         "aws.iam.federated_sign_in": {(ROOT, P)},
         # moto's credential report has no <root_account> row: unknown, so ERROR (never a PASS).
         "aws.iam.root_not_used_recently": {(ROOT, E)},
+        "aws.iam.cloudshell_full_access_restricted": {(ROOT, F)},
         "aws.account.security_contact": {(f"arn:aws:account::{ACCOUNT}:account", P)},
         "aws.organizations.all_features": {(org_arn, P)},
         "aws.organizations.scps_in_use": {(org_arn, P)},
@@ -349,6 +352,15 @@ def test_federation_fails_only_with_console_users_and_no_idp(snapshot: AccountSn
     for row in snap.global_data["iam"]["credential_report"]:
         row["password_enabled"] = "false"
     assert run_one(snap, "aws.iam.federated_sign_in") == {(ROOT, Status.PASS)}
+
+
+def test_cloudshell_full_access_names_the_holders(snapshot: AccountSnapshot) -> None:
+    got = [f for f in evaluate(snapshot) if f.check_id == "aws.iam.cloudshell_full_access_restricted"]
+    assert [f.evidence["holders"] for f in got] == [["group/shell-users"]]
+    snap = variant(snapshot)
+    for g in snap.global_data["iam"]["groups"]:
+        g["AttachedManagedPolicies"] = []
+    assert run_one(snap, "aws.iam.cloudshell_full_access_restricted") == {(ROOT, Status.PASS)}
 
 
 def test_security_contact_missing_fails(snapshot: AccountSnapshot) -> None:

@@ -202,6 +202,25 @@ def check_security_contact(inp: CheckInput) -> Iterator[Outcome]:
     yield verdict(bool(ok), rid, "AWS::Account::AlternateContact", msg, ev)
 
 
+CLOUDSHELL_FULL_ARN = "arn:aws:iam::aws:policy/AWSCloudShellFullAccess"
+
+
+def check_cloudshell_full_access(inp: CheckInput) -> Iterator[Outcome]:
+    """CIS 1.22: AWSCloudShellFullAccess (file upload/download to a shell) is attached to nobody."""
+    holders: list[str] = []
+    for key, kind in (("users", "User"), ("groups", "Group"), ("roles", "Role")):
+        for entity in inp.part("iam", key):
+            if any(p["PolicyArn"] == CLOUDSHELL_FULL_ARN for p in entity.get("AttachedManagedPolicies") or []):
+                holders.append(f"{kind.lower()}/{entity[f'{kind}Name']}")
+    msg = (
+        "AWSCloudShellFullAccess is attached to no user, group or role"
+        if not holders
+        else f"AWSCloudShellFullAccess is attached to {', '.join(sorted(holders))} "
+        "(expected: none; CloudShell file transfer bypasses data egress controls)"
+    )
+    yield verdict(not holders, account_arn(inp), ACCOUNT_TYPE, msg, {"holders": sorted(holders)})
+
+
 # --- Organizations and Access Analyzer ----------------------------------------------------
 
 
@@ -453,6 +472,10 @@ CHECKS: list[AwsCheck] = [
        "Routine root use exposes the one credential no policy can restrict.",
        "Use IAM roles or Identity Center for daily work; keep root for the few tasks that need it.",
        ("iam",), A, check_root_recent_use),
+    _c("aws.iam.cloudshell_full_access_restricted", "AWSCloudShellFullAccess is attached to nobody", Severity.MEDIUM,
+       ACCOUNT_TYPE, "CloudShell full access allows uploading and downloading files, a path around egress controls.",
+       "Detach AWSCloudShellFullAccess; grant a scoped CloudShell policy without file transfer where needed.",
+       ("iam",), A, check_cloudshell_full_access),
     _c("aws.account.security_contact", "A security contact is registered for the account", Severity.LOW,
        "AWS::Account::AlternateContact",
        "AWS security notices (abuse reports, compromised keys) reach nobody who can act on them.",

@@ -56,6 +56,17 @@ def seed(now: datetime) -> dict[str, Any]:
         iam.create_user(UserName=name)
         iam.create_login_profile(UserName=name, Password="Xx-very-long-Passw0rd!")
     iam.create_access_key(UserName="console-setup-key")
+    # Console users with MFA: one on a hardware token serial, one on a virtual device.
+    for name in ("console-hw-mfa", "console-virtual-mfa"):
+        iam.create_user(UserName=name)
+        iam.create_login_profile(UserName=name, Password="Xx-very-long-Passw0rd!")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="console-virtual-mfa")["VirtualMFADevice"][
+        "SerialNumber"
+    ]
+    for name, sn in (("console-hw-mfa", "GAHT12345678"), ("console-virtual-mfa", serial)):
+        iam.enable_mfa_device(
+            UserName=name, SerialNumber=sn, AuthenticationCode1="123456", AuthenticationCode2="654321"
+        )
     for name, keys in (("ci-two-keys", 2), ("ci-one-key", 1)):
         iam.create_user(UserName=name)
         for _ in range(keys):
@@ -226,7 +237,18 @@ def test_every_governance_check_golden_exact_set(snapshot: AccountSnapshot, esta
     expected: dict[str, set[tuple[str, Status]]] = {
         # moto reports AccountMFAEnabled 0 for root: no MFA at all is a FAIL too.
         "aws.iam.root_hardware_mfa": {(ROOT, F)},
-        "aws.iam.no_initial_access_key": {(f"{IAM}:user/console-clean", P), (f"{IAM}:user/console-setup-key", F)},
+        "aws.iam.user_hardware_mfa": {
+            (f"{IAM}:user/console-hw-mfa", P),
+            (f"{IAM}:user/console-virtual-mfa", F),
+            (f"{IAM}:user/console-clean", F),  # no MFA at all
+            (f"{IAM}:user/console-setup-key", F),
+        },
+        "aws.iam.no_initial_access_key": {
+            (f"{IAM}:user/console-clean", P),
+            (f"{IAM}:user/console-hw-mfa", P),
+            (f"{IAM}:user/console-virtual-mfa", P),
+            (f"{IAM}:user/console-setup-key", F),
+        },
         "aws.iam.single_active_access_key": {
             (f"{IAM}:user/console-setup-key", P),
             (f"{IAM}:user/ci-one-key", P),

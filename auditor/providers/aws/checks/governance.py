@@ -67,6 +67,26 @@ def check_root_hardware_mfa(inp: CheckInput) -> Iterator[Outcome]:
         yield passed(root_arn(inp), ROOT_TYPE, "root user's MFA is a hardware device (no virtual MFA on root)", ev)
 
 
+def check_user_hardware_mfa(inp: CheckInput) -> Iterator[Outcome]:
+    """Console users' MFA is a hardware device: a virtual device assigned to the user, or no MFA, FAILs."""
+    virtual: dict[str, list[str]] = {}
+    for d in inp.part("iam_extra", "virtual_mfa_devices"):
+        user_arn = (d.get("User") or {}).get("Arn")
+        if user_arn and not str(user_arn).endswith(":root"):
+            virtual.setdefault(str(user_arn), []).append(str(d.get("SerialNumber")))
+    for row in console_users(inp):
+        mfa = row.get("mfa_active") == "true"
+        devices = sorted(virtual.get(row["arn"], []))
+        ev = {"user": row["user"], "mfa_active": mfa, "virtual_mfa_devices": devices}
+        if not mfa:
+            msg = f"console user {row['user']} has no MFA device (expected: a hardware MFA device)"
+        elif devices:
+            msg = f"console user {row['user']} uses a virtual MFA device (expected: a hardware MFA device)"
+        else:
+            msg = f"console user {row['user']} has MFA and no virtual MFA device (hardware or security key)"
+        yield verdict(mfa and not devices, row["arn"], USER_TYPE, msg, ev)
+
+
 def check_no_initial_access_key(inp: CheckInput) -> Iterator[Outcome]:
     """CIS 1.11: console users have no active access key that was never used (set up with the user)."""
     for row in console_users(inp):
@@ -446,6 +466,10 @@ CHECKS: list[AwsCheck] = [
        "A virtual MFA on root lives on a phone or laptop that can be lost, cloned or phished along with the password.",
        "Replace the root user's virtual MFA device with a hardware key or token kept in a safe.",
        ("iam", "iam_extra"), A, check_root_hardware_mfa),
+    _c("aws.iam.user_hardware_mfa", "Console users use hardware MFA devices", Severity.LOW, USER_TYPE,
+       "A virtual authenticator on the same phone or laptop as the password can be phished or stolen with it.",
+       "Give privileged console users FIDO security keys or hardware tokens in place of virtual MFA apps.",
+       ("iam", "iam_extra"), A, check_user_hardware_mfa),
     _c("aws.iam.no_initial_access_key", "Console users got no access key at setup", Severity.MEDIUM, USER_TYPE,
        "Keys created with the user and never used are standing credentials nobody needs or watches.",
        "Delete access keys that were never used; create keys only when a user needs programmatic access.",

@@ -433,7 +433,8 @@ def collect_accessanalyzer(f: Fetch) -> dict[str, Any]:
 
 
 def collect_cloudtrail_selectors(f: Fetch) -> dict[str, Any]:
-    """The trails whose home is this region, each with its event selectors (basic or advanced)."""
+    """The trails whose home is this region, each with its event selectors (basic or advanced) and
+    its CloudTrail Insights selectors (two bounded calls per trail on the detail pool)."""
     ct = f.client("cloudtrail")
     trails = [
         t
@@ -448,11 +449,16 @@ def collect_cloudtrail_selectors(f: Fetch) -> dict[str, Any]:
                 "EventSelectors": got.get("EventSelectors") or [],
                 "AdvancedEventSelectors": got.get("AdvancedEventSelectors") or [],
             }
+        insights = attempt(
+            lambda: ct.get_insight_selectors(TrailName=t.get("TrailARN") or t["Name"]).get("InsightSelectors") or [],
+            absent=("InsightNotEnabledException",),
+        )
         return {
             "Name": t["Name"],
             "TrailARN": t.get("TrailARN") or t["Name"],
             "IsMultiRegionTrail": bool(t.get("IsMultiRegionTrail")),
             "selectors": got,
+            "insights": [] if insights is None else insights,
         }
 
     return {"trails": f.each(selectors, trails)}

@@ -152,6 +152,7 @@ def seed(now: datetime) -> dict[str, Any]:
         CloudWatchLogsRoleArn=f"{IAM}:role/trail-to-logs",
     )
     ct.start_logging(Name="org-trail")
+    ct.put_insight_selectors(TrailName="org-trail", InsightSelectors=[{"InsightType": "ApiCallRateInsight"}])
     ct.put_event_selectors(
         TrailName="org-trail",
         EventSelectors=[
@@ -261,6 +262,8 @@ def test_every_governance_check_golden_exact_set(snapshot: AccountSnapshot, esta
         # moto's credential report has no <root_account> row: unknown, so ERROR (never a PASS).
         "aws.iam.root_not_used_recently": {(ROOT, E)},
         "aws.iam.cloudshell_full_access_restricted": {(ROOT, F)},
+        "aws.account.alternate_contacts": {(f"arn:aws:account::{ACCOUNT}:account", F)},  # only SECURITY is set
+        "aws.cloudtrail.insights_enabled": {(CT_ACCOUNT, P)},
         "aws.account.security_contact": {(f"arn:aws:account::{ACCOUNT}:account", P)},
         "aws.organizations.all_features": {(org_arn, P)},
         "aws.organizations.scps_in_use": {(org_arn, P)},
@@ -389,6 +392,20 @@ def test_security_contact_missing_fails(snapshot: AccountSnapshot) -> None:
     snap = variant(snapshot)
     snap.global_data["account_contacts"]["alternate_contacts"]["SECURITY"] = None
     assert run_one(snap, "aws.account.security_contact") == {(f"arn:aws:account::{ACCOUNT}:account", Status.FAIL)}
+
+
+def test_alternate_contacts_and_insights_branches(snapshot: AccountSnapshot) -> None:
+    snap = variant(snapshot)
+    contacts = snap.global_data["account_contacts"]["alternate_contacts"]
+    contacts["OPERATIONS"] = contacts["BILLING"] = {"type": "X", "has_email": True, "has_phone": False}
+    assert run_one(snap, "aws.account.alternate_contacts") == {(f"arn:aws:account::{ACCOUNT}:account", Status.PASS)}
+    contacts["BILLING"] = CollectError("AccessDenied")
+    errs = [f for f in evaluate(snap) if f.check_id == "aws.account.alternate_contacts"]
+    assert [(f.status, "account_contacts.BILLING" in f.message) for f in errs] == [(Status.ERROR, True)]
+    for region in REGIONS:
+        for t in snap.regional[region]["cloudtrail_selectors"]["trails"]:
+            t["insights"] = []
+    assert run_one(snap, "aws.cloudtrail.insights_enabled") == {(CT_ACCOUNT, Status.FAIL)}
 
 
 def test_organization_branches(snapshot: AccountSnapshot, estate: dict[str, Any]) -> None:

@@ -380,6 +380,53 @@ def selector_check(kind: str) -> Any:
     return check
 
 
+def check_insights(inp: CheckInput) -> Iterator[Outcome]:
+    trails = selector_trails(inp)
+    rid = f"arn:aws:cloudtrail::{inp.account}:account"
+    unread = {t["Name"]: t["insights"].code for t in trails if isinstance(t["insights"], CollectError)}
+    good = {
+        t["Name"]: sorted(str(i.get("InsightType")) for i in t["insights"])
+        for t in trails
+        if not isinstance(t["insights"], CollectError) and t["insights"]
+    }
+    ev: dict[str, Any] = {"trails": [t["Name"] for t in trails], "insights": good, **inp.region_scope()}
+    if good:
+        yield passed(rid, "AWS::CloudTrail::Account", f"CloudTrail Insights on {', '.join(sorted(good))}", ev)
+    elif unread:
+        ev["unread_insights"] = unread
+        yield errored(
+            rid,
+            "AWS::CloudTrail::Account",
+            "insight selectors could not be read (cloudtrail:GetInsightSelectors) for "
+            + ", ".join(f"{n} ({c})" for n, c in sorted(unread.items())),
+            ev,
+        )
+    else:
+        yield failed(
+            rid,
+            "AWS::CloudTrail::Account",
+            f"no trail has CloudTrail Insights ({len(trails)} trails; expected: API call rate or error rate insights)",
+            ev,
+        )
+
+
+def check_alternate_contacts(inp: CheckInput) -> Iterator[Outcome]:
+    """Security, operations and billing alternate contacts are all registered (details never stored)."""
+    contacts = inp.part("account_contacts", "alternate_contacts")
+    for kind, got in contacts.items():
+        if isinstance(got, CollectError):
+            raise DataUnavailable(f"account_contacts.{kind}", got)
+    missing = sorted(kind for kind, got in contacts.items() if not got)
+    rid = f"arn:aws:account::{inp.account}:account"
+    msg = (
+        "security, operations and billing alternate contacts are registered"
+        if not missing
+        else f"alternate contact(s) {', '.join(missing)} not registered (expected: SECURITY, OPERATIONS, BILLING)"
+    )
+    ev = {"registered": sorted(k for k, v in contacts.items() if v), "missing": missing}
+    yield verdict(not missing, rid, "AWS::Account::AlternateContact", msg, ev)
+
+
 def check_trail_bucket_logging(inp: CheckInput) -> Iterator[Outcome]:
     """CIS 3.4: the bucket a trail writes to has server access logging on."""
     buckets = {b["name"]: b for b in inp.data("s3")["buckets"]}
@@ -505,6 +552,11 @@ CHECKS: list[AwsCheck] = [
        "AWS security notices (abuse reports, compromised keys) reach nobody who can act on them.",
        "Set the SECURITY alternate contact (Account > Alternate contacts) to a monitored team address.",
        ("account_contacts",), A, check_security_contact),
+    _c("aws.account.alternate_contacts", "Security, operations and billing contacts are all registered", Severity.LOW,
+       "AWS::Account::AlternateContact",
+       "AWS notices about operations or billing problems reach only the root e-mail owner, who may be gone.",
+       "Set the OPERATIONS and BILLING alternate contacts as well as SECURITY to monitored team addresses.",
+       ("account_contacts",), A, check_alternate_contacts),
     _c("aws.organizations.all_features", "The organization has all features enabled", Severity.MEDIUM,
        "AWS::Organizations::Organization",
        "With consolidated billing only, no service control policy can limit member accounts.",
@@ -535,6 +587,11 @@ CHECKS: list[AwsCheck] = [
        "A trail that drops read events misses reconnaissance; one that drops write events misses changes.",
        "Set the multi-region trail's selectors to include management events with ReadWriteType All.",
        ("cloudtrail_selectors",), A, selector_check("management")),
+    _c("aws.cloudtrail.insights_enabled", "CloudTrail Insights watches for unusual API activity", Severity.LOW,
+       "AWS::CloudTrail::Account",
+       "Bursts of API calls or errors (credential abuse, runaway automation) are only found by reading logs.",
+       "Enable ApiCallRateInsight and ApiErrorRateInsight on the multi-region trail.",
+       ("cloudtrail_selectors",), A, check_insights),
     _c("aws.cloudtrail.bucket_access_logging", "The CloudTrail bucket has server access logging", Severity.LOW,
        TRAIL, "Access to the audit logs themselves is not recorded.",
        "Enable server access logging on the trail's bucket to a separate log bucket.",

@@ -244,47 +244,45 @@ def check_cloudshell_full_access(inp: CheckInput) -> Iterator[Outcome]:
 # --- Organizations and Access Analyzer ----------------------------------------------------
 
 
-def organization_or_skip(inp: CheckInput, what: str) -> tuple[dict[str, Any] | None, Outcome | None]:
-    org = inp.data("organizations")["organization"]
-    rid = f"arn:aws:organizations::{inp.account}:account"
-    if org is None:
-        return None, skipped(
-            rid, "AWS::Organizations::Organization", f"account is not in an AWS Organization ({what} not applicable)",
-            {"organization": None},
-        )  # fmt: skip
-    return org, None
+def not_in_organization(inp: CheckInput, what: str) -> Outcome:
+    return skipped(
+        f"arn:aws:organizations::{inp.account}:account", "AWS::Organizations::Organization",
+        f"account is not in an AWS Organization ({what} not applicable)", {"organization": None},
+    )  # fmt: skip
+
+
+def org_arn(inp: CheckInput, org: dict[str, Any]) -> str:
+    return str(org.get("Arn") or f"arn:aws:organizations::{inp.account}:organization/{org.get('Id')}")
 
 
 def check_org_all_features(inp: CheckInput) -> Iterator[Outcome]:
-    org, skip = organization_or_skip(inp, "feature set")
+    org = inp.data("organizations")["organization"]
     if org is None:
-        yield skip  # type: ignore[misc]
+        yield not_in_organization(inp, "feature set")
         return
     feature = org.get("FeatureSet")
     ok = feature == "ALL"
-    rid = org.get("Arn") or f"arn:aws:organizations::{inp.account}:organization/{org.get('Id')}"
     msg = (
         f"organization {org.get('Id')} has all features enabled"
         if ok
         else f"organization {org.get('Id')} has feature set {feature} (expected: ALL, needed for SCPs)"
     )
-    yield verdict(ok, rid, "AWS::Organizations::Organization", msg, {"FeatureSet": feature})
+    yield verdict(ok, org_arn(inp, org), "AWS::Organizations::Organization", msg, {"FeatureSet": feature})
 
 
 def check_org_scps(inp: CheckInput) -> Iterator[Outcome]:
-    org, skip = organization_or_skip(inp, "SCPs")
+    org = inp.data("organizations")["organization"]
     if org is None:
-        yield skip  # type: ignore[misc]
+        yield not_in_organization(inp, "SCPs")
         return
     scps = inp.part("organizations", "scps")
     custom = sorted(p.get("Name", "") for p in scps if not p.get("AwsManaged") and p.get("Id") != "p-FullAWSAccess")
-    rid = org.get("Arn") or f"arn:aws:organizations::{inp.account}:organization/{org.get('Id')}"
     msg = (
         f"organization {org.get('Id')} has service control policies: {', '.join(custom)}"
         if custom
         else f"organization {org.get('Id')} has only the default FullAWSAccess SCP (expected: guardrail SCPs)"
     )
-    yield verdict(bool(custom), rid, "AWS::Organizations::Organization", msg, {"custom_scps": custom})
+    yield verdict(bool(custom), org_arn(inp, org), "AWS::Organizations::Organization", msg, {"custom_scps": custom})
 
 
 def check_access_analyzer(inp: CheckInput) -> Iterator[Outcome]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import secrets
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ NEW_ALARMS = (
 )
 ALARM_CHECKS = [c for c in monitoring.CHECKS if c.info.id in {f"aws.cloudwatch.alarm_{k}" for k in NEW_ALARMS}]
 CHECKS = [*governance.CHECKS, *ALARM_CHECKS]
+LOGIN_PASSWORD = secrets.token_urlsafe(18) + "-Aa1"  # generated per run: no credential in the source
 CONTACT_EMAIL = "secops-private@example.com"
 IAM = f"arn:aws:iam::{ACCOUNT}"
 ROOT = f"{IAM}:root"
@@ -54,12 +56,12 @@ def seed(now: datetime) -> dict[str, Any]:
     # a key-only user with two active keys, and one with a single key.
     for name in ("console-clean", "console-setup-key"):
         iam.create_user(UserName=name)
-        iam.create_login_profile(UserName=name, Password="Xx-very-long-Passw0rd!")
+        iam.create_login_profile(UserName=name, Password=LOGIN_PASSWORD)
     iam.create_access_key(UserName="console-setup-key")
     # Console users with MFA: one on a hardware token serial, one on a virtual device.
     for name in ("console-hw-mfa", "console-virtual-mfa"):
         iam.create_user(UserName=name)
-        iam.create_login_profile(UserName=name, Password="Xx-very-long-Passw0rd!")
+        iam.create_login_profile(UserName=name, Password=LOGIN_PASSWORD)
     serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="console-virtual-mfa")["VirtualMFADevice"][
         "SerialNumber"
     ]

@@ -248,8 +248,9 @@ ERRORS = [
     ("notifications:\n  email:\n    host: h\n    from: a@b\n    to: [c@d]\n    port: 70000\n",
      "audit.yaml:6: notifications.email.port: expected a whole number between 1 and 65535, got 70000"),
     # bad enum values
-    ("frameworks: [soc2, gpdr]\n", "audit.yaml:1: frameworks[1]: expected one of gdpr, iso27001, soc2, got 'gpdr'"),
-    ("frameworks: []\n", "audit.yaml:1: frameworks: needs at least one of gdpr, iso27001, soc2"),
+    ("frameworks: [soc2, gpdr]\n",
+     "audit.yaml:1: frameworks[1]: expected one of cis-aws, gdpr, iso27001, soc2, got 'gpdr'"),
+    ("frameworks: []\n", "audit.yaml:1: frameworks: needs at least one of cis-aws, gdpr, iso27001, soc2"),
     ("frameworks: [soc2, soc2]\n", "audit.yaml:1: frameworks: lists a framework twice"),
     ("fail_on: severe\n", "audit.yaml:1: fail_on: expected one of critical, high, medium, low, none, got 'severe'"),
     ("notifications:\n  min_severity: urgent\n",

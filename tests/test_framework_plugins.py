@@ -57,7 +57,7 @@ controls:
         title: Letter naming the person accountable for security
 """
 
-INSTALLED = "gdpr, iso27001, soc2"
+INSTALLED = "cis-aws, gdpr, iso27001, soc2"
 
 
 def install_framework(site: Path, catalog: str = X_CATALOG, entry: str = "x = x_framework:CATALOG") -> None:
@@ -104,7 +104,7 @@ def test_a_framework_installed_from_a_dist_info_scans_reports_and_verifies(tmp_p
     ]  # fmt: skip
     # Installed next to the built-ins, none of which is privileged.
     every = {c["framework"] for c in json.loads(auditor("controls", "--format", "json", site=site).out)}
-    assert every == {"soc2", "gdpr", "iso27001", "x"}
+    assert every == {"soc2", "gdpr", "iso27001", "cis-aws", "x"}
 
     scan = auditor(
         "scan", "--framework", "x", "--secrets-inventory", str(inv), "--db", str(db), "--format", "json", site=site

@@ -451,6 +451,21 @@ def s3_config_details(s3: Any, name: str, versioning: dict[str, Any] | CollectEr
         "object_lock": attempt(
             lambda: s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"],
             absent=("ObjectLockConfigurationNotFoundError",),
+# --- governance collectors (IAM extras, account contacts, Organizations, Access Analyzer, trail selectors) ---
+
+
+def collect_iam_extra(f: Fetch) -> dict[str, Any]:
+    """IAM lists the `iam` dataset does not read: virtual MFA devices (root hardware MFA), server
+    certificates, SAML and OIDC identity providers. Each is a part that can fail alone."""
+    iam = f.client("iam")
+    return {
+        "virtual_mfa_devices": read_part(lambda: f.pages("iam", "list_virtual_mfa_devices", "VirtualMFADevices")),
+        "server_certificates": read_part(
+            lambda: f.pages("iam", "list_server_certificates", "ServerCertificateMetadataList")
+        ),
+        "saml_providers": read_part(lambda: iam.list_saml_providers().get("SAMLProviderList") or []),
+        "oidc_providers": read_part(
+            lambda: iam.list_open_id_connect_providers().get("OpenIDConnectProviderList") or []
         ),
     }
 
@@ -977,6 +992,77 @@ def collect_ssm_patch(f: Fetch) -> dict[str, Any]:
         Filters=[{"Key": "ComplianceType", "Values": ["Patch"], "Type": "EQUAL"}],
     )
     return {"summaries": items}
+ALTERNATE_CONTACT_TYPES = ("SECURITY", "OPERATIONS", "BILLING")
+
+
+def collect_account_contacts(f: Fetch) -> dict[str, Any]:
+    """The account's alternate contacts (None where a type is not set). Only the contact's
+    presence and title are kept: names, e-mail addresses and phone numbers never enter the snapshot."""
+    acct = f.client("account")
+
+    def contact(kind: str) -> Any:
+        got = read_part(
+            lambda: acct.get_alternate_contact(AlternateContactType=kind)["AlternateContact"],
+            absent=("ResourceNotFoundException",),
+        )
+        if isinstance(got, dict):
+            return {"type": kind, "has_email": bool(got.get("EmailAddress")), "has_phone": bool(got.get("PhoneNumber"))}
+        return got
+
+    return {"alternate_contacts": {kind: contact(kind) for kind in ALTERNATE_CONTACT_TYPES}}
+
+
+def collect_organizations(f: Fetch) -> dict[str, Any]:
+    """The organization the account belongs to (None: not in one) and, where it may be read, its SCPs."""
+    org = f.client("organizations")
+    got = attempt(lambda: org.describe_organization()["Organization"], absent=("AWSOrganizationsNotInUseException",))
+    if isinstance(got, CollectError):
+        raise_collect(got)
+    if got is None:
+        return {"organization": None, "scps": None}
+    scps = read_part(lambda: f.pages("organizations", "list_policies", "Policies", Filter="SERVICE_CONTROL_POLICY"))
+    return {"organization": got, "scps": scps}
+
+
+def collect_accessanalyzer(f: Fetch) -> dict[str, Any]:
+    return {"analyzers": f.pages("accessanalyzer", "list_analyzers", "analyzers")}
+
+
+def collect_cloudtrail_selectors(f: Fetch) -> dict[str, Any]:
+    """The trails whose home is this region, each with its event selectors (basic or advanced) and
+    its CloudTrail Insights selectors (two bounded calls per trail on the detail pool)."""
+    ct = f.client("cloudtrail")
+    trails = [
+        t
+        for t in ct.describe_trails(includeShadowTrails=False).get("trailList") or []
+        if (t.get("HomeRegion") or f.region) == f.region
+    ]
+
+    def selectors(t: dict[str, Any]) -> dict[str, Any]:
+        got = attempt(lambda: ct.get_event_selectors(TrailName=t.get("TrailARN") or t["Name"]))
+        if isinstance(got, dict):
+            got = {
+                "EventSelectors": got.get("EventSelectors") or [],
+                "AdvancedEventSelectors": got.get("AdvancedEventSelectors") or [],
+            }
+        insights = attempt(
+            lambda: ct.get_insight_selectors(TrailName=t.get("TrailARN") or t["Name"]).get("InsightSelectors") or [],
+            absent=("InsightNotEnabledException",),
+        )
+        return {
+            "Name": t["Name"],
+            "TrailARN": t.get("TrailARN") or t["Name"],
+            "IsMultiRegionTrail": bool(t.get("IsMultiRegionTrail")),
+            "selectors": got,
+            "insights": [] if insights is None else insights,
+        }
+
+    return {"trails": f.each(selectors, trails)}
+
+
+def collect_config_delivery(f: Fetch) -> dict[str, Any]:
+    cfg = f.client("config")
+    return {"channels": cfg.describe_delivery_channels().get("DeliveryChannels") or []}
 
 
 @dataclass(frozen=True)
@@ -1028,6 +1114,15 @@ DATASETS: dict[str, Dataset] = {
         Dataset("wafv2", DATASET_SCOPES["wafv2"], collect_wafv2, "wafv2"),
         Dataset("ssm_patch", DATASET_SCOPES["ssm_patch"], collect_ssm_patch, "ssm"),
         Dataset("ec2_config", DATASET_SCOPES["ec2_config"], collect_ec2_config, "ec2"),
+        # governance
+        Dataset("iam_extra", DATASET_SCOPES["iam_extra"], collect_iam_extra, "iam"),
+        Dataset("account_contacts", DATASET_SCOPES["account_contacts"], collect_account_contacts, "account"),
+        Dataset("organizations", DATASET_SCOPES["organizations"], collect_organizations, "organizations"),
+        Dataset("accessanalyzer", DATASET_SCOPES["accessanalyzer"], collect_accessanalyzer, "accessanalyzer"),
+        Dataset(
+            "cloudtrail_selectors", DATASET_SCOPES["cloudtrail_selectors"], collect_cloudtrail_selectors, "cloudtrail"
+        ),
+        Dataset("config_delivery", DATASET_SCOPES["config_delivery"], collect_config_delivery, "config"),
     )
 }
 

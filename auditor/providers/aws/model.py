@@ -108,6 +108,13 @@ DATASET_SCOPES: dict[str, Scope] = {
     "wafv2": Scope.REGION,
     "ssm_patch": Scope.REGION,
     "ec2_config": Scope.REGION,
+    # governance
+    "iam_extra": Scope.ACCOUNT,
+    "account_contacts": Scope.ACCOUNT,
+    "organizations": Scope.ACCOUNT,
+    "accessanalyzer": Scope.REGION,
+    "cloudtrail_selectors": Scope.REGION,
+    "config_delivery": Scope.REGION,
 }
 
 

@@ -24,8 +24,11 @@ from auditor.providers.aws.collect import DATASETS, collect_account
 from auditor.providers.aws.demo_estate import ACCOUNT, GOOD_REGION, LEGACY_REGION, REGIONS, seed_estate
 from auditor.providers.aws.model import AccountSnapshot
 from auditor.providers.aws.session import ClientFactory
+from tests.providers.aws.test_aws_data import NEW_IDS as DATA_IDS
+from tests.providers.aws.test_aws_network import MY_IDS as NETWORK_IDS
 
 ALLOWED = (GOOD_REGION,)
+GROUP_GOLDEN = {*DATA_IDS, *NETWORK_IDS}
 
 
 @pytest.fixture(scope="module")
@@ -216,10 +219,12 @@ def expected(estate: dict[str, Any]) -> dict[str, set[str]]:
 
 
 def test_every_check_has_a_golden_expectation(expected: dict[str, set[str]]) -> None:
-    assert set(expected) == {c.id for c in AwsProvider().checks()}
+    """The demo estate's golden set covers the original checks; the checks of issue 15 have their own
+    estates and exact-set goldens (test_aws_data.py, test_aws_network.py, test_aws_governance.py)."""
+    assert set(expected) | GROUP_GOLDEN == {c.id for c in AwsProvider().checks()}
 
 
-@pytest.mark.parametrize("check_id", sorted(c.id for c in AwsProvider().checks()))
+@pytest.mark.parametrize("check_id", sorted({c.id for c in AwsProvider().checks()} - GROUP_GOLDEN))
 def test_exact_failing_resources(check_id: str, findings: list[Finding], expected: dict[str, set[str]]) -> None:
     failing = by_check(findings, Status.FAIL).get(check_id, set())
     assert failing == expected[check_id]

@@ -16,6 +16,12 @@ from auditor.providers.aws.demo_estate import EXPECTED_FAILURES, scan_env, seed_
 
 pytestmark = pytest.mark.slow
 
+# Checks whose API moto does not serve: they end in ERROR on the server (never PASS), which makes the run
+# partial. Access Analyzer is not implemented; the credential report has no <root_account> row.
+MOTO_UNSERVED = {"aws.accessanalyzer.enabled", "aws.iam.root_not_used_recently"}
+# Checks with nothing to judge in the demo estate (no IAM server certificates): no finding at all.
+NOTHING_TO_JUDGE = {"aws.iam.expired_server_certificates"}
+
 
 @pytest.fixture(scope="module")
 def scanned(aws_env: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, dict[str, Any], str]]:
@@ -48,16 +54,16 @@ def scanned(aws_env: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 def test_exit_code_and_complete_run(scanned: tuple[int, dict[str, Any], str]) -> None:
     code, out, stderr = scanned
-    assert code == 0, stderr  # findings do not gate by default, and nothing ended in ERROR
+    assert code == 3, stderr  # findings do not gate by default; only the checks moto cannot serve ended in ERROR
     assert out["schema"] == "auditor.scan/1"
-    assert out["run"]["status"] == "complete"
-    assert out["summary"]["by_status"]["ERROR"] == 0
+    assert out["run"]["status"] == "partial"
+    assert {f["check_id"] for f in out["findings"] if f["status"] == "ERROR"} == MOTO_UNSERVED
     assert "Traceback" not in stderr
 
 
 def test_every_check_ran_against_the_server(scanned: tuple[int, dict[str, Any], str]) -> None:
     _, out, _ = scanned
-    assert {f["check_id"] for f in out["findings"]} == {c.id for c in AwsProvider().checks()}
+    assert {f["check_id"] for f in out["findings"]} == {c.id for c in AwsProvider().checks()} - NOTHING_TO_JUDGE
 
 
 def test_named_misconfigurations_fail(scanned: tuple[int, dict[str, Any], str]) -> None:
@@ -94,9 +100,16 @@ def test_control_roll_up(scanned: tuple[int, dict[str, Any], str]) -> None:
     assert status["soc2:CC6.6"] == "FAIL"  # public bucket, open security groups
     assert status["gdpr:Art.44"] == "FAIL"  # data stores in us-east-1
     assert status["gdpr:Art.32(1)(c)"] == "FAIL"  # no PITR, no backup plan in us-east-1
-    assert status["soc2:CC6.2"] == "PASS"  # keys and passwords are fresh at seed time
+    # Keys and passwords are fresh at seed time; CC6.2 fails only on the keys never used since user setup.
+    assert status["soc2:CC6.2"] == "FAIL"
+    failing = {
+        (f["check_id"], f["resource"]["id"].rsplit("/", 1)[-1])
+        for f in out["findings"]
+        if f["status"] == "FAIL" and "soc2:CC6.2" in f["controls"]
+    }
+    assert {check for check, _ in failing} == {"aws.iam.no_initial_access_key"}
     counts = next(c["counts"] for c in out["controls"] if c["framework"] == "soc2" and c["id"] == "CC6.2")
-    assert counts["FAIL"] == 0 and counts["ERROR"] == 0 and counts["PASS"] > 0
+    assert counts["ERROR"] == 0 and counts["PASS"] > 0
 
 
 def test_coverage_and_targets_in_the_json(scanned: tuple[int, dict[str, Any], str]) -> None:
@@ -104,7 +117,21 @@ def test_coverage_and_targets_in_the_json(scanned: tuple[int, dict[str, Any], st
     account = "123456789012"
     cov = {c["target"]: c for c in out["run"]["coverage"]}
     assert set(cov) == {f"aws:{account}", f"aws:{account}/eu-west-1", f"aws:{account}/us-east-1"}
-    assert all(c["complete"] and c["skipped"] == [] and c["errored_checks"] == [] for c in cov.values())
+    # The only data not read: Access Analyzer, which moto does not implement (the run says so).
+    skipped = {t: [i["item"] for i in c["skipped"]] for t, c in cov.items()}
+    assert skipped == {
+        f"aws:{account}": [],
+        f"aws:{account}/eu-west-1": ["accessanalyzer"],
+        f"aws:{account}/us-east-1": ["accessanalyzer"],
+    }
+    errored = {t: set(c["errored_checks"]) for t, c in cov.items()}
+    assert errored == {
+        f"aws:{account}": {"aws.iam.root_not_used_recently"},
+        f"aws:{account}/eu-west-1": {"aws.accessanalyzer.enabled"},
+        f"aws:{account}/us-east-1": {"aws.accessanalyzer.enabled"},
+    }
+    # A target with data not read or a check in ERROR is not complete.
+    assert {t: c["complete"] for t, c in cov.items()} == {t: False for t in cov}
     assert cov[f"aws:{account}"]["details"]["regions_scanned"] == ["eu-west-1", "us-east-1"]
     assert cov[f"aws:{account}"]["examined"]["s3.buckets"] == 5
     assert {f["target"] for f in out["findings"]} == set(cov)

@@ -8,6 +8,7 @@ from auditor.providers.aws.checks import (
     databases,
     ec2,
     edge,
+    governance,
     iam,
     keys,
     messaging,
@@ -33,4 +34,6 @@ ALL_CHECKS: list[AwsCheck] = [
     *network.CHECKS,
     *compute.CHECKS,
     *edge.CHECKS,
+    # governance group (issue 15: CIS IAM, logging, Organizations, Access Analyzer, Config)
+    *governance.CHECKS,
 ]

@@ -219,6 +219,24 @@ ALARM_PATTERNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "route_table_changes": ("route table changes", ("CreateRoute", "ReplaceRouteTableAssociation")),
     "vpc_changes": ("VPC changes", ("CreateVpc", "DeleteVpc", "ModifyVpcAttribute")),
     "cloudtrail_changes": ("CloudTrail configuration changes", ("CreateTrail", "StopLogging", "DeleteTrail")),
+    # CIS v3.0.0 4.6-4.9 and 4.15 (governance group)
+    "console_auth_failures": ("console authentication failures", ("ConsoleLogin", "Failed authentication")),
+    "cmk_disable_or_deletion": (
+        "disabling or scheduled deletion of KMS keys",
+        ("kms.amazonaws.com", "DisableKey", "ScheduleKeyDeletion"),
+    ),
+    "s3_bucket_policy_changes": (
+        "S3 bucket policy changes",
+        ("s3.amazonaws.com", "PutBucketPolicy", "DeleteBucketPolicy"),
+    ),
+    "config_changes": (
+        "AWS Config configuration changes",
+        ("config.amazonaws.com", "StopConfigurationRecorder", "DeleteDeliveryChannel"),
+    ),
+    "organizations_changes": (
+        "AWS Organizations changes",
+        ("organizations.amazonaws.com", "AttachPolicy", "LeaveOrganization"),
+    ),
 }
 
 

@@ -182,13 +182,29 @@ def test_cis_aws_v3_maps_our_checks_and_leaves_the_rest_manual() -> None:
         "4.15": {"aws.cloudwatch.alarm_organizations_changes"},
         "4.16": {"aws.securityhub.enabled"},
         "5.6": {"aws.ec2.instance_imdsv2_required"},
+        "1.18": {"aws.ec2.instance_profile_attached"},
+        "2.1.2": {"aws.s3.bucket_mfa_delete"},
+        "2.4.1": {"aws.efs.encrypted"},
+        "5.1": {
+            "aws.ec2.nacl_ssh_open_to_internet",
+            "aws.ec2.nacl_rdp_open_to_internet",
+            "aws.ec2.nacl_all_ports_open_to_internet",
+        },
+        "5.2": {
+            "aws.ec2.sg_admin_ports_open_ipv4",
+            "aws.ec2.sg_ssh_open_to_internet",
+            "aws.ec2.sg_rdp_open_to_internet",
+            "aws.ec2.sg_all_ports_open_to_internet",
+        },
+        "5.3": {"aws.ec2.sg_admin_ports_open_ipv6"},
+        "5.5": {"aws.ec2.vpc_peering_routes_least_access"},
     }
     for cid, checks in expected.items():
         c = cis.control(cid)
         assert c is not None and set(c.checks) == checks, cid
-    # No API (1.1, 1.3), or the check is not built yet (1.18, 2.1.2, 2.1.3, 2.4.1, 5.1, 5.3, 5.5): manual evidence.
+    # No API (1.1, 1.3), or the check is not built yet (2.1.3, Macie): manual evidence.
     manual = {c.id for c in cis.controls if not c.automated}
-    assert manual == {"1.1", "1.3", "1.18", "2.1.2", "2.1.3", "2.4.1", "5.1", "5.3", "5.5"}
+    assert manual == {"1.1", "1.3", "2.1.3"}
     # Each monitoring recommendation 4.1-4.15 is one metric filter + alarm check.
     for c in cis.controls:
         if c.id.startswith("4.") and c.id != "4.16":

@@ -451,21 +451,6 @@ def s3_config_details(s3: Any, name: str, versioning: dict[str, Any] | CollectEr
         "object_lock": attempt(
             lambda: s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"],
             absent=("ObjectLockConfigurationNotFoundError",),
-# --- governance collectors (IAM extras, account contacts, Organizations, Access Analyzer, trail selectors) ---
-
-
-def collect_iam_extra(f: Fetch) -> dict[str, Any]:
-    """IAM lists the `iam` dataset does not read: virtual MFA devices (root hardware MFA), server
-    certificates, SAML and OIDC identity providers. Each is a part that can fail alone."""
-    iam = f.client("iam")
-    return {
-        "virtual_mfa_devices": read_part(lambda: f.pages("iam", "list_virtual_mfa_devices", "VirtualMFADevices")),
-        "server_certificates": read_part(
-            lambda: f.pages("iam", "list_server_certificates", "ServerCertificateMetadataList")
-        ),
-        "saml_providers": read_part(lambda: iam.list_saml_providers().get("SAMLProviderList") or []),
-        "oidc_providers": read_part(
-            lambda: iam.list_open_id_connect_providers().get("OpenIDConnectProviderList") or []
         ),
     }
 
@@ -992,6 +977,27 @@ def collect_ssm_patch(f: Fetch) -> dict[str, Any]:
         Filters=[{"Key": "ComplianceType", "Values": ["Patch"], "Type": "EQUAL"}],
     )
     return {"summaries": items}
+
+
+# --- governance collectors (IAM extras, account contacts, Organizations, Access Analyzer, trail selectors) ---
+
+
+def collect_iam_extra(f: Fetch) -> dict[str, Any]:
+    """IAM lists the `iam` dataset does not read: virtual MFA devices (root hardware MFA), server
+    certificates, SAML and OIDC identity providers. Each is a part that can fail alone."""
+    iam = f.client("iam")
+    return {
+        "virtual_mfa_devices": read_part(lambda: f.pages("iam", "list_virtual_mfa_devices", "VirtualMFADevices")),
+        "server_certificates": read_part(
+            lambda: f.pages("iam", "list_server_certificates", "ServerCertificateMetadataList")
+        ),
+        "saml_providers": read_part(lambda: iam.list_saml_providers().get("SAMLProviderList") or []),
+        "oidc_providers": read_part(
+            lambda: iam.list_open_id_connect_providers().get("OpenIDConnectProviderList") or []
+        ),
+    }
+
+
 ALTERNATE_CONTACT_TYPES = ("SECURITY", "OPERATIONS", "BILLING")
 
 
@@ -1094,6 +1100,15 @@ DATASETS: dict[str, Dataset] = {
         Dataset("kms", DATASET_SCOPES["kms"], collect_kms, "kms"),
         Dataset("secretsmanager", DATASET_SCOPES["secretsmanager"], collect_secretsmanager, "secretsmanager"),
         Dataset("acm", DATASET_SCOPES["acm"], collect_acm, "acm"),
+        # governance
+        Dataset("iam_extra", DATASET_SCOPES["iam_extra"], collect_iam_extra, "iam"),
+        Dataset("account_contacts", DATASET_SCOPES["account_contacts"], collect_account_contacts, "account"),
+        Dataset("organizations", DATASET_SCOPES["organizations"], collect_organizations, "organizations"),
+        Dataset("accessanalyzer", DATASET_SCOPES["accessanalyzer"], collect_accessanalyzer, "accessanalyzer"),
+        Dataset(
+            "cloudtrail_selectors", DATASET_SCOPES["cloudtrail_selectors"], collect_cloudtrail_selectors, "cloudtrail"
+        ),
+        Dataset("config_delivery", DATASET_SCOPES["config_delivery"], collect_config_delivery, "config"),
         # data stores, messaging and secrets (issue 15)
         Dataset("efs", DATASET_SCOPES["efs"], collect_efs, "efs"),
         Dataset("elasticache", DATASET_SCOPES["elasticache"], collect_elasticache, "elasticache"),
@@ -1114,15 +1129,6 @@ DATASETS: dict[str, Dataset] = {
         Dataset("wafv2", DATASET_SCOPES["wafv2"], collect_wafv2, "wafv2"),
         Dataset("ssm_patch", DATASET_SCOPES["ssm_patch"], collect_ssm_patch, "ssm"),
         Dataset("ec2_config", DATASET_SCOPES["ec2_config"], collect_ec2_config, "ec2"),
-        # governance
-        Dataset("iam_extra", DATASET_SCOPES["iam_extra"], collect_iam_extra, "iam"),
-        Dataset("account_contacts", DATASET_SCOPES["account_contacts"], collect_account_contacts, "account"),
-        Dataset("organizations", DATASET_SCOPES["organizations"], collect_organizations, "organizations"),
-        Dataset("accessanalyzer", DATASET_SCOPES["accessanalyzer"], collect_accessanalyzer, "accessanalyzer"),
-        Dataset(
-            "cloudtrail_selectors", DATASET_SCOPES["cloudtrail_selectors"], collect_cloudtrail_selectors, "cloudtrail"
-        ),
-        Dataset("config_delivery", DATASET_SCOPES["config_delivery"], collect_config_delivery, "config"),
     )
 }
 

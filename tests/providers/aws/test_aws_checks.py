@@ -25,10 +25,11 @@ from auditor.providers.aws.demo_estate import ACCOUNT, GOOD_REGION, LEGACY_REGIO
 from auditor.providers.aws.model import AccountSnapshot
 from auditor.providers.aws.session import ClientFactory
 from tests.providers.aws.test_aws_data import NEW_IDS as DATA_IDS
+from tests.providers.aws.test_aws_governance import CHECKS as GOVERNANCE_CHECKS
 from tests.providers.aws.test_aws_network import MY_IDS as NETWORK_IDS
 
 ALLOWED = (GOOD_REGION,)
-GROUP_GOLDEN = {*DATA_IDS, *NETWORK_IDS}
+GROUP_GOLDEN = {*DATA_IDS, *NETWORK_IDS, *(c.info.id for c in GOVERNANCE_CHECKS)}
 
 
 @pytest.fixture(scope="module")

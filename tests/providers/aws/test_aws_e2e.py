@@ -13,12 +13,14 @@ import pytest
 
 from auditor.providers.aws import AwsProvider
 from auditor.providers.aws.demo_estate import EXPECTED_FAILURES, scan_env, seed_estate, start_moto_server
+from tests.providers.aws.test_aws_checks import GROUP_GOLDEN
 
 pytestmark = pytest.mark.slow
 
 # Checks whose API moto does not serve: they end in ERROR on the server (never PASS), which makes the run
-# partial. Access Analyzer is not implemented; the credential report has no <root_account> row.
-MOTO_UNSERVED = {"aws.accessanalyzer.enabled", "aws.iam.root_not_used_recently"}
+# partial. Access Analyzer is not implemented; the credential report has no <root_account> row; AWS Backup has
+# no ListBackupSelections (so whether a DB instance is in a plan cannot be read where a plan exists).
+MOTO_UNSERVED = {"aws.accessanalyzer.enabled", "aws.iam.root_not_used_recently", "aws.rds.backup_plan_protected"}
 # Checks with nothing to judge in the demo estate (no IAM server certificates): no finding at all.
 NOTHING_TO_JUDGE = {"aws.iam.expired_server_certificates"}
 
@@ -62,8 +64,12 @@ def test_exit_code_and_complete_run(scanned: tuple[int, dict[str, Any], str]) ->
 
 
 def test_every_check_ran_against_the_server(scanned: tuple[int, dict[str, Any], str]) -> None:
+    """Every check of the demo estate's golden set ran; the checks of issue 15 have their own estates
+    (and produce findings here only where the demo estate has such resources)."""
     _, out, _ = scanned
-    assert {f["check_id"] for f in out["findings"]} == {c.id for c in AwsProvider().checks()} - NOTHING_TO_JUDGE
+    ran = {f["check_id"] for f in out["findings"]}
+    everything = {c.id for c in AwsProvider().checks()}
+    assert everything - GROUP_GOLDEN - NOTHING_TO_JUDGE <= ran <= everything
 
 
 def test_named_misconfigurations_fail(scanned: tuple[int, dict[str, Any], str]) -> None:
@@ -117,17 +123,17 @@ def test_coverage_and_targets_in_the_json(scanned: tuple[int, dict[str, Any], st
     account = "123456789012"
     cov = {c["target"]: c for c in out["run"]["coverage"]}
     assert set(cov) == {f"aws:{account}", f"aws:{account}/eu-west-1", f"aws:{account}/us-east-1"}
-    # The only data not read: Access Analyzer, which moto does not implement (the run says so).
+    # The only data not read: Access Analyzer and Backup selections, which moto does not implement (the run says so).
     skipped = {t: [i["item"] for i in c["skipped"]] for t, c in cov.items()}
     assert skipped == {
         f"aws:{account}": [],
-        f"aws:{account}/eu-west-1": ["accessanalyzer"],
+        f"aws:{account}/eu-west-1": ["accessanalyzer", "backup.plan_details daily-eu: selections"],
         f"aws:{account}/us-east-1": ["accessanalyzer"],
     }
     errored = {t: set(c["errored_checks"]) for t, c in cov.items()}
     assert errored == {
         f"aws:{account}": {"aws.iam.root_not_used_recently"},
-        f"aws:{account}/eu-west-1": {"aws.accessanalyzer.enabled"},
+        f"aws:{account}/eu-west-1": {"aws.accessanalyzer.enabled", "aws.rds.backup_plan_protected"},
         f"aws:{account}/us-east-1": {"aws.accessanalyzer.enabled"},
     }
     # A target with data not read or a check in ERROR is not complete.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from auditor.providers.aws.demo_estate import MOTO_UNSERVED
 from tests.conftest import run_auditor
 from tests.github_sarif import ingestion_problems
 
@@ -41,11 +42,13 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path, monkeypatch: pytest.Monkey
 
     db = out / "auditor.db"
     runs = sqlite3.connect(db).execute("SELECT status FROM runs ORDER BY seq").fetchall()
-    assert [r[0] for r in runs] == ["complete", "complete", "complete"]
+    # The sample AWS account is moto, which does not serve every API a check reads: those checks are ERROR
+    # (never PASS), so each run is partial, and nothing else is.
+    assert [r[0] for r in runs] == ["partial", "partial", "partial"]
 
     doc = json.loads((out / "findings.json").read_text())
     assert {f["provider"] for f in doc["findings"]} == {"aws", "iac", "code", "deps", "image", "secrets"}
-    assert doc["summary"]["by_status"]["ERROR"] == 0
+    assert {f["check_id"] for f in doc["findings"] if f["status"] == "ERROR"} == MOTO_UNSERVED
     assert doc["summary"]["by_status"]["WAIVED"] >= 1
     sarif = json.loads((out / "findings.sarif").read_text())
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]

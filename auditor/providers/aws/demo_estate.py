@@ -677,6 +677,13 @@ def seed_estate(endpoint: str | None, scale: float = 0.0, now: dt.datetime | Non
 # Resources that fail each check when the named estate (scale 0) is scanned in both
 # regions with --allowed-region eu-west-1, by resource-name fragment. The tests match
 # these against finding resource ids.
+# Checks whose API moto does not serve: on the demo's moto_server they end in ERROR (never PASS), which
+# makes those runs partial. Access Analyzer is not implemented; the credential report has no
+# <root_account> row; AWS Backup has no ListBackupSelections (read where a plan exists).
+MOTO_UNSERVED = frozenset(
+    {"aws.accessanalyzer.enabled", "aws.iam.root_not_used_recently", "aws.rds.backup_plan_protected"}
+)
+
 EXPECTED_FAILURES: dict[str, set[str]] = {
     "aws.iam.root_mfa_enabled": {"root"},
     "aws.iam.password_policy_min_length": {"account-password-policy"},

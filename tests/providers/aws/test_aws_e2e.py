@@ -12,15 +12,17 @@ from typing import Any
 import pytest
 
 from auditor.providers.aws import AwsProvider
-from auditor.providers.aws.demo_estate import EXPECTED_FAILURES, scan_env, seed_estate, start_moto_server
+from auditor.providers.aws.demo_estate import (
+    EXPECTED_FAILURES,
+    MOTO_UNSERVED,
+    scan_env,
+    seed_estate,
+    start_moto_server,
+)
 from tests.providers.aws.test_aws_checks import GROUP_GOLDEN
 
 pytestmark = pytest.mark.slow
 
-# Checks whose API moto does not serve: they end in ERROR on the server (never PASS), which makes the run
-# partial. Access Analyzer is not implemented; the credential report has no <root_account> row; AWS Backup has
-# no ListBackupSelections (so whether a DB instance is in a plan cannot be read where a plan exists).
-MOTO_UNSERVED = {"aws.accessanalyzer.enabled", "aws.iam.root_not_used_recently", "aws.rds.backup_plan_protected"}
 # Checks with nothing to judge in the demo estate (no IAM server certificates): no finding at all.
 NOTHING_TO_JUDGE = {"aws.iam.expired_server_certificates"}
 

@@ -199,7 +199,7 @@ MANUAL_EVIDENCE = (
 LAPSED_ITEM = ("soc2:CC2.2", "onboarding-materials")
 # The demo scans and reports every framework auditor ships (ISO/IEC 27001 comes through the same
 # `auditor.frameworks` entry point as a plugin would).
-DEMO_FRAMEWORKS = ("soc2", "gdpr", "iso27001")
+DEMO_FRAMEWORKS = ("soc2", "gdpr", "iso27001", "cis-aws")
 
 
 def add_demo_manual_evidence(store: Store, folder: Path, now: datetime) -> None:

@@ -67,7 +67,7 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path, monkeypatch: pytest.Monkey
     assert printed is not None, res.err
     public_key = Path(printed.group(1))
     assert public_key.parent == out and (out / "pack-signing-key.pem").stat().st_mode & 0o777 == 0o600
-    for framework in ("soc2", "gdpr", "iso27001"):  # ISO/IEC 27001 ships as an entry-point plugin
+    for framework in ("soc2", "gdpr", "iso27001", "cis-aws"):  # ISO 27001 and CIS ship as entry-point plugins
         pack = out / f"{framework}-evidence-pack.zip"
         assert f"auditor verify {pack} --public-key {public_key}" in res.err
         verify = run_auditor("verify", str(pack), "--public-key", str(public_key))

@@ -56,6 +56,9 @@ PROWLER_VERSION = "5.46.0"
 PROWLER_SERVICES = (
     "iam", "s3", "ec2", "vpc", "kms", "secretsmanager", "cloudtrail", "cloudwatch", "config", "guardduty",
     "securityhub", "rds", "dynamodb", "backup", "elbv2", "awslambda", "acm",
+    # the services of issue 15
+    "accessanalyzer", "account", "organizations", "ecr", "eks", "elb", "cloudfront", "apigateway", "apigatewayv2",
+    "ssm", "route53", "wafv2", "efs", "elasticache", "redshift", "opensearch", "sns", "sqs",
 )  # fmt: skip
 SITECUSTOMIZE = """
 import socket

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import secrets
 import zipfile
 from typing import Any
 
@@ -13,9 +14,10 @@ import boto3
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-LAMBDA_PLACEHOLDER_VALUE = "correct-horse-battery-staple-42"  # a planted "secret" that must never be output
-USER_DATA_SECRET = "tr0ub4dor-and-3-user-data"  # the same, planted in user data
-SSM_DOC_SECRET = "s3cr3t-t0ken-in-a-document"  # the same, planted in an SSM document
+# Planted "secrets" that must never be output, generated per run (no credential in the source).
+LAMBDA_PLACEHOLDER_VALUE = "horse-battery-" + secrets.token_hex(8)
+USER_DATA_SECRET = "tr0ub4dor-user-data-" + secrets.token_hex(8)  # the same, planted in user data
+SSM_DOC_SECRET = "t0ken-in-a-document-" + secrets.token_hex(8)  # the same, planted in an SSM document
 BENIGN_USER_DATA = "#!/bin/bash\nyum install -y nginx\n"
 LEAKY_USER_DATA = f"#!/bin/bash\nexport DB_PASSWORD={USER_DATA_SECRET}\n/opt/app/start\n"
 

@@ -418,3 +418,20 @@ def test_registry_reads_names_from_metadata_and_refuses_what_is_not_a_provider(
 
 def test_builtin_providers_come_from_entry_points() -> None:
     assert set(discover_providers()) == {"aws", "code", "deps", "iac", "image", "secrets"}
+
+
+def test_a_plugin_whose_flag_is_taken_is_named_not_a_crash(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "iacx_auditor.py").write_text(
+        PLUGIN.replace('name = "vault"', 'name = "iacx"').replace('flag="--vault"', 'flag="--iac"')
+    )
+    dist = site / "auditor_iacx-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: auditor-iacx\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\niacx = iacx_auditor:VaultProvider\n")
+    helped = auditor("scan", "--help", site=site)
+    assert helped.code == 0, helped.err
+    flat = " ".join(helped.out.split())
+    assert "iacx (its flag --iac is already taken by another provider or by auditor itself)" in flat
+    assert "--iac PATH infrastructure as code" in flat  # the built-in keeps its flag

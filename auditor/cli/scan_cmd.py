@@ -116,7 +116,14 @@ def add_provider_options(argv: Sequence[str], everything: bool = False) -> None:
     have: dict[str, type[Provider]] = p.get_default("provider_classes")
     missing: dict[str, str] = dict(p.get_default("unavailable_flags"))
     loaded, failed = reg.try_load(n for n in wanted if n not in have and n not in missing)
-    for name, cls in loaded.items():
+    for name, cls in list(loaded.items()):
+        flags_of = [f for s in cls.declared_settings() for f in (s.flag, *s.aliases) if f]
+        taken = [f for f in flags_of if f in p._option_string_actions]
+        if taken:
+            # Two plugins (or a plugin and the core) claim one flag: this provider cannot be offered.
+            failed[name] = f"its flag {taken[0]} is already taken by another provider or by auditor itself"
+            del loaded[name]
+            continue
         group = p.add_argument_group(f"{name} provider", cls.title or None)
         for s in cls.declared_settings():
             if s.flag is None:

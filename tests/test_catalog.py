@@ -253,6 +253,27 @@ def test_every_supporting_reference_resolves_and_is_not_a_pass_condition_of_its_
     assert supporting >= 20
 
 
+# The SOC 2 criteria Prowler 5.46.0 maps AWS checks to (prowler/compliance/aws/soc2_aws.json: the
+# requirements with a non-empty `Checks` list; its `cc_a_1_1` is A1.2). Each must carry at least one of our
+# AWS checks, as a pass condition or as a supporting signal beside the manual evidence.
+PROWLER_SOC2_AWS_CRITERIA = (
+    "CC1.3", "CC2.1", "CC3.1", "CC3.2", "CC3.3", "CC3.4", "CC4.2", "CC5.2", "CC6.1", "CC6.2", "CC6.3",
+    "CC6.6", "CC6.7", "CC6.8", "CC7.1", "CC7.2", "CC7.3", "CC7.4", "CC7.5", "CC8.1", "A1.2", "C1.1", "C1.2",
+    "PI1.2", "PI1.3", "PI1.4", "PI1.5).split(",
+)
+
+
+def test_every_soc2_criterion_prowler_maps_for_aws_carries_one_of_our_aws_checks() -> None:
+    ids, _ = registered_checks()
+    aws = {i for i in ids if i.startswith("aws.")}
+    controls = {c.id: c for c in load_catalog()["soc2"].controls}
+    bare = [
+        cid for cid in PROWLER_SOC2_AWS_CRITERIA
+        if not any(controls[cid].matches(a) or controls[cid].supported_by(a) for a in aws)
+    ]
+    assert bare == []
+
+
 def test_every_builtin_check_maps_to_a_control() -> None:
     ids, _ = registered_checks()
     assert ids, "no provider registered"

@@ -259,7 +259,7 @@ def test_every_supporting_reference_resolves_and_is_not_a_pass_condition_of_its_
 PROWLER_SOC2_AWS_CRITERIA = (
     "CC1.3", "CC2.1", "CC3.1", "CC3.2", "CC3.3", "CC3.4", "CC4.2", "CC5.2", "CC6.1", "CC6.2", "CC6.3",
     "CC6.6", "CC6.7", "CC6.8", "CC7.1", "CC7.2", "CC7.3", "CC7.4", "CC7.5", "CC8.1", "A1.2", "C1.1", "C1.2",
-    "PI1.2", "PI1.3", "PI1.4", "PI1.5).split(",
+    "PI1.2", "PI1.3", "PI1.4", "PI1.5",
 )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from auditor.models import Severity
 from auditor.providers.aws.checks.common import age_days, iso, parse_time
 from auditor.providers.aws.checks.iam import ROOT_TYPE, USER_TYPE, console_users, root_arn
+from auditor.providers.aws.checks.monitoring import any_trail_outcome
 from auditor.providers.aws.model import (
     AwsCheck,
     CheckInput,
@@ -356,24 +357,15 @@ def selector_check(kind: str) -> Any:
             good = [t["Name"] for t in read if logs_s3_objects(t["selectors"], kind)]
             label = f"S3 object-level {kind} events"
         ev: dict[str, Any] = {"trails": [t["Name"] for t in trails], "logging_trails": good, **inp.region_scope()}
-        if good:
-            yield passed(rid, "AWS::CloudTrail::Account", f"{label} logged by {', '.join(good)}", ev)
-        elif unread:
-            ev["unread_selectors"] = unread
-            yield errored(
-                rid,
-                "AWS::CloudTrail::Account",
-                "event selectors could not be read (cloudtrail:GetEventSelectors) for "
-                + ", ".join(f"{n} ({c})" for n, c in sorted(unread.items())),
-                ev,
-            )
-        else:
-            yield failed(
-                rid,
-                "AWS::CloudTrail::Account",
-                f"no trail logs {label} ({len(trails)} trails; expected: at least one)",
-                ev,
-            )
+        yield any_trail_outcome(
+            rid,
+            good,
+            unread,
+            ev,
+            f"{label} logged by {', '.join(good)}",
+            "event selectors (cloudtrail:GetEventSelectors)",
+            f"no trail logs {label} ({len(trails)} trails; expected: at least one)",
+        )
 
     return check
 
@@ -388,25 +380,15 @@ def check_insights(inp: CheckInput) -> Iterator[Outcome]:
         if not isinstance(t["insights"], CollectError) and t["insights"]
     }
     ev: dict[str, Any] = {"trails": [t["Name"] for t in trails], "insights": good, **inp.region_scope()}
-    if good:
-        yield passed(rid, "AWS::CloudTrail::Account", f"CloudTrail Insights on {', '.join(sorted(good))}", ev)
-    elif unread:
-        ev["unread_insights"] = unread
-        yield errored(
-            rid,
-            "AWS::CloudTrail::Account",
-            "insight selectors could not be read (cloudtrail:GetInsightSelectors) for "
-            + ", ".join(f"{n} ({c})" for n, c in sorted(unread.items())),
-            ev,
-        )
-    else:
-        yield failed(
-            rid,
-            "AWS::CloudTrail::Account",
-            f"no trail has CloudTrail Insights ({len(trails)} trails; expected: API call rate or error rate insights)",
-            ev,
-        )
-
+    yield any_trail_outcome(
+        rid,
+        sorted(good),
+        unread,
+        ev,
+        f"CloudTrail Insights on {', '.join(sorted(good))}",
+        "insight selectors (cloudtrail:GetInsightSelectors)",
+        f"no trail has CloudTrail Insights ({len(trails)} trails; expected: API call rate or error rate insights)",
+    )
 
 def check_alternate_contacts(inp: CheckInput) -> Iterator[Outcome]:
     """Security, operations and billing alternate contacts are all registered (details never stored)."""

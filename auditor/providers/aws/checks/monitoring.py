@@ -72,34 +72,43 @@ def unread_statuses(trails: list[dict[str, Any]]) -> dict[str, str]:
     return {t["Name"]: err.code for t in trails if (err := status_error(t)) is not None}
 
 
+def any_trail_outcome(
+    rid: str, good: list[str], unread: dict[str, str], ev: dict[str, Any], passed_msg: str, unread_what: str,
+    failed_msg: str,
+) -> Outcome:
+    """An account-wide trail property: PASS only when a trail is known to have it (`good`); ERROR when none is
+    known to and some trail's deciding setting could not be read (`unread`: name -> AWS error code), since that
+    trail might; FAIL only when every trail was read and none has it. Never PASS by default."""
+    if good:
+        return passed(rid, "AWS::CloudTrail::Account", passed_msg, ev)
+    if unread:
+        return errored(
+            rid,
+            "AWS::CloudTrail::Account",
+            f"{unread_what} could not be read for " + ", ".join(f"{n} ({c})" for n, c in sorted(unread.items())),
+            {**ev, "unread": dict(sorted(unread.items()))},
+        )
+    return failed(rid, "AWS::CloudTrail::Account", failed_msg, ev)
+
+
 def check_multi_region(inp: CheckInput) -> Iterator[Outcome]:
     trails = all_trails(inp)
     good = [t["Name"] for t in trails if t.get("IsMultiRegionTrail") and is_logging(t)]
     unknown = unread_statuses([t for t in trails if t.get("IsMultiRegionTrail")])
-    rid = f"arn:aws:cloudtrail::{inp.account}:account"
     ev: dict[str, Any] = {
         "multi_region_logging_trails": good,
         "trails": [t["Name"] for t in trails],
         **inp.region_scope(),
     }
-    if good:
-        yield passed(rid, "AWS::CloudTrail::Account", f"multi-region trail(s) logging: {', '.join(good)}", ev)
-    elif unknown:
-        ev["unread_status"] = unknown
-        yield errored(
-            rid,
-            "AWS::CloudTrail::Account",
-            "trail status could not be read (cloudtrail:GetTrailStatus) for "
-            + ", ".join(f"{name} ({code})" for name, code in sorted(unknown.items())),
-            ev,
-        )
-    else:
-        yield failed(
-            rid,
-            "AWS::CloudTrail::Account",
-            f"no multi-region trail is logging ({len(trails)} trails found; expected at least one)",
-            ev,
-        )
+    yield any_trail_outcome(
+        f"arn:aws:cloudtrail::{inp.account}:account",
+        good,
+        unknown,
+        ev,
+        f"multi-region trail(s) logging: {', '.join(good)}",
+        "trail status (cloudtrail:GetTrailStatus)",
+        f"no multi-region trail is logging ({len(trails)} trails found; expected at least one)",
+    )
 
 
 def trail_check(

@@ -1,4 +1,8 @@
-"""Small helpers shared by the check modules: dates, ARNs, policy statements."""
+"""Small helpers shared by the check modules: dates, ARNs, policy statements.
+
+`public_statements` is the one rule for "a resource policy is public" (S3, the CloudTrail
+bucket, ECR, Lambda, SNS, SQS, Secrets Manager, EFS, OpenSearch, Backup vaults).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditor.providers.aws.collect import decode_policy_document
+from auditor.providers.aws.model import CollectError
 
 PUBLIC_CIDRS = ("0.0.0.0/0", "::/0")
 
@@ -63,3 +68,63 @@ def principal_is_public(principal: Any) -> bool:
     if isinstance(principal, dict):
         return any(v == "*" or (isinstance(v, list) and "*" in v) for v in principal.values())
     return False
+
+
+# A public principal is restricted when a condition pins it to an account, an organisation, a
+# source resource or a network. Other conditions (aws:SecureTransport, dates) do not restrict who.
+RESTRICTING_CONDITION_KEYS = frozenset(
+    {
+        "aws:sourcearn",
+        "aws:sourceaccount",
+        "aws:sourceowner",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:principalaccount",
+        "aws:principalarn",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:sourceip",
+        "aws:userid",
+        "aws:username",
+        "kms:calleraccount",
+        "kms:viaservice",
+        "sns:endpoint",
+    }
+)
+OPEN_NETWORKS = ("0.0.0.0/0", "::/0", "*")
+
+
+def restricting(condition: Any) -> bool:
+    """Whether a statement's Condition narrows a public principal to known callers."""
+    if not isinstance(condition, dict):
+        return False
+    for operator, block in condition.items():
+        if not isinstance(block, dict) or str(operator).lower().startswith("null"):
+            continue
+        for key, value in block.items():
+            k = str(key).lower()
+            if k not in RESTRICTING_CONDITION_KEYS:
+                continue
+            values = [str(v) for v in as_list(value)]
+            if not values or any(v in OPEN_NETWORKS for v in values):
+                continue
+            if "notequals" in str(operator).lower() or "notlike" in str(operator).lower():
+                continue  # "everyone except X" is still everyone
+            return True
+    return False
+
+
+def public_statements(policy: Any) -> list[str]:
+    """Sids (or #index) of Allow statements open to any principal without a restricting condition."""
+    out: list[str] = []
+    if not policy or isinstance(policy, CollectError):
+        return out
+    for i, s in enumerate(statements(policy)):
+        if s.get("Effect") != "Allow" or not principal_is_public(s.get("Principal")):
+            continue
+        if restricting(s.get("Condition")):
+            continue
+        out.append(str(s.get("Sid") or f"#{i}"))
+    return out

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditor.models import Severity
-from auditor.providers.aws.checks.common import as_list, principal_is_public, statements
+from auditor.providers.aws.checks.common import as_list, public_statements
 from auditor.providers.aws.model import AwsCheck, CheckInput, CollectError, Outcome, Scope, errored, info, verdict
 from auditor.redact import detect_secrets
 
@@ -20,15 +20,6 @@ CLUSTER = "AWS::EKS::Cluster"
 FUNCTION = "AWS::Lambda::Function"
 DOCUMENT = "AWS::SSM::Document"
 EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-
-
-def public_unconditioned(document: Any) -> list[str]:
-    """Sids (or indexes) of Allow statements open to any principal without a Condition."""
-    out: list[str] = []
-    for n, s in enumerate(statements(document)):
-        if s.get("Effect") == "Allow" and principal_is_public(s.get("Principal")) and not s.get("Condition"):
-            out.append(str(s.get("Sid") or f"#{n}"))
-    return out
 
 
 # --- ECR -------------------------------------------------------------------------------
@@ -65,12 +56,12 @@ def check_ecr_not_public(inp: CheckInput) -> Iterator[Outcome]:
                 inp.region,
             )
             continue
-        sids = public_unconditioned(policy) if policy else []
+        sids = public_statements(policy) if policy else []
         msg = (
-            f"repository {r['repositoryName']} policy allows any principal without a condition in statement(s) "
-            f"{', '.join(sids)} (expected: named accounts or a condition)"
+            f"repository {r['repositoryName']} policy allows any principal in statement(s) "
+            f"{', '.join(sids)} (expected: named accounts, or a condition naming the callers)"
             if sids
-            else f"repository {r['repositoryName']} policy grants no unconditioned public access"
+            else f"repository {r['repositoryName']} policy grants no public access"
         )
         ev = {"has_policy": policy is not None, "public_statements": sids}
         yield verdict(not sids, r["repositoryArn"], REPO, msg, ev, inp.region)
@@ -243,12 +234,12 @@ def check_lambda_policy_public(inp: CheckInput) -> Iterator[Outcome]:
         if err:
             yield err
             continue
-        sids = public_unconditioned(policy) if policy else []
+        sids = public_statements(policy) if policy else []
         msg = (
-            f"function {fn['name']} policy lets any principal invoke it without a condition (statement(s) "
+            f"function {fn['name']} policy lets any principal invoke it (statement(s) "
             f"{', '.join(sids)}; expected: named principals or a source condition)"
             if sids
-            else f"function {fn['name']} policy grants no unconditioned public access"
+            else f"function {fn['name']} policy grants no public access"
         )
         ev = {"has_policy": policy is not None, "public_statements": sids}
         yield verdict(not sids, fn["arn"], FUNCTION, msg, ev, inp.region)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from auditor.models import Severity
-from auditor.providers.aws.checks.s3 import public_statements
+from auditor.providers.aws.checks.common import public_statements
 from auditor.providers.aws.model import (
     AwsCheck,
     CheckInput,

@@ -2,8 +2,7 @@
 
 `per_resource` builds the usual loop: every resource of a dataset list, ERROR for a resource
 whose detail could not be read (naming the field and the AWS error code), a verdict otherwise.
-`public_statements` is the one rule for "a resource policy is public", used for SNS, SQS,
-Secrets Manager, EFS, OpenSearch and Backup vaults.
+`public_statements` (in checks/common.py) is the one rule for "a resource policy is public".
 """
 
 from __future__ import annotations
@@ -11,68 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from auditor.providers.aws.checks.common import as_list, principal_is_public, statements
+from auditor.providers.aws.checks.common import public_statements
 from auditor.providers.aws.model import CheckInput, CollectError, DataUnavailable, Outcome, errored
 
-# A public principal is restricted when a condition pins it to an account, an organisation, a
-# source resource or a network. Other conditions (aws:SecureTransport, dates) do not restrict who.
-RESTRICTING_CONDITION_KEYS = frozenset(
-    {
-        "aws:sourcearn",
-        "aws:sourceaccount",
-        "aws:sourceowner",
-        "aws:sourceorgid",
-        "aws:sourceorgpaths",
-        "aws:principalorgid",
-        "aws:principalorgpaths",
-        "aws:principalaccount",
-        "aws:principalarn",
-        "aws:sourcevpc",
-        "aws:sourcevpce",
-        "aws:sourceip",
-        "aws:userid",
-        "aws:username",
-        "kms:calleraccount",
-        "kms:viaservice",
-        "sns:endpoint",
-    }
-)
-OPEN_NETWORKS = ("0.0.0.0/0", "::/0", "*")
-
-
-def restricting(condition: Any) -> bool:
-    """Whether a statement's Condition narrows a public principal to known callers."""
-    if not isinstance(condition, dict):
-        return False
-    for operator, block in condition.items():
-        if not isinstance(block, dict) or str(operator).lower().startswith("null"):
-            continue
-        for key, value in block.items():
-            k = str(key).lower()
-            if k not in RESTRICTING_CONDITION_KEYS:
-                continue
-            values = [str(v) for v in as_list(value)]
-            if not values or any(v in OPEN_NETWORKS for v in values):
-                continue
-            if "notequals" in str(operator).lower() or "notlike" in str(operator).lower():
-                continue  # "everyone except X" is still everyone
-            return True
-    return False
-
-
-def public_statements(policy: Any) -> list[str]:
-    """Sids (or #index) of Allow statements open to any principal without a restricting condition."""
-    out: list[str] = []
-    if not policy or isinstance(policy, CollectError):
-        return out
-    for i, s in enumerate(statements(policy)):
-        if s.get("Effect") != "Allow" or not principal_is_public(s.get("Principal")):
-            continue
-        if restricting(s.get("Condition")):
-            continue
-        out.append(str(s.get("Sid") or f"#{i}"))
-    return out
-
+__all__ = ["customer_managed", "key_managers", "part", "per_resource", "public_statements"]
 
 def part(inp: CheckInput, dataset: str, key: str) -> Any:
     """A part added to an existing dataset; a snapshot without it counts as not collected."""

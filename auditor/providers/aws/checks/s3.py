@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from auditor.models import Severity
-from auditor.providers.aws.checks.common import as_list, principal_is_public, statements
+from auditor.providers.aws.checks.common import as_list, principal_is_public, public_statements, statements
 from auditor.providers.aws.checks.residency import REMEDIATION_HINT, judge_residency
 from auditor.providers.aws.model import (
     AwsCheck,
@@ -193,18 +193,10 @@ def judge_public_acl(inp: CheckInput, b: dict[str, Any]) -> Outcome:
     return verdict(not public, b["arn"], BUCKET, msg, {"public_grants": public}, region_of(b))
 
 
-def public_statements(policy: Any) -> list[str]:
-    out = []
-    for i, s in enumerate(statements(policy)):
-        if s.get("Effect") == "Allow" and principal_is_public(s.get("Principal")) and not s.get("Condition"):
-            out.append(str(s.get("Sid") or f"#{i}"))
-    return out
-
-
 def judge_public_policy(inp: CheckInput, b: dict[str, Any]) -> Outcome:
     public = public_statements(b["policy"]) if b["policy"] is not None else []
     msg = (
-        f"bucket {b['name']} policy allows no unconditioned public access"
+        f"bucket {b['name']} policy allows no public access"
         if not public
         else f"bucket {b['name']} policy allows anyone ({', '.join(public)}) (expected: no public Allow)"
     )

@@ -30,6 +30,7 @@ import re
 import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,14 @@ def read_lockfile(path: Path) -> DependencyFile:
     except (LockfileError, ValueError, TypeError, KeyError, AttributeError, RecursionError, yaml.YAMLError,
             tomllib.TOMLDecodeError, ET.ParseError) as exc:
         df.errors.append((None, f"cannot read {show_path(path)}: {_why(exc)}"))
+    versions: dict[str, set[str]] = {}
+    for dep in df.dependencies:
+        if dep.version is not None:
+            versions.setdefault(dep.canonical, set()).add(dep.version)
+    df.dependencies = [
+        replace(dep, several_versions=True) if len(versions.get(dep.canonical, ())) > 1 else dep
+        for dep in df.dependencies
+    ]
     return df
 
 
@@ -285,11 +294,15 @@ def _read_pnpm(text: str, out: _Collector, path: Path) -> None:
     packages = doc.get("packages") or {}
     if not isinstance(packages, dict):
         raise LockfileError("`packages` is not a mapping")
+    try:
+        v5 = float(str(doc.get("lockfileVersion", "9")).strip("'\"")) < 6
+    except ValueError:
+        raise LockfileError(f"unknown lockfileVersion {safe_spec(str(doc.get('lockfileVersion')))}") from None
     for key, meta in packages.items():
         if not isinstance(key, str):
             continue
         meta = meta if isinstance(meta, dict) else {}
-        name, version = _pnpm_key(key)
+        name, version = _pnpm_key(key, v5)
         found = meta.get("resolution")
         resolution: dict[str, Any] = found if isinstance(found, dict) else {}
         if isinstance(meta.get("name"), str) and isinstance(meta.get("version"), str):
@@ -301,13 +314,14 @@ def _read_pnpm(text: str, out: _Collector, path: Path) -> None:
             _npm_add(out, name, version)
 
 
-def _pnpm_key(key: str) -> tuple[str, str]:
-    k = _PNPM_PEERS.sub("", key.lstrip("/"))
+def _pnpm_key(key: str, v5: bool) -> tuple[str, str]:
+    k = key.lstrip("/")
+    if v5:  # /name/version_peers, /@scope/name/version_peers
+        name, _, version = k.rpartition("/")
+        return name, version.split("_", 1)[0]
+    k = _PNPM_PEERS.sub("", k)  # v6, v9: name@version(peer@x)
     at = k.find("@", 1)
-    if at > 0:  # v6, v9: name@version
-        return k[:at], k[at + 1:]
-    name, _, version = k.rpartition("/")  # v5: name/version_peers
-    return name, version.split("_", 1)[0]
+    return (k[:at], k[at + 1:]) if at > 0 else (k, "")
 
 
 # Go ----------------------------------------------------------------------------------------

@@ -63,11 +63,14 @@ class Dependency:
     line: int | None
     declared_in: str  # file (and line) where it is written
     ecosystem: str = "PyPI"  # the OSV ecosystem (lock files of other languages: lockfiles.py)
+    # A lock file that installs one package at several versions (npm nests them): each
+    # version is its own resource, so their findings keep distinct fingerprints.
+    several_versions: bool = False
 
     @property
     def resource_id(self) -> str:
         if self.ecosystem != "PyPI":
-            return purl(self.ecosystem, self.name, None)
+            return purl(self.ecosystem, self.name, self.version if self.several_versions else None)
         return f"pypi:{self.canonical}" if self.canonical else f"requirement:{self.spec}"
 
     @property

@@ -65,8 +65,8 @@ class UniversScheme:
 
 def _guard(version: str) -> str | None:
     v = version.strip()
-    if not v or len(v) > _MAX_VERSION_CHARS:
-        return None
+    if not v or len(v) > _MAX_VERSION_CHARS or any(c.isspace() for c in v):
+        return None  # no ecosystem has blanks inside a version (univers would drop them)
     return v
 
 

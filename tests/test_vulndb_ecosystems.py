@@ -169,3 +169,24 @@ def test_orderings_are_total_and_consistent() -> None:
         scheme = scheme_for(eco)
         assert scheme is not None
         assert sorted(versions, key=scheme.parse) == sorted(versions, key=library) == versions, eco
+
+
+RPM_CORPUS = [
+    "1.0", "1.0-1", "1.0-2", "1.0.0-1", "1.0a-1", "1.0~rc1-1", "1.0~rc2-1", "1.0~~-1", "1.0^-1", "1.0^post1-1",
+    "1.0^post1~x-1", "1:0.1-1", "2:0-0", "0:1.0-1", "1.0-1.el9", "1.0-1.el9_1", "1.0-1.el9_1.2", "1.0-1.el10",
+    "1.0-01", "1.0-1a", "1.0-1.a", "1.a-1", "1.1-1", "1.01-1", "1.0.-1", "1.0-", "1.00010-1", "1.0+git-1", "1.0_1-1",
+    "a-1", "b-1", "1.0-1.1", "1.0-1~", "1.0-1^", "1.0-1^a", "10.2-3.fc39", "7.76.1-26.el9_3.2", "7.76.1~rc1-30.el9",
+]
+
+
+def test_rpm_keys_agree_with_univers_rpmvercmp_on_every_pair() -> None:
+    from univers.rpm import compare_rpm_versions
+
+    scheme = scheme_for("Red Hat")
+    assert scheme is not None
+    keys = {v: scheme.parse(v) for v in RPM_CORPUS}
+    mismatches = [
+        (a, b) for a in RPM_CORPUS for b in RPM_CORPUS
+        if (keys[a] > keys[b]) - (keys[a] < keys[b]) != compare_rpm_versions(a, b)
+    ]
+    assert mismatches == []

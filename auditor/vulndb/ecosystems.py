@@ -19,7 +19,8 @@ well under one.
   dev < alpha < beta < RC < stable < patch as Composer orders them (univers compares
   Composer pre-releases as plain strings: it puts RC1 before alpha1);
 - Red Hat, AlmaLinux, Rocky Linux, openSUSE, SUSE, Mageia, openEuler, Photon OS, Azure
-  Linux: univers `RpmVersion` (rpmvercmp: epochs, `~`, `^`, alpha/numeric segments);
+  Linux: univers `RpmVersion` splits epoch:version-release; key = rpmvercmp's segments
+  (epochs, `~`, `^`, alpha/numeric runs), checked against univers' own comparison;
 - Debian, Ubuntu: univers `DebianVersion` (dpkg); Alpine: univers `AlpineLinuxVersion`
   (apk-tools) -- registered by the image provider (auditor/providers/image/versions.py).
 
@@ -104,13 +105,44 @@ def parse_go(version: str) -> tuple[Any, ...] | None:
         return None
 
 
+class MavenKey:
+    """univers' Maven version (ComparableVersion), compared with one `__cmp__` call per
+    comparison (its attrs wrapper and `total_ordering` make two or three)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __lt__(self, other: MavenKey) -> bool:
+        return bool(self.value.__cmp__(other.value) < 0)
+
+    def __gt__(self, other: MavenKey) -> bool:
+        return bool(self.value.__cmp__(other.value) > 0)
+
+    def __le__(self, other: MavenKey) -> bool:
+        return bool(self.value.__cmp__(other.value) <= 0)
+
+    def __ge__(self, other: MavenKey) -> bool:
+        return bool(self.value.__cmp__(other.value) >= 0)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MavenKey) and self.value.__cmp__(other.value) == 0
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __repr__(self) -> str:
+        return f"MavenKey({str(self.value)!r})"
+
+
 @lru_cache(maxsize=262144)
-def parse_maven(version: str) -> Any | None:
+def parse_maven(version: str) -> MavenKey | None:
     v = _guard(version)
     if v is None or not v[:1].isalnum():
         return None
     try:
-        return _uv().MavenVersion(v)
+        return MavenKey(_uv().MavenVersion(v).value)
     except _INVALID:
         return None
 
@@ -167,16 +199,42 @@ def parse_packagist(version: str) -> tuple[Any, ...] | None:
     return (*nums, stab, int(m.group("n") or 0))
 
 
+_RPM_SEGMENT = re.compile(r"[0-9]+|[A-Za-z]+|~|\^")
+_RPM_END = (0,)
+
+
+def _rpmvercmp_key(text: str) -> tuple[Any, ...]:
+    """rpmvercmp as a sort key: segments are maximal runs of digits (compared as numbers) or
+    ASCII letters (compared as strings), anything else separates; a number is newer than
+    letters; `~` sorts before everything, the end included; `^` after the end but before any
+    segment. A terminator stands for the end, so a longer version compares right."""
+    key: list[tuple[Any, ...]] = []
+    for seg in _RPM_SEGMENT.findall(text):
+        if seg == "~":
+            key.append((-1,))
+        elif seg == "^":
+            key.append((1,))
+        elif seg[0].isdigit():
+            key.append((3, int(seg)))
+        else:
+            key.append((2, seg))
+    key.append(_RPM_END)
+    return tuple(key)
+
+
 @lru_cache(maxsize=262144)
-def parse_rpm(version: str) -> Any | None:
-    """RPM `[epoch:]version-release` (the OSV form of RPM ecosystems)."""
+def parse_rpm(version: str) -> tuple[Any, ...] | None:
+    """RPM `[epoch:]version-release` (the OSV form of RPM ecosystems): univers splits the
+    epoch, version and release; the key orders them as univers' rpmvercmp does (a test
+    checks the two agree on every pair of a corpus of edge cases) at tuple speed."""
     v = _guard(version)
     if v is None or not v[:1].isalnum():
         return None
     try:
-        return _uv().RpmVersion(v)
+        evr = _uv().RpmVersion(v).value
     except _INVALID:
         return None
+    return (evr.epoch, _rpmvercmp_key(evr.version), _rpmvercmp_key(evr.release))
 
 
 @lru_cache(maxsize=262144)

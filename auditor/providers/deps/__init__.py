@@ -82,7 +82,7 @@ from auditor.vulndb.osv import DEFAULT_SEVERITY, AdvisoryRecord, preferred_advis
 ECOSYSTEM = "PyPI"
 # The dependency files the pre-commit hook sends (with --with-deps).
 STAGED_DEPS_FILE = re.compile(
-    r"^(?:requirements[^/]*\.txt|pyproject\.toml|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|"
+    r"^(?:(?i:requirements[^/]*\.txt|pyproject\.toml)|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|"
     r"pnpm-lock\.yaml|go\.mod|go\.sum|pom\.xml|gradle\.lockfile|Cargo\.lock|Gemfile\.lock|composer\.lock)$",
 )
 # What an ERROR of the vulnerability source itself (pip-audit missing, crashed, garbage;

@@ -208,6 +208,11 @@ def _read_yarn(text: str, out: _Collector, path: Path) -> None:
         _read_yarn_v1(text, out)
 
 
+_YARN_NOT_REGISTRY = re.compile(
+    r"^(?:git\+|git:|git@|file:|link:|github:|gitlab:|bitbucket:)|codeload\.github\.com/|\.git(?:#|$)"
+)
+
+
 def _yarn_spec_name(spec: str) -> str:
     spec = spec.strip().strip('"')
     at = spec.find("@", 1)  # a scoped name starts with @
@@ -227,8 +232,7 @@ def _read_yarn_v1(text: str, out: _Collector) -> None:
             name, line = header
             if version is None:
                 out.add(name, None, UNVERSIONED, f"{name} (no version)", line)
-            elif resolved and not (resolved.startswith(("https://", "http://")) and "/-/" in resolved):
-                # not a registry tarball (`<registry>/<name>/-/<name>-<version>.tgz`): git, file, link
+            elif _YARN_NOT_REGISTRY.search(resolved):  # git, a GitHub tarball, a file or a link
                 out.add(name, None, UNVERSIONED, f"{name}@{resolved.split('#')[0]}", line)
             else:
                 _npm_add(out, name, version, line)

@@ -81,7 +81,7 @@ class Dependency:
 @dataclass
 class DependencyFile:
     path: Path
-    kind: str  # requirements | pyproject
+    kind: str  # requirements | pyproject | a lock-file format of formats.LOCKFILE_NAMES
     dependencies: list[Dependency] = field(default_factory=list)
     errors: list[tuple[int | None, str]] = field(default_factory=list)  # (line, message): could not read
     includes: list[Path] = field(default_factory=list)  # files read through -r/-c

@@ -193,3 +193,15 @@ def test_fifo_named_like_a_lock_file_is_skipped_not_opened(tmp_path: Path) -> No
     assert [p.name for p in found.files] == ["Cargo.lock"]
     skipped = [(s.item, s.reason) for s in found.skipped]
     assert skipped == [("yarn.lock", "a FIFO (named pipe), not a regular file: not read")]
+
+
+def test_pre_commit_hook_claims_lock_files_opt_in(tmp_path: Path) -> None:
+    from auditor.providers.base import StagedFile
+    from auditor.providers.deps import DepsProvider
+
+    claimed = {rel for rel in ("web/package-lock.json", "yarn.lock", "svc/go.sum", "Cargo.lock", "pom.xml",
+                               "REQUIREMENTS.txt", "package.json", "Yarn.lock", "go.work")
+               if DepsProvider.accepts_file(StagedFile(rel, tmp_path))}
+    assert claimed == {"web/package-lock.json", "yarn.lock", "svc/go.sum", "Cargo.lock", "pom.xml", "REQUIREMENTS.txt"}
+    claim = DepsProvider.accepts_file(StagedFile("yarn.lock", tmp_path))
+    assert claim is not None and claim.opt_in

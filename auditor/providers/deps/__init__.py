@@ -149,7 +149,8 @@ class _Plan:
     locked: list[Dependency] = field(default_factory=list)  # pinned packages of other ecosystems (lock files)
     report: PipAuditReport | None = None
     findings: list[Finding] = field(default_factory=list)
-    source_errors: list[str] = field(default_factory=list)
+    source_errors: list[str] = field(default_factory=list)  # pip-audit failed
+    lock_errors: list[str] = field(default_factory=list)  # the local database cannot audit lock-file packages
 
     @property
     def path(self) -> Path:
@@ -304,12 +305,15 @@ class DepsProvider(Provider):
             findings.append(self._source_error(
                 scan, "tool:pip-audit", f"pip-audit could not audit: {'; '.join(source_errors)}", not_audited
             ))
+        db_errors: list[str] = []
         if source.empty_db and any(p.pinned or p.unpinned for p in scan.plans):
             assert source.db is not None
-            findings.append(self._source_error(
-                scan, f"vulndb:{source.db.path}", f"the vulnerability database {source.db.path} holds no PyPI "
-                "advisories (run `auditor vulndb import`)", not_audited,
-            ))
+            db_errors.append(f"the vulnerability database {source.db.path} holds no PyPI advisories "
+                             "(run `auditor vulndb import`)")
+        db_errors.extend(sorted({e for plan in scan.plans for e in plan.lock_errors}))
+        if db_errors:
+            db_path = source.db.path if source.db is not None else default_db_path()
+            findings.append(self._source_error(scan, f"vulndb:{db_path}", "; ".join(db_errors), not_audited))
         return findings
 
     def _coverage(self, scan: _TargetScan, findings: list[Finding], source: _Source) -> Coverage:
@@ -488,12 +492,18 @@ class DepsProvider(Provider):
                     message = (f"{dep.name} {dep.version}: {dep.ecosystem} packages are matched against the local "
                                "vulnerability database only (run `auditor vulndb import PATH`); not audited")
                     plan.findings.append(self._error(plan.path, dep, message))
-                    plan.source_errors.append("no local vulnerability database for lock files of other ecosystems")
+                    plan.lock_errors.append(
+                        f"no local vulnerability database ({default_db_path()}): lock files of other ecosystems "
+                        "are matched against it only (run `auditor vulndb import PATH`)"
+                    )
                 elif not counts.get(dep.ecosystem):
                     message = (f"{dep.name} {dep.version}: the vulnerability database {db.path} holds no "
                                f"{dep.ecosystem} advisories (import them with `auditor vulndb import`); not audited")
                     plan.findings.append(self._error(plan.path, dep, message))
-                    plan.source_errors.append(f"the vulnerability database holds no {dep.ecosystem} advisories")
+                    plan.lock_errors.append(
+                        f"the vulnerability database {db.path} holds no {dep.ecosystem} advisories "
+                        "(run `auditor vulndb import`)"
+                    )
                 else:
                     plan.findings.extend(self._judge_locked(plan.path, dep, db, source))
 

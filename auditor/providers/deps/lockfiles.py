@@ -261,8 +261,10 @@ def _read_yarn_v1(text: str, out: _Collector) -> None:
 
 
 def _yaml(text: str) -> Any:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)  # a safe loader (the C one when PyYAML has it)
+    """A safe loader: libyaml's when PyYAML was built with it (large lock files load ~10x faster)."""
+    if hasattr(yaml, "CSafeLoader"):
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    return yaml.load(text, Loader=yaml.SafeLoader)
 
 
 def _read_yarn_berry(text: str, out: _Collector) -> None:

@@ -156,11 +156,15 @@ def test_without_local_database_lockfile_packages_are_errors(tmp_path: Path, mon
         (Status.ERROR, "pkg:maven/com.fasterxml.jackson.core/jackson-databind"),
         (Status.ERROR, "pkg:maven/org.apache.logging.log4j/log4j-core"),
         (Status.ERROR, "pkg:maven/org.springframework/spring-core"),
-        (Status.ERROR, "tool:pip-audit"),
+        (Status.ERROR, f"vulndb:{tmp_path / 'absent.sqlite'}"),
     }
     source = next(f for f in findings if f.resource.type == "auditor.vulnerability_source")
     assert source.affects == ("deps.*",)
-    assert "no local vulnerability database for lock files of other ecosystems" in source.message
+    assert source.message == (
+        f"no local vulnerability database ({tmp_path / 'absent.sqlite'}): lock files of other ecosystems are "
+        f"matched against it only (run `auditor vulndb import PATH`); 3 package(s) under {LOCKS / 'gradle'} "
+        "were not audited"
+    )
 
 
 def test_database_without_the_ecosystem_is_never_a_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,6 +181,9 @@ def test_database_without_the_ecosystem_is_never_a_pass(tmp_path: Path, monkeypa
     assert {s for s, r in statuses if r.startswith("pkg:cargo/")} == {"ERROR"}
     smallvec = next(f for f in findings if f.resource.id == "pkg:cargo/smallvec")
     assert "holds no crates.io advisories" in smallvec.message
+    (source,) = [f for f in findings if f.resource.type == "auditor.vulnerability_source"]
+    assert (source.resource.id, source.affects) == (f"vulndb:{db}", ("deps.*",))
+    assert source.message.startswith(f"the vulnerability database {db} holds no crates.io advisories")
 
 
 def test_cli_scan_lockfiles(local_db: Path, tmp_path: Path, cli: Callable[..., Any]) -> None:

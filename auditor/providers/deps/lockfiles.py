@@ -360,7 +360,9 @@ def _go_directives(text: str) -> Iterator[tuple[str, str, int]]:
 def _read_go_mod(text: str, out: _Collector, path: Path) -> None:
     """go.mod `require` lines: since Go 1.17 they list every module the build needs, at the
     version minimal version selection picked. `replace` is applied: a replacement by a local
-    directory is unversioned, by another module the replacement is what is built."""
+    directory is unversioned, by another module the replacement is what is built. A go.sum
+    beside it adds the modules go.mod does not name (an older go.mod lists direct
+    dependencies only), each at its highest hashed version."""
     requires: list[tuple[str, str, int]] = []
     replaces: dict[tuple[str, str | None], tuple[str, str | None]] = {}
     for verb, args, number in _go_directives(text):
@@ -379,40 +381,64 @@ def _read_go_mod(text: str, out: _Collector, path: Path) -> None:
             replaces[(old_parts[0], old_parts[1] if len(old_parts) > 1 else None)] = (
                 new_parts[0], new_parts[1] if len(new_parts) > 1 else None,
             )
+    named: set[str] = set()
     for module, version, number in requires:
+        named.add(module)
         target = replaces.get((module, version)) or replaces.get((module, None))
         if target is None:
             out.add(module, version, PINNED, f"{module} {version}", number)
         elif target[1] is None:  # a local directory
             out.add(module, None, UNVERSIONED, f"{module} {version} => {target[0]}", number)
         else:
+            named.add(target[0])
             out.add(target[0], target[1], PINNED, f"{module} {version} => {target[0]} {target[1]}", number)
+    go_sum = path.parent / "go.sum"
+    if not go_sum.exists():
+        return
+    try:
+        sums = read_bounded(go_sum, MAX_LOCKFILE_BYTES, "go.sum").decode("utf-8")
+    except InputError as exc:
+        raise LockfileError(f"go.sum beside it: {redact_text(str(exc))}") from None
+    except UnicodeDecodeError:
+        raise LockfileError("go.sum beside it: not UTF-8 text") from None
+    for module, (built, _) in _go_sum_builds(sums, "go.sum ").items():
+        if module not in named and not any(old == module for old, _ in replaces):
+            out.add(module, built, PINNED if built is not None else UNVERSIONED, f"{module} {built} (go.sum)")
 
 
-def _read_go_sum(text: str, out: _Collector, path: Path) -> None:
-    """go.sum without its go.mod: every module version whose content was hashed (lines
-    without the `/go.mod` suffix); for a module listed at several versions, the highest
-    (what minimal version selection builds)."""
+def _go_sum_builds(text: str, where: str = "") -> dict[str, tuple[str | None, int]]:
+    """Per module of a go.sum, the highest version whose content was hashed (lines without
+    the `/go.mod` suffix: what minimal version selection builds), and its line; None for a
+    version that is not a Go version."""
     from auditor.vulndb.ecosystems import parse_go
 
-    best: dict[str, tuple[Any, str, int]] = {}
+    best: dict[str, tuple[Any, str | None, int]] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         parts = raw.split()
         if not parts:
             continue
         if len(parts) != 3 or not parts[2].startswith("h1:"):
-            raise LockfileError(f"line {number}: not a go.sum line")
+            raise LockfileError(f"{where}line {number}: not a go.sum line")
         module, version = parts[0], parts[1]
         if version.endswith("/go.mod"):
             continue
         key = parse_go(version)
         if key is None:
-            out.add(module, None, UNVERSIONED, f"{module} {version}", number)
-            continue
-        if module not in best or best[module][0] < key:
+            best.setdefault(module, (None, None, number))
+        elif module not in best or best[module][0] is None or best[module][0] < key:
             best[module] = (key, version, number)
-    for module, (_, version, number) in best.items():
-        out.add(module, version, PINNED, f"{module} {version}", number)
+        if len(best) > MAX_PACKAGES:
+            raise LockfileError(f"more than {MAX_PACKAGES} packages")
+    return {module: (version, number) for module, (_, version, number) in best.items()}
+
+
+def _read_go_sum(text: str, out: _Collector, path: Path) -> None:
+    """go.sum without its go.mod: every module at its highest hashed version."""
+    for module, (version, number) in _go_sum_builds(text).items():
+        if version is None:
+            out.add(module, None, UNVERSIONED, f"{module} (no Go version)", number)
+        else:
+            out.add(module, version, PINNED, f"{module} {version}", number)
 
 
 # Maven / Gradle ----------------------------------------------------------------------------

@@ -34,6 +34,8 @@ GOLDEN = {
     ("PASS", "pkg:golang/github.com/new/lib", "go/go.mod", ""),
     ("FAIL", "pkg:golang/golang.org/x/net", "go/go.mod", "GO-2026-0001"),
     ("PASS", "pkg:golang/gopkg.in/yaml.v3", "go/go.mod", ""),
+    ("FAIL", "pkg:golang/github.com/gin-gonic/gin", "go-old/go.mod", "GO-2026-0002"),
+    ("PASS", "pkg:golang/github.com/go-playground/validator/v10", "go-old/go.mod", ""),  # from go.sum
     ("FAIL", "pkg:golang/github.com/gin-gonic/gin", "gosum/go.sum", "GO-2026-0002"),
     ("FAIL", "pkg:golang/golang.org/x/net", "gosum/go.sum", "GO-2026-0001"),
     ("PASS", "pkg:maven/com.fasterxml.jackson.core/jackson-databind", "gradle/gradle.lockfile", ""),
@@ -122,9 +124,9 @@ def test_golden_lockfiles_offline(local_db: Path) -> None:
     assert outcome(findings) == GOLDEN
     assert len(findings) == len(GOLDEN)  # one finding per (package, advisory): no duplicates
     assert len({f.fingerprint for f in findings}) == len(findings)
-    assert coverage.examined == {"files_found": 15, "files_read": 15, "packages": 63, "pinned": 49, "audited": 49,
+    assert coverage.examined == {"files_found": 16, "files_read": 16, "packages": 65, "pinned": 51, "audited": 51,
                                  "errored": 14}
-    assert coverage.details["packages_by_ecosystem"] == {"Go": 7, "Maven": 11, "Packagist": 5, "RubyGems": 5,
+    assert coverage.details["packages_by_ecosystem"] == {"Go": 9, "Maven": 11, "Packagist": 5, "RubyGems": 5,
                                                          "crates.io": 4, "npm": 31}
     assert coverage.details["database"]["advisories_by_ecosystem"] == {
         "Go": 2, "Maven": 2, "Packagist": 2, "RubyGems": 3, "crates.io": 2, "npm": 3,

@@ -53,6 +53,10 @@ GOLDEN: dict[str, set[tuple[str, str | None, str, str]]] = {
         ("example.com/local", None, "Go", V),  # replaced by a directory
         ("gopkg.in/yaml.v3", "v3.0.0-20200313102051-9f266ea9e77c", "Go", P),
     },
+    "go-old/go.mod": {  # go 1.16: go.mod names direct dependencies only; go.sum adds the rest
+        ("github.com/gin-gonic/gin", "v1.9.0", "Go", P),
+        ("github.com/go-playground/validator/v10", "v10.11.1", "Go", P),
+    },
     "gosum/go.sum": {  # the highest hashed version per module; /go.mod-only lines are not builds
         ("github.com/gin-gonic/gin", "v1.9.0", "Go", P),
         ("golang.org/x/net", "v0.0.0-20220722155237-a158d28d115b", "Go", P),
@@ -170,6 +174,15 @@ def test_hostile_input_is_one_clear_error(tmp_path: Path, name: str, content: st
     assert message.startswith(f"cannot read {path}: "), message
     assert error in message, message
     assert "\n" not in message
+
+
+def test_go_sum_beside_go_mod_that_is_not_a_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text("module x\n\nrequire github.com/a/b v1.0.0\n")
+    os.mkfifo(tmp_path / "go.sum")
+    df = read_lockfile(tmp_path / "go.mod")
+    assert len(df.errors) == 1
+    assert df.errors[0][1].startswith(f"cannot read {tmp_path / 'go.mod'}: go.sum beside it: ")
+    assert "not a regular file" in df.errors[0][1]
 
 
 def test_size_and_count_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -214,9 +214,17 @@ _YARN_NOT_REGISTRY = re.compile(
 
 
 def _yarn_spec_name(spec: str) -> str:
+    """`name@range` -> name; an alias `alias@npm:real@range` -> real (what is installed)."""
     spec = spec.strip().strip('"')
     at = spec.find("@", 1)  # a scoped name starts with @
-    return spec[:at] if at > 0 else spec
+    if at < 0:
+        return spec
+    rest = spec[at + 1:]
+    if rest.startswith("npm:"):
+        real = rest[4:]
+        real_at = real.find("@", 1)
+        return real[:real_at] if real_at > 0 else real
+    return spec[:at]
 
 
 def _read_yarn_v1(text: str, out: _Collector) -> None:

@@ -90,6 +90,7 @@ GOLDEN = {
     ("ERROR", "pkg:npm/gitpkg", "yarn-v1/yarn.lock", ""),
     ("FAIL", "pkg:npm/lodash", "yarn-v1/yarn.lock", "GHSA-lock-npm-lodash"),
     ("FAIL", "pkg:npm/minimist", "yarn-v1/yarn.lock", "GHSA-lock-npm-minimist"),
+    ("PASS", "pkg:npm/underscore", "yarn-v1/yarn.lock", ""),
 }
 
 
@@ -124,10 +125,10 @@ def test_golden_lockfiles_offline(local_db: Path) -> None:
     assert outcome(findings) == GOLDEN
     assert len(findings) == len(GOLDEN)  # one finding per (package, advisory): no duplicates
     assert len({f.fingerprint for f in findings}) == len(findings)
-    assert coverage.examined == {"files_found": 16, "files_read": 16, "packages": 65, "pinned": 51, "audited": 51,
+    assert coverage.examined == {"files_found": 16, "files_read": 16, "packages": 66, "pinned": 52, "audited": 52,
                                  "errored": 14}
     assert coverage.details["packages_by_ecosystem"] == {"Go": 9, "Maven": 11, "Packagist": 5, "RubyGems": 5,
-                                                         "crates.io": 4, "npm": 31}
+                                                         "crates.io": 4, "npm": 32}
     assert coverage.details["database"]["advisories_by_ecosystem"] == {
         "Go": 2, "Maven": 2, "Packagist": 2, "RubyGems": 3, "crates.io": 2, "npm": 3,
     }

@@ -35,6 +35,7 @@ GOLDEN: dict[str, set[tuple[str, str | None, str, str]]] = {
     "yarn-v1/yarn.lock": {
         ("@babel/code-frame", "7.12.13", "npm", P), ("lodash", "4.17.19", "npm", P), ("minimist", "1.2.0", "npm", P),
         ("gitpkg", None, "npm", V),
+        ("underscore", "1.12.0", "npm", P),  # an alias: audited as the real package
     },
     "yarn-berry/yarn.lock": {
         ("lodash", "4.17.20", "npm", P), ("@types/node", "18.11.9", "npm", P),

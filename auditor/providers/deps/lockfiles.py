@@ -136,6 +136,46 @@ def _json(text: str) -> Any:
     return json.loads(text)
 
 
+_JSON_KEY_LINE = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*:', re.MULTILINE)
+_JSON_NAME_LINE = re.compile(r'"name"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _line_index(text: str, pattern: re.Pattern[str]) -> dict[str, int]:
+    """The line of the first occurrence of each key the pattern captures (display only: a
+    finding's line; never part of its identity)."""
+    lines: dict[str, int] = {}
+    newlines = 0
+    last = 0
+    for m in pattern.finditer(text):
+        newlines += text.count("\n", last, m.start())
+        last = m.start()
+        key = next((g for g in m.groups() if g is not None), "")
+        lines.setdefault(key, newlines + 1)
+    return lines
+
+
+def _yaml_key_lines(text: str) -> dict[str, int]:
+    """The line of each block-mapping key indented 0-2 spaces (`key:` or `key: {...}`), read
+    line by line in linear time (a regular expression over hostile lines could backtrack)."""
+    lines: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        if raw[:3] == "   " or not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        body = raw.strip()
+        flow = body.find(": {")
+        if flow > 0 and body.endswith("}"):
+            key = body[:flow]
+        elif body.endswith(":"):
+            key = body[:-1]
+        else:
+            continue
+        key = key.strip()
+        if len(key) >= 2 and key[0] == key[-1] and key[0] in "'\"":
+            key = key[1:-1]
+        lines.setdefault(key, number)
+    return lines
+
+
 def _mapping(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise LockfileError(f"{what} is not a mapping")
@@ -159,6 +199,7 @@ def _read_package_lock(text: str, out: _Collector, path: Path) -> None:
     doc = _mapping(_json(text), "the document")
     packages = doc.get("packages")
     if isinstance(packages, dict):
+        lines = _line_index(text, _JSON_KEY_LINE)
         for key, meta in packages.items():
             if not isinstance(key, str) or not isinstance(meta, dict) or "node_modules/" not in key:
                 continue  # the root project ("") and workspace members
@@ -168,9 +209,9 @@ def _read_package_lock(text: str, out: _Collector, path: Path) -> None:
             name = alias if isinstance(alias, str) else key.rsplit("node_modules/", 1)[1]
             version = meta.get("version")
             if not isinstance(version, str):
-                out.add(name, None, UNVERSIONED, f"{name} (no version)")
+                out.add(name, None, UNVERSIONED, f"{name} (no version)", lines.get(key))
                 continue
-            _npm_add(out, name, version)
+            _npm_add(out, name, version, lines.get(key))
         return
     deps = doc.get("dependencies")
     if deps is None:
@@ -280,9 +321,11 @@ def _read_yarn_berry(text: str, out: _Collector) -> None:
     is a registry version; `workspace:` the project itself; `patch:` a patched registry
     package (its `version` is the registry's); git, file, link, portal are unversioned."""
     doc = _mapping(_yaml(text), "the document")
+    lines = _yaml_key_lines(text)
     for key, meta in doc.items():
         if key == "__metadata" or not isinstance(meta, dict):
             continue
+        line = lines.get(str(key))
         resolution = meta.get("resolution")
         version = meta.get("version")
         if not isinstance(resolution, str):
@@ -292,9 +335,9 @@ def _read_yarn_berry(text: str, out: _Collector) -> None:
         if reference.startswith("workspace:"):
             continue
         if reference.startswith(("npm:", "patch:")) and isinstance(version, str):
-            _npm_add(out, name, str(version))
+            _npm_add(out, name, str(version), line)
         else:
-            out.add(name, None, UNVERSIONED, safe_spec(resolution))
+            out.add(name, None, UNVERSIONED, safe_spec(resolution), line)
 
 
 _PNPM_PEERS = re.compile(r"\(.*$")
@@ -312,9 +355,11 @@ def _read_pnpm(text: str, out: _Collector, path: Path) -> None:
         v5 = float(str(doc.get("lockfileVersion", "9")).strip("'\"")) < 6
     except ValueError:
         raise LockfileError(f"unknown lockfileVersion {safe_spec(str(doc.get('lockfileVersion')))}") from None
+    lines = _yaml_key_lines(text)
     for key, meta in packages.items():
         if not isinstance(key, str):
             continue
+        line = lines.get(key)
         meta = meta if isinstance(meta, dict) else {}
         name, version = _pnpm_key(key, v5)
         found = meta.get("resolution")
@@ -323,9 +368,9 @@ def _read_pnpm(text: str, out: _Collector, path: Path) -> None:
             name, version = meta["name"], meta["version"]
         tarball = str(resolution.get("tarball", ""))
         if "directory" in resolution or "repo" in resolution or tarball.startswith("file:") or not version:
-            out.add(name or key, None, UNVERSIONED, safe_spec(key))
+            out.add(name or key, None, UNVERSIONED, safe_spec(key), line)
         else:
-            _npm_add(out, name, version)
+            _npm_add(out, name, version, line)
 
 
 def _pnpm_key(key: str, v5: bool) -> tuple[str, str]:
@@ -606,17 +651,19 @@ def _read_composer(text: str, out: _Collector, path: Path) -> None:
     """composer.lock `packages` and `packages-dev`: a `dev-` branch or `-dev` version is
     unversioned (a branch, not a release)."""
     doc = _mapping(_json(text), "the document")
+    lines = _line_index(text, _JSON_NAME_LINE)
     for group in ("packages", "packages-dev"):
         for pkg in doc.get(group) or ():
             if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):
                 continue
             name, version = pkg["name"], pkg.get("version")
+            line = lines.get(name)
             if not isinstance(version, str):
-                out.add(name, None, UNVERSIONED, f"{name} (no version)")
+                out.add(name, None, UNVERSIONED, f"{name} (no version)", line)
             elif version.startswith("dev-") or version.endswith("-dev"):
-                out.add(name, None, UNVERSIONED, f"{name} {version} (a branch)")
+                out.add(name, None, UNVERSIONED, f"{name} {version} (a branch)", line)
             else:
-                out.add(name, version, PINNED, f"{name} {version}")
+                out.add(name, version, PINNED, f"{name} {version}", line)
 
 
 _READERS: dict[str, Callable[[str, _Collector, Path], None]] = {

@@ -125,6 +125,14 @@ def test_purls_and_lines() -> None:
     assert gems["nokogiri"] == (18, "pkg:gem/nokogiri@1.13.10")
     mods = {d.name: d.line for d in read_lockfile(LOCKS / "go" / "go.mod").dependencies}
     assert mods["gopkg.in/yaml.v3"] == 12
+    lines = {(d.name, d.version): d.line for d in read_lockfile(LOCKS / "npm-v3" / "package-lock.json").dependencies}
+    assert lines[("minimist", "0.0.8")] == 10 and lines[("lodash", "4.17.21")] == 11
+    lines = {d.name: d.line for d in read_lockfile(LOCKS / "pnpm-v9" / "pnpm-lock.yaml").dependencies}
+    assert lines == {"minimist": 12, "@scope/thing": 15, "gitdep": 18}
+    lines = {d.name: d.line for d in read_lockfile(LOCKS / "yarn-berry" / "yarn.lock").dependencies}
+    assert lines == {"lodash": 14, "@types/node": 21, "resolve": 27, "mylib": 33}
+    lines = {d.name: d.line for d in read_lockfile(LOCKS / "php" / "composer.lock").dependencies}
+    assert lines["phpunit/phpunit"] == 11
     # One name at two versions in one file: each version is its own resource.
     ids = {d.resource_id for d in read_lockfile(LOCKS / "npm-v3" / "package-lock.json").dependencies}
     assert {"pkg:npm/minimist@1.2.5", "pkg:npm/minimist@0.0.8", "pkg:npm/lodash"} <= ids
@@ -184,6 +192,17 @@ def test_go_sum_beside_go_mod_that_is_not_a_file_is_an_error(tmp_path: Path) -> 
     assert len(df.errors) == 1
     assert df.errors[0][1].startswith(f"cannot read {tmp_path / 'go.mod'}: go.sum beside it: ")
     assert "not a regular file" in df.errors[0][1]
+
+
+def test_one_long_line_is_read_in_linear_time(tmp_path: Path) -> None:
+    """A valid pnpm-lock.yaml on one line of 20,000 `key: {}` entries (the line index must not
+    backtrack on it; pytest-timeout would stop a hang)."""
+    lock = tmp_path / "pnpm-lock.yaml"
+    entries = ", ".join(f"'p{i}@1.0.{i}': {{}}" for i in range(20_000))
+    lock.write_text(f"lockfileVersion: '9.0'\npackages: {{{entries}}}\n")
+    df = read_lockfile(lock)
+    assert df.errors == [] and len(df.dependencies) == 20_000
+    assert {d.line for d in df.dependencies} == {None}
 
 
 def test_size_and_count_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

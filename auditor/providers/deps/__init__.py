@@ -662,7 +662,8 @@ class DepsProvider(Provider):
         return self.finding(
             VULNERABLE_PACKAGE,
             Status.ERROR,
-            Resource(id=f"file:{path.absolute()}", type="python.dependency_file", path=str(path.absolute()), line=line),
+            Resource(id=f"file:{path.absolute()}", type="lock_file" if is_lockfile(path) else "python.dependency_file",
+                     path=str(path.absolute()), line=line),
             message,
             evidence={"file": str(path), "line": line, "error": message},
             discriminator=f"line:{line}" if line else "file",

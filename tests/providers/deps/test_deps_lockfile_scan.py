@@ -189,6 +189,18 @@ def test_database_without_the_ecosystem_is_never_a_pass(tmp_path: Path, monkeypa
     assert source.message.startswith(f"the vulnerability database {db} holds no crates.io advisories")
 
 
+def test_unreadable_lock_file_is_one_file_error(local_db: Path, tmp_path: Path) -> None:
+    (tmp_path / "Cargo.lock").write_text("[[package]\n")
+    findings, (coverage,) = scan(tmp_path)
+    (error,) = findings
+    assert (error.status, error.resource.type, error.resource.id) == (
+        Status.ERROR, "lock_file", f"file:{tmp_path / 'Cargo.lock'}",
+    )
+    assert error.message.startswith(f"cannot read {tmp_path / 'Cargo.lock'}: not valid TOML")
+    assert coverage.complete is False
+    assert [s.item for s in coverage.skipped] == ["Cargo.lock"]
+
+
 def test_cli_scan_lockfiles(local_db: Path, tmp_path: Path, cli: Callable[..., Any]) -> None:
     res = cli("scan", "--offline", "--deps", str(LOCKS / "gosum"), "--db", str(tmp_path / "a.db"),
               "--format", "json", "--fail-on", "high")

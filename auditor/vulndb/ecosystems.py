@@ -42,6 +42,13 @@ _INVALID = (ValueError, TypeError, AttributeError, IndexError)  # univers' Inval
 
 
 @lru_cache(maxsize=1)
+def _rpm() -> Any:
+    from univers import rpm
+
+    return rpm
+
+
+@lru_cache(maxsize=1)
 def _uv() -> Any:
     """univers, imported on first use (0.2 s: not on every auditor start)."""
     from univers import versions
@@ -231,7 +238,7 @@ def parse_rpm(version: str) -> tuple[Any, ...] | None:
     if v is None or not v[:1].isalnum():
         return None
     try:
-        evr = _uv().RpmVersion(v).value
+        evr = _rpm().RpmVersion.from_string(v)  # univers' own (epoch, version, release), no attrs wrapper
     except _INVALID:
         return None
     return (evr.epoch, _rpmvercmp_key(evr.version), _rpmvercmp_key(evr.release))

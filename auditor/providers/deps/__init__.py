@@ -51,7 +51,7 @@ from auditor.config import AuditConfig, Setting
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Coverage, Finding, Resource, Severity, SkippedItem, Status, iso_z
 from auditor.providers.base import FileClaim, Provider, ScanContext, StagedFile
-from auditor.providers.deps.formats import PURL_TYPES, is_lockfile
+from auditor.providers.deps.formats import MANIFESTS, PURL_TYPES, is_lockfile
 from auditor.providers.deps.lockfiles import read_lockfile
 from auditor.providers.deps.online import AdvisoryFetcher
 from auditor.providers.deps.pip_audit import (
@@ -275,7 +275,8 @@ class DepsProvider(Provider):
                     scan.elsewhere.append(path)
                     continue
                 done.add(path.resolve())
-                df = read_lockfile(path) if is_lockfile(path) else read_dependency_file(path, discovery.root)
+                lock = is_lockfile(path) or path.name in MANIFESTS
+                df = read_lockfile(path) if lock else read_dependency_file(path, discovery.root)
                 scan.plans.append(self.plan_file(df, offline))
             scans.append(scan)
         return scans

@@ -23,6 +23,16 @@ LOCKFILE_NAMES: dict[str, tuple[str, str]] = {
 # Where one file makes another redundant in the same folder: npm reads npm-shrinkwrap.json
 # instead of package-lock.json; go.mod's requirements are the build list go.sum only hashes.
 SUPERSEDED_BY = {"package-lock.json": "npm-shrinkwrap.json", "go.sum": "go.mod"}
+# Manifests that declare ranges, not the versions installed: given as a --deps file, the
+# user is pointed at the lock file to audit instead.
+MANIFESTS = {
+    "package.json": "package-lock.json, yarn.lock or pnpm-lock.yaml",
+    "Cargo.toml": "Cargo.lock",
+    "Gemfile": "Gemfile.lock",
+    "composer.json": "composer.lock",
+    "build.gradle": "gradle.lockfile (gradle dependencies --write-locks)",
+    "build.gradle.kts": "gradle.lockfile (gradle dependencies --write-locks)",
+}
 PURL_TYPES = {"npm": "npm", "Go": "golang", "Maven": "maven", "crates.io": "cargo", "RubyGems": "gem",
               "Packagist": "composer", "PyPI": "pypi"}
 

@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 
 from auditor.errors import InputError
-from auditor.providers.deps.formats import LOCKFILE_NAMES
+from auditor.providers.deps.formats import LOCKFILE_NAMES, MANIFESTS
 from auditor.providers.deps.sources import PINNED, UNPINNED, UNVERSIONED, Dependency, DependencyFile, safe_spec
 from auditor.redact import redact_text
 from auditor.safeio import read_bounded, show_path
@@ -88,6 +88,11 @@ class _Collector:
 
 
 def read_lockfile(path: Path) -> DependencyFile:
+    if path.name in MANIFESTS:
+        df = DependencyFile(path=path, kind="manifest")
+        df.errors.append((None, f"cannot read {show_path(path)} as a lock file: it declares ranges, not the "
+                                f"versions installed; audit {MANIFESTS[path.name]}"))
+        return df
     fmt, ecosystem = LOCKFILE_NAMES[path.name]
     df = DependencyFile(path=path, kind=fmt)
     try:

@@ -201,6 +201,15 @@ def test_unreadable_lock_file_is_one_file_error(local_db: Path, tmp_path: Path) 
     assert [s.item for s in coverage.skipped] == ["Cargo.lock"]
 
 
+def test_a_manifest_given_as_a_file_points_at_its_lock_file(local_db: Path, tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"lodash": "^4.17.0"}}')
+    findings, _ = scan(tmp_path / "package.json")
+    assert [(f.status, f.message) for f in findings] == [(
+        Status.ERROR, f"cannot read {tmp_path / 'package.json'} as a lock file: it declares ranges, not the versions "
+        "installed; audit package-lock.json, yarn.lock or pnpm-lock.yaml",
+    )]
+
+
 def test_cli_scan_lockfiles(local_db: Path, tmp_path: Path, cli: Callable[..., Any]) -> None:
     res = cli("scan", "--offline", "--deps", str(LOCKS / "gosum"), "--db", str(tmp_path / "a.db"),
               "--format", "json", "--fail-on", "high")

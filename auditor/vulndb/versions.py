@@ -1,8 +1,11 @@
 """Version ordering per OSV ecosystem: a small pluggable interface.
 
 OSV ranges are evaluated with the ecosystem's own ordering, never by comparing
-strings. `PyPI` (PEP 440 through `packaging.version`) is built in; the container-image
-provider registers Debian (dpkg) and Alpine (apk) orderings with `register_scheme`.
+strings. Built in: `PyPI` (PEP 440 through `packaging.version`, the reference
+implementation) and, through the `univers` library (auditor/vulndb/ecosystems.py), npm,
+crates.io, Go, Maven, RubyGems, Packagist and the RPM distributions (Red Hat, AlmaLinux,
+Rocky Linux, SUSE, ...). The container-image provider registers Debian (dpkg) and Alpine
+(apk) orderings, also from univers, with `register_scheme`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from typing import Any, Protocol
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+from auditor.vulndb.ecosystems import builtin_schemes
 
 
 class VersionScheme(Protocol):
@@ -45,7 +50,7 @@ def _parse_pep440(version: str) -> Version | None:
         return None
 
 
-_SCHEMES: dict[str, VersionScheme] = {"PyPI": PyPIScheme()}
+_SCHEMES: dict[str, VersionScheme] = {"PyPI": PyPIScheme(), **builtin_schemes()}
 
 
 def register_scheme(ecosystem: str, scheme: VersionScheme) -> None:

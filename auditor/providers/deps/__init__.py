@@ -1,7 +1,10 @@
-"""Python dependencies: known vulnerabilities in pinned requirements (pip-audit + OSV).
+"""Dependencies: known vulnerabilities in pinned requirements and lock files (OSV).
 
-One check, `deps.vulnerable_package`, on resources `pypi:<name>` (path = the dependency
-file that declares the package, line = its line there):
+One check, `deps.vulnerable_package`, on resources `pypi:<name>` for Python and the
+package URL without version (`pkg:npm/lodash`, `pkg:golang/golang.org/x/net`,
+`pkg:maven/org.example/lib`, `pkg:cargo/…`, `pkg:gem/…`, `pkg:composer/…`) for the lock
+files of other ecosystems (lockfiles.py; path = the dependency file that declares the
+package, line = its line there where the format has lines):
 
 - FAIL, one finding per (package, advisory): the fingerprint discriminator is the
   advisory id, so each advisory is tracked on its own and an upgrade that is still
@@ -25,7 +28,10 @@ finding, even before the engine's redaction.
 
 Vulnerability data: the local OSV database (`auditor vulndb import`) when it exists,
 always with `--offline`; otherwise pip-audit's OSV service (`$AUDITOR_OSV_URL`, default
-https://api.osv.dev/v1/query). See docs/providers/deps.md.
+https://api.osv.dev/v1/query). Lock files of other ecosystems are matched through the
+local database only (each ecosystem's version ordering: auditor.vulndb.ecosystems); with
+no local database their packages are ERROR. A database that holds no advisory of a
+package's ecosystem is never a PASS either. See docs/providers/deps.md.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ from auditor.config import AuditConfig, Setting
 from auditor.errors import InputError
 from auditor.models import CheckInfo, Coverage, Finding, Resource, Severity, SkippedItem, Status, iso_z
 from auditor.providers.base import FileClaim, Provider, ScanContext, StagedFile
+from auditor.providers.deps.formats import MANIFESTS, PURL_TYPES, is_lockfile
+from auditor.providers.deps.lockfiles import read_lockfile
 from auditor.providers.deps.online import AdvisoryFetcher
 from auditor.providers.deps.pip_audit import (
     DEFAULT_OSV_URL,
@@ -68,25 +76,29 @@ from auditor.providers.deps.sources import (
 from auditor.redact import redact_formats, redact_text
 from auditor.safeio import show_path
 from auditor.tools import ToolError
-from auditor.vulndb import Advisory, UnorderableVersion, VulnDB, default_db_path
+from auditor.vulndb import Advisory, UnorderableVersion, UnsupportedEcosystem, VulnDB, default_db_path
 from auditor.vulndb.osv import DEFAULT_SEVERITY, AdvisoryRecord, preferred_advisory_id
 
 ECOSYSTEM = "PyPI"
 # The dependency files the pre-commit hook sends (with --with-deps).
-STAGED_DEPS_FILE = re.compile(r"^(?:requirements[^/]*\.txt|pyproject\.toml)$", re.IGNORECASE)
+STAGED_DEPS_FILE = re.compile(
+    r"^(?:(?i:requirements[^/]*\.txt|pyproject\.toml)|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|"
+    r"pnpm-lock\.yaml|go\.mod|go\.sum|pom\.xml|gradle\.lockfile|Cargo\.lock|Gemfile\.lock|composer\.lock)$",
+)
 # What an ERROR of the vulnerability source itself (pip-audit missing, crashed, garbage;
 # an empty database) stops: every check of this provider for the target.
 SOURCE_AFFECTS = ("deps.*",)
 
 VULNERABLE_PACKAGE = CheckInfo(
     id="deps.vulnerable_package",
-    title="Python dependencies have no known vulnerabilities",
+    title="Dependencies have no known vulnerabilities",
     severity=Severity.HIGH,
     provider="deps",
     description=(
-        "Every pinned Python dependency is checked against OSV advisories (the local vulnerability "
-        "database, or an OSV service). One finding per package and advisory; a package that could not "
-        "be audited is an ERROR, never a PASS."
+        "Every pinned dependency (Python requirements; npm, Yarn, pnpm, Go, Maven, Gradle, Cargo, Bundler "
+        "and Composer lock files) is checked against OSV advisories (the local vulnerability database, or "
+        "an OSV service for Python). One finding per package and advisory; a package that could not be "
+        "audited is an ERROR, never a PASS."
     ),
     risk="A dependency with a published vulnerability gives attackers a documented way in.",
     remediation="Upgrade the package to a fixed version (see fixed_versions in the evidence) and re-lock.",
@@ -134,9 +146,11 @@ class _Plan:
     df: DependencyFile
     pinned: dict[str, Dependency] = field(default_factory=dict)
     unpinned: dict[str, Dependency] = field(default_factory=dict)
+    locked: list[Dependency] = field(default_factory=list)  # pinned packages of other ecosystems (lock files)
     report: PipAuditReport | None = None
     findings: list[Finding] = field(default_factory=list)
-    source_errors: list[str] = field(default_factory=list)
+    source_errors: list[str] = field(default_factory=list)  # pip-audit failed
+    lock_errors: list[str] = field(default_factory=list)  # the local database cannot audit lock-file packages
 
     @property
     def path(self) -> Path:
@@ -158,12 +172,13 @@ class _TargetScan:
 
 class DepsProvider(Provider):
     name = "deps"
-    title = "Python dependencies (requirements, lock files, environments) against vulnerability data"
+    title = "Dependencies (Python requirements; npm, Go, Java, Rust, Ruby, PHP lock files) against vulnerability data"
     settings = (
         Setting(
             "paths",
             "paths",
-            help="Python dependencies (pip-audit); repeatable",
+            help="dependency files or folders: Python (pip-audit) and npm/Go/Maven/Gradle/Cargo/Bundler/Composer "
+            "lock files; repeatable",
             flag="--deps",
             metavar="PATH",
             repository=True,
@@ -173,7 +188,7 @@ class DepsProvider(Provider):
 
     @classmethod
     def accepts_file(cls, file: StagedFile) -> FileClaim | None:
-        """`requirements*.txt` and `pyproject.toml`, opt-in: a vulnerability look-up needs the
+        """`requirements*.txt`, `pyproject.toml` and lock files, opt-in: a vulnerability look-up needs the
         network or a local database (`auditor vulndb import`), which a commit hook cannot assume."""
         if STAGED_DEPS_FILE.match(file.name):
             return FileClaim(file.rel, "dependency file", opt_in=True)
@@ -243,6 +258,7 @@ class DepsProvider(Provider):
                         ))
                     else:
                         plan.findings.extend(self._judge(plan.path, dep, result, source))
+            self._match_locked(plans, source, ctx)
             for scan in scans:
                 findings = self._target_findings(scan, source)
                 yield from (replace(f, target=scan.target) for f in findings)
@@ -259,7 +275,9 @@ class DepsProvider(Provider):
                     scan.elsewhere.append(path)
                     continue
                 done.add(path.resolve())
-                scan.plans.append(self.plan_file(read_dependency_file(path, discovery.root), offline))
+                lock = is_lockfile(path) or path.name in MANIFESTS
+                df = read_lockfile(path) if lock else read_dependency_file(path, discovery.root)
+                scan.plans.append(self.plan_file(df, offline))
             scans.append(scan)
         return scans
 
@@ -277,21 +295,26 @@ class DepsProvider(Provider):
                     type="python.dependency_file",
                     path=str(Path(d.target).absolute()),
                 ),
-                f"no Python dependency files under {show_path(d.target)} (requirements*.txt, pyproject.toml)",
+                f"no dependency files under {show_path(d.target)} (requirements*.txt, pyproject.toml, "
+                "or a lock file: package-lock.json, yarn.lock, pnpm-lock.yaml, go.mod, go.sum, pom.xml, "
+                "gradle.lockfile, Cargo.lock, Gemfile.lock, composer.lock)",
                 evidence={"target": str(d.target)},
             ))
-        not_audited = sum(1 for f in findings if f.status is Status.ERROR and f.resource.type == "python.package")
+        not_audited = sum(1 for f in findings if f.status is Status.ERROR and _is_package(f))
         source_errors = sorted({e for plan in scan.plans for e in plan.source_errors})
         if source_errors:
             findings.append(self._source_error(
                 scan, "tool:pip-audit", f"pip-audit could not audit: {'; '.join(source_errors)}", not_audited
             ))
+        db_errors: list[str] = []
         if source.empty_db and any(p.pinned or p.unpinned for p in scan.plans):
             assert source.db is not None
-            findings.append(self._source_error(
-                scan, f"vulndb:{source.db.path}", f"the vulnerability database {source.db.path} holds no PyPI "
-                "advisories (run `auditor vulndb import`)", not_audited,
-            ))
+            db_errors.append(f"the vulnerability database {source.db.path} holds no PyPI advisories "
+                             "(run `auditor vulndb import`)")
+        db_errors.extend(sorted({e for plan in scan.plans for e in plan.lock_errors}))
+        if db_errors:
+            db_path = source.db.path if source.db is not None else default_db_path()
+            findings.append(self._source_error(scan, f"vulndb:{db_path}", "; ".join(db_errors), not_audited))
         return findings
 
     def _coverage(self, scan: _TargetScan, findings: list[Finding], source: _Source) -> Coverage:
@@ -301,15 +324,19 @@ class DepsProvider(Provider):
             rel = d.rel(plan.path)
             skipped.extend(SkippedItem(f"{rel}:{line}" if line else rel, message) for line, message in plan.df.errors)
         outcome: dict[tuple[str, str], set[Status]] = {}
+        ecosystems: dict[str, set[tuple[str, str]]] = {}
         for f in findings:
-            if f.resource.type == "python.package":
+            if _is_package(f):
                 outcome.setdefault((f.resource.path or "", f.resource.id), set()).add(f.status)
+                eco = str(f.evidence.get("ecosystem") or ECOSYSTEM)
+                ecosystems.setdefault(eco, set()).add((f.resource.path or "", f.resource.id))
         errored = sum(1 for statuses in outcome.values() if Status.ERROR in statuses)
         details: dict[str, Any] = {
             "vulnerability_source": source.label,
             "files": [d.rel(p.path) for p in scan.plans],
             "included_files": sorted({d.rel(i) for p in scan.plans for i in p.df.includes}),
         }
+        details["packages_by_ecosystem"] = {eco: len(keys) for eco, keys in sorted(ecosystems.items())}
         if source.db_evidence is not None:
             details["database"] = source.db_evidence
         if scan.elsewhere:
@@ -356,7 +383,22 @@ class DepsProvider(Provider):
         plan = _Plan(df)
         for line, message in df.errors:
             plan.findings.append(self._file_error(df.path, line, message))
+        locked: set[tuple[str, str]] = set()
         for dep in df.dependencies:
+            if dep.ecosystem != ECOSYSTEM:
+                if dep.kind == UNVERSIONED:
+                    plan.findings.append(self._error(
+                        df.path, dep, f"{dep.spec}: a git, path or file source has no registry version to audit"
+                    ))
+                elif dep.kind == UNPINNED:
+                    plan.findings.append(self._error(
+                        df.path, dep, f"{dep.spec}: no exact version in this file; it is not guessed "
+                        "(audit a lock file, or the resolved dependency list)"
+                    ))
+                elif (dep.canonical, dep.version or "") not in locked:
+                    locked.add((dep.canonical, dep.version or ""))
+                    plan.locked.append(dep)
+                continue
             known = plan.pinned.get(dep.canonical)
             if dep.kind == UNVERSIONED:
                 plan.findings.append(
@@ -427,6 +469,69 @@ class DepsProvider(Provider):
                     out[(n, v)] = pkg
         return out
 
+    def _match_locked(self, plans: list[_Plan], source: _Source, ctx: ScanContext) -> None:
+        """Lock-file packages of other ecosystems, matched through the local database only."""
+        wanted: dict[str, set[str]] = {}
+        for plan in plans:
+            for dep in plan.locked:
+                wanted.setdefault(dep.ecosystem, set()).add(dep.canonical)
+        if not wanted:
+            return
+        ctx.progress(self.name, f"auditing {sum(len(v) for v in wanted.values())} lock-file packages")
+        counts: dict[str, int] = {}
+        db = source.db
+        if db is not None:
+            for eco, names in sorted(wanted.items()):
+                counts[eco] = db.advisory_count(eco)
+                if counts[eco]:
+                    db.prefetch(eco, names)
+            if source.db_evidence is not None:
+                source.db_evidence["advisories_by_ecosystem"] = dict(sorted(counts.items()))
+        for plan in plans:
+            for dep in plan.locked:
+                if db is None:
+                    message = (f"{dep.name} {dep.version}: {dep.ecosystem} packages are matched against the local "
+                               "vulnerability database only (run `auditor vulndb import PATH`); not audited")
+                    plan.findings.append(self._error(plan.path, dep, message))
+                    plan.lock_errors.append(
+                        f"no local vulnerability database ({default_db_path()}): lock files of other ecosystems "
+                        "are matched against it only (run `auditor vulndb import PATH`)"
+                    )
+                elif not counts.get(dep.ecosystem):
+                    message = (f"{dep.name} {dep.version}: the vulnerability database {db.path} holds no "
+                               f"{dep.ecosystem} advisories (import them with `auditor vulndb import`); not audited")
+                    plan.findings.append(self._error(plan.path, dep, message))
+                    plan.lock_errors.append(
+                        f"the vulnerability database {db.path} holds no {dep.ecosystem} advisories "
+                        "(run `auditor vulndb import`)"
+                    )
+                else:
+                    plan.findings.extend(self._judge_locked(plan.path, dep, db, source))
+
+    def _judge_locked(self, path: Path, dep: Dependency, db: VulnDB, source: _Source) -> Iterator[Finding]:
+        version = dep.version or ""
+        base = {"package": dep.name, "version": version, "ecosystem": dep.ecosystem, "purl": dep.purl,
+                "requirement": dep.spec, "declared_in": dep.declared_in, "source": source.label}
+        try:
+            advisories = db.match(dep.ecosystem, dep.name, version)
+        except (UnorderableVersion, UnsupportedEcosystem) as exc:
+            yield self._error(path, dep, str(exc))
+            return
+        if advisories:
+            for adv in advisories:
+                yield self._vulnerable(path, dep, version, _local_evidence(adv), base)
+            return
+        evidence = {**base, "advisories": 0}
+        if source.db_evidence is not None:
+            evidence["database"] = source.db_evidence
+        yield self.finding(
+            VULNERABLE_PACKAGE,
+            Status.PASS,
+            self._resource(path, dep),
+            f"{dep.name} {version}: no known vulnerability ({source.label})",
+            evidence=evidence,
+        )
+
     def _reconcile(
         self, path: Path, expected: dict[str, Dependency], report: PipAuditReport, source: _Source
     ) -> Iterator[Finding]:
@@ -489,7 +594,8 @@ class DepsProvider(Provider):
             VULNERABLE_PACKAGE,
             Status.FAIL,
             self._resource(path, dep),
-            f"{dep.canonical} {version} is affected by {adv['advisory_id']}{aliases}: {adv['summary']}{fix_text}",
+            f"{dep.canonical if dep.ecosystem == ECOSYSTEM else dep.name} {version} is affected by "
+            f"{adv['advisory_id']}{aliases}: {adv['summary']}{fix_text}",
             evidence={**base, **adv},
             severity=Severity(adv["severity"]),
             discriminator=adv["advisory_id"],
@@ -532,17 +638,14 @@ class DepsProvider(Provider):
     # Finding helpers -------------------------------------------------------------------
 
     def _resource(self, path: Path, dep: Dependency) -> Resource:
-        return Resource(id=dep.resource_id, type="python.package", path=str(path.absolute()), line=dep.line)
+        return Resource(id=dep.resource_id, type=package_type(dep.ecosystem), path=str(path.absolute()), line=dep.line)
 
     def _error(self, path: Path, dep: Dependency, message: str) -> Finding:
-        return self.finding(
-            VULNERABLE_PACKAGE,
-            Status.ERROR,
-            self._resource(path, dep),
-            message,
-            evidence={"package": dep.canonical, "version": dep.version, "requirement": dep.spec,
-                      "declared_in": dep.declared_in, "error": message},
-        )
+        evidence: dict[str, Any] = {"package": dep.canonical, "version": dep.version, "requirement": dep.spec,
+                                    "declared_in": dep.declared_in, "error": message}
+        if dep.ecosystem != ECOSYSTEM:
+            evidence.update(package=dep.name, ecosystem=dep.ecosystem, purl=dep.purl)
+        return self.finding(VULNERABLE_PACKAGE, Status.ERROR, self._resource(path, dep), message, evidence=evidence)
 
     def _source_error(self, scan: _TargetScan, resource_id: str, error: str, not_audited: int) -> Finding:
         """The vulnerability source itself failed for this target: ERROR for every deps check."""
@@ -560,11 +663,21 @@ class DepsProvider(Provider):
         return self.finding(
             VULNERABLE_PACKAGE,
             Status.ERROR,
-            Resource(id=f"file:{path.absolute()}", type="python.dependency_file", path=str(path.absolute()), line=line),
+            Resource(id=f"file:{path.absolute()}", type="lock_file" if is_lockfile(path) else "python.dependency_file",
+                     path=str(path.absolute()), line=line),
             message,
             evidence={"file": str(path), "line": line, "error": message},
             discriminator=f"line:{line}" if line else "file",
         )
+
+
+def package_type(ecosystem: str) -> str:
+    """`python.package`, `npm.package`, `golang.package`, `maven.package`, `cargo.package`, ..."""
+    return "python.package" if ecosystem == ECOSYSTEM else f"{PURL_TYPES.get(ecosystem, 'other')}.package"
+
+
+def _is_package(f: Finding) -> bool:
+    return f.resource.type.endswith(".package")
 
 
 def _same_version(reported: str, asked: str) -> bool:

@@ -37,12 +37,14 @@ from pip_requirements_parser import RequirementsFile  # type: ignore[import-unty
 
 from auditor.errors import InputError
 from auditor.models import SkippedItem
+from auditor.providers.deps.formats import LOCKFILE_NAMES, SUPERSEDED_BY, purl
 from auditor.redact import redact_text
 from auditor.safeio import kind_of, read_bounded, show_path
 
 PINNED, UNPINNED, UNVERSIONED = "pinned", "unpinned", "unversioned"
 _SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "node_modules", "site-packages", "__pycache__", ".tox",
-              ".nox", "build", "dist", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+              ".nox", "build", "dist", ".mypy_cache", ".ruff_cache", ".pytest_cache", "vendor", "target",
+              "bower_components"}
 MAX_FILES = 500
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_INCLUDE_DEPTH = 10
@@ -60,16 +62,26 @@ class Dependency:
     spec: str  # the requirement as written (one line, no hashes), credentials masked
     line: int | None
     declared_in: str  # file (and line) where it is written
+    ecosystem: str = "PyPI"  # the OSV ecosystem (lock files of other languages: lockfiles.py)
+    # A lock file that installs one package at several versions (npm nests them): each
+    # version is its own resource, so their findings keep distinct fingerprints.
+    several_versions: bool = False
 
     @property
     def resource_id(self) -> str:
+        if self.ecosystem != "PyPI":
+            return purl(self.ecosystem, self.name, self.version if self.several_versions else None)
         return f"pypi:{self.canonical}" if self.canonical else f"requirement:{self.spec}"
+
+    @property
+    def purl(self) -> str:
+        return purl(self.ecosystem, self.name if self.ecosystem != "PyPI" else self.canonical, self.version)
 
 
 @dataclass
 class DependencyFile:
     path: Path
-    kind: str  # requirements | pyproject
+    kind: str  # requirements | pyproject | a lock-file format of formats.LOCKFILE_NAMES
     dependencies: list[Dependency] = field(default_factory=list)
     errors: list[tuple[int | None, str]] = field(default_factory=list)  # (line, message): could not read
     includes: list[Path] = field(default_factory=list)  # files read through -r/-c
@@ -116,7 +128,10 @@ def is_requirements_file(path: Path) -> bool:
 def discover(target: Path) -> Discovery:
     """The dependency files a `--deps` target names: itself, or those under a directory.
 
-    Under a directory: `requirements*.txt`, `requirements/*.txt` and `pyproject.toml`. A
+    Under a directory: `requirements*.txt`, `requirements/*.txt`, `pyproject.toml` and the
+    lock files of other ecosystems named in `formats.LOCKFILE_NAMES` (npm-shrinkwrap.json
+    over package-lock.json, go.mod over go.sum in one folder; vendor/, target/ and
+    node_modules/ are copies of dependencies, not declarations, and are not walked). A
     pyproject.toml beside a requirements file is left out (the requirements file is the
     lock that pins it), and so is one that declares no Python project (tool settings only).
     A target that is missing, or neither a regular file nor a directory (a FIFO, a device),
@@ -145,6 +160,8 @@ def discover(target: Path) -> Discovery:
         here = Path(dirpath)
         reqs = [p for p in (here / n for n in sorted(filenames)) if is_requirements_file(p) and _usable(found, p)]
         found.files.extend(reqs)
+        locks = [n for n in sorted(filenames) if n in LOCKFILE_NAMES and SUPERSEDED_BY.get(n) not in filenames]
+        found.files.extend(p for p in (here / n for n in locks) if _usable(found, p))
         sub = here / "requirements"
         sub_reqs = sub.is_dir() and any(is_requirements_file(p) for p in _listdir(sub))
         pyproject = here / "pyproject.toml"

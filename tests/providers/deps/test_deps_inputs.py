@@ -77,6 +77,7 @@ def test_every_finding_has_its_target_and_each_target_one_coverage(local_db: Pat
         "vulnerability_source": f"vulndb:{local_db}",
         "files": ["requirements-dev.txt", "requirements.txt", "lib/pyproject.toml"],
         "included_files": [],
+        "packages_by_ecosystem": {"PyPI": 9},
         "database": {"path": str(local_db), "pypi_advisories": 4, "last_import_at": "2026-11-28T12:00:00Z"},
     }
     assert lock.examined == {

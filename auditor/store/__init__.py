@@ -29,8 +29,8 @@ clear message.
 
 The package alone holds SQL on this schema: `schema` (migrations), `core` (opening,
 locking, the write transaction), `writes` (runs), `history` (queries), `evidence`,
-`waivers`, `notifications` and `upkeep` (prune, backup, integrity). Everything else uses
-`Store`.
+`waivers`, `notifications`, `upkeep` (prune, backup, integrity) and `dashboard` (the web
+dashboard's reads). Everything else uses `Store`.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import sqlite3
 from auditor.errors import StoreError
 from auditor.store.content import OPEN_SEQ, details_hash, text_hash
 from auditor.store.core import APP_ID, BUSY_TIMEOUT_S
+from auditor.store.dashboard import DashboardMixin, FindingFilter
 from auditor.store.evidence import EvidenceMixin
 from auditor.store.history import FindingChange, HistoryMixin, RunDiff, StoredFinding
 from auditor.store.notifications import NotificationsMixin
@@ -53,7 +54,9 @@ from auditor.store.writes import WritesMixin
 STORE_ERRORS: tuple[type[Exception], ...] = (StoreError, sqlite3.Error)
 
 
-class Store(WritesMixin, HistoryMixin, EvidenceMixin, WaiversMixin, NotificationsMixin, UpkeepMixin):
+class Store(
+    WritesMixin, HistoryMixin, EvidenceMixin, WaiversMixin, NotificationsMixin, UpkeepMixin, DashboardMixin
+):
     """One auditor database. Use `Store.open(path)` (or `Store.memory()`)."""
 
 
@@ -65,6 +68,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "STORE_ERRORS",
     "FindingChange",
+    "FindingFilter",
     "PruneCounts",
     "RunDiff",
     "Store",

@@ -338,7 +338,7 @@ class Dashboard:
             raise NotFound()
         data = self.store.manual_evidence_content(evidence_id)
         response = Response(data, mimetype="application/octet-stream")
-        response.headers["Content-Disposition"] = _attachment(Path(rows[0]["filename"]).name or "evidence")
+        response.headers["Content-Disposition"] = _attachment(str(rows[0]["filename"]) or "evidence")
         return response
 
 

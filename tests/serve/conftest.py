@@ -37,7 +37,10 @@ class LiveServer:
         return f"http://127.0.0.1:{self.port}"
 
     def close(self) -> None:
+        # Workers first (no request left half-served), then the listening socket and the loop.
+        self.server.task_dispatcher.shutdown()  # type: ignore[union-attr]
         self.server.close()
+        self.thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")

@@ -42,8 +42,10 @@ def findings_for(run_index: int, per_run: int, mapper: ControlMapper, check_ids:
     out = []
     for j in range(per_run):
         check = check_ids[j % len(check_ids)]
-        # Two drifting bands: one fails on odd runs, the other on even runs (new and resolved each time).
-        failing = (j % 10 < 3 and j % 8 < 5) or (run_index % 2 == 1 and j % 97 == 5) or (run_index % 2 == 0 and j % 89 == 4)
+        # Checks 5-7 pass (their controls can pass) except one finding of check 5 every third run;
+        # two drifting bands fail on odd / even runs (new and resolved findings every time).
+        drift = (run_index % 2 == 1 and j % 97 == 3) or (run_index % 2 == 0 and j % 89 == 4)
+        failing = (j % 8 < 5 and (j % 10 < 3 or drift)) or (j == 13 and run_index % 3 == 0)
         status = Status.FAIL if failing else Status.PASS
         waiver = None
         if j % 211 == 7:

@@ -1,0 +1,206 @@
+"""Every dashboard route through werkzeug's test client (no browser, no socket), the safety
+rules, and the command's refusals."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import urllib.error
+import urllib.request
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+from seed import HOSTILE
+from werkzeug.test import Client
+
+from auditor.cli import main
+from auditor.serve.app import CSP, Dashboard
+from auditor.store import FindingFilter, Store
+
+TOKEN = "t0ken-for-tests-0123456789"
+
+
+@pytest.fixture(scope="module")
+def client(seeded_db: Path) -> Client:
+    return Client(Dashboard(seeded_db))
+
+
+def cli_json(*argv: str) -> object:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(list(argv)) == 0
+    return json.loads(out.getvalue())
+
+
+def latest_fail_fingerprint(db: Path) -> str:
+    store = Store.open(db, readonly=True)
+    try:
+        return next(f.fingerprint for f in store.findings_for_run(store.get_run("latest").id) if f.status.value == "FAIL")
+    finally:
+        store.close()
+
+
+ROUTES = [
+    "/",
+    "/controls",
+    "/controls?framework=gdpr",
+    "/controls/soc2/CC6.1",
+    "/controls/soc2/CC1.1",
+    "/findings",
+    "/findings?status=FAIL&severity=high&provider=aws&q=bucket&page=1",
+    "/findings?control=soc2:CC6.1",
+    "/runs",
+    "/diff",
+    "/reports",
+    "/static/style.css",
+    "/static/favicon.svg",
+]
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_every_route_answers_with_the_security_headers(client: Client, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 200, r.get_data(as_text=True)[:500]
+    assert r.headers["Content-Security-Policy"] == CSP
+    assert "default-src 'none'" in CSP and "frame-ancestors 'none'" in CSP and "'unsafe-inline'" not in CSP
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"] == "no-referrer"
+    if r.mimetype == "text/html":
+        html = r.get_data(as_text=True)
+        assert "<script" not in html and " style=" not in html  # nothing inline for the CSP to block
+
+
+def test_finding_page_and_permalink(client: Client, seeded_db: Path) -> None:
+    fp = latest_fail_fingerprint(seeded_db)
+    html = client.get(f"/findings/{fp}").get_data(as_text=True)
+    history = cli_json("history", fp, "--db", str(seeded_db), "--format", "json")
+    assert isinstance(history, dict)
+    assert history["finding"]["first_seen_at"] in html and fp in html
+    assert client.get("/findings/0000notafingerprint").status_code == 404
+
+
+def test_only_get_and_head(client: Client) -> None:
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        r = client.open("/", method=method)
+        assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD"
+    assert client.head("/runs").status_code == 200
+
+
+def test_the_numbers_equal_the_cli(client: Client, seeded_db: Path) -> None:
+    db = str(seeded_db)
+    diff = cli_json("diff", "--db", db, "--format", "json")
+    assert isinstance(diff, dict)
+    html = client.get("/").get_data(as_text=True)
+    for key, anchor in (("new", "diff-new"), ("resolved", "diff-resolved"), ("not_rechecked", "diff-not-rechecked")):
+        assert f'id="{anchor}">{len(diff[key])}<' in html
+    # the Findings page counts exactly the stored findings of the run with the filter
+    store = Store.open(seeded_db, readonly=True)
+    try:
+        latest = store.get_run("latest")
+        expected = [f for f in store.findings_for_run(latest.id) if f.status.value == "FAIL" and "soc2:CC2.1" in f.controls]
+        total, _ = store.search_findings(store.run_sequences()[latest.id], FindingFilter(status="FAIL", control="soc2:CC2.1"),
+                                         10, 0)
+    finally:
+        store.close()
+    assert total == len(expected) > 0
+    html = client.get("/findings?status=FAIL&control=soc2:CC2.1").get_data(as_text=True)
+    assert f'<span id="findings-total">{len(expected)}</span>' in html
+    # pages of 100 cover the run exactly once
+    all_html = [client.get(f"/findings?page={p}").get_data(as_text=True) for p in (1, 2)]
+    assert sum(h.count('class="finding-link"') for h in all_html) == 200
+
+
+def test_hostile_names_are_escaped(client: Client) -> None:
+    html = client.get("/findings?resource=onerror").get_data(as_text=True)
+    assert HOSTILE not in html
+    assert "&lt;img src=x onerror=&#34;window.__pwned=1&#34;&gt;&lt;script&gt;" in html
+    assert "<style>body" not in html
+
+
+def test_evidence_download_by_id_only(client: Client) -> None:
+    r = client.get("/evidence/1")
+    assert r.status_code == 200 and r.data == b"%PDF-1.4 evidence bytes\n"
+    assert r.headers["Content-Disposition"].startswith('attachment; filename="policy__b_v2__b_.pdf"')
+    assert r.mimetype == "application/octet-stream"
+    for path in ("/evidence/2", "/evidence/..%2F..%2Fetc%2Fpasswd", "/evidence/-1", "/static/..%2Fapp.py",
+                 "/static/../../etc/passwd", "/static/app.py"):
+        r = client.get(path)
+        assert r.status_code == 404, path
+        assert b"root:" not in r.data
+
+
+def test_report_download_is_the_report_command_output(client: Client, seeded_db: Path, tmp_path: Path) -> None:
+    r = client.get("/reports/download?framework=soc2&kind=html")
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    assert r.headers["Content-Disposition"].startswith('attachment; filename="soc2-report.html"')
+    html = r.get_data(as_text=True)
+    out = tmp_path / "cli.html"
+    with redirect_stdout(io.StringIO()):
+        assert main(["report", "--db", str(seeded_db), "--framework", "soc2", "--html", str(out)]) == 0
+    assert len(html) > 1000
+    assert html == out.read_text(encoding="utf-8")  # same code, same clock (AUDITOR_NOW)
+    assert sorted(p.name for p in seeded_db.parent.iterdir() if not p.name.startswith("seeded.db")) == []
+    assert client.get("/reports/download?framework=nope&kind=html").status_code == 404
+    assert client.get("/reports/download?framework=soc2&kind=exe").status_code == 404
+
+
+def test_loopback_dashboard_refuses_other_host_names(client: Client) -> None:
+    assert client.get("/", headers={"Host": "evil.example:8080"}).status_code == 403
+    assert client.get("/", headers={"Host": "127.0.0.1:8080"}).status_code == 200
+
+
+def test_token_on_every_request(seeded_db: Path) -> None:
+    c = Client(Dashboard(seeded_db, token=TOKEN))
+    assert c.get("/").status_code == 401
+    assert c.get("/static/style.css").status_code == 401
+    assert c.get("/", headers={"Authorization": "Bearer wrong-token-0123456789"}).status_code == 401
+    assert c.get("/", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert c.get("/findings?token=wrong").status_code == 401
+    r = c.get(f"/findings?status=FAIL&token={TOKEN}")
+    assert r.status_code == 303 and r.headers["Location"] == "/findings?status=FAIL"
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert c.get("/findings?status=FAIL").status_code == 200  # the client keeps the cookie
+
+
+def test_serve_refuses_a_non_loopback_bind_without_a_token(capsys: pytest.CaptureFixture[str], seeded_db: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AUDITOR_SERVE_TOKEN", raising=False)
+    assert main(["serve", "--db", str(seeded_db), "--host", "0.0.0.0", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a loopback address, without a token" in err
+    assert main(["serve", "--db", str(seeded_db), "--host", "0.0.0.0", "--token", "short"]) == 2
+    assert "at least 16 characters" in capsys.readouterr().err
+
+
+def test_serve_with_a_missing_database_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["serve", "--db", str(tmp_path / "none.db"), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no auditor database" in err
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_a_non_loopback_server_refuses_requests_without_the_token(seeded_db: Path) -> None:
+    from conftest import LiveServer
+
+    server = LiveServer(Dashboard(seeded_db, token=TOKEN), host="0.0.0.0")
+    try:
+        # reach it through a non-loopback address of this machine when there is one
+        addr = "127.0.0.1"
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.connect(("192.0.2.1", 9))  # no packet is sent (UDP connect only picks a route)
+                addr = s.getsockname()[0]
+        except OSError:
+            pass
+        url = f"http://{addr}:{server.port}/"
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            urllib.request.urlopen(url, timeout=10)
+        assert denied.value.code == 401
+        ok = urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN}"}),
+                                    timeout=10)
+        assert ok.status == 200
+    finally:
+        server.close()

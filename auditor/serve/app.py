@@ -60,7 +60,9 @@ REPORT_KINDS = {
     "pack": ("evidence-pack.zip", "application/zip"),
 }
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# What a page turns into a 404 page with the message: a run that is not there, a bad period, ...
+USER_ERRORS: tuple[type[Exception], ...] = (AuditorError, *STORE_ERRORS)
+
 
 
 def is_loopback(host: str) -> bool:
@@ -158,7 +160,7 @@ class Dashboard:
             return self._page(request, "error.html.j2", status=404, message="No such page.")
         except HTTPException as exc:
             return self._plain(exc.code or 400, f"{exc.code} {exc.name}")
-        except (AuditorError, *STORE_ERRORS) as exc:
+        except USER_ERRORS as exc:
             return self._page(request, "error.html.j2", status=404, message=str(exc))
 
     def _check_token(self, request: Request) -> Response | None:
@@ -236,7 +238,7 @@ class Dashboard:
             text=args.get("q", ""),
         )
         page = max(args.get("page", 1, type=int) or 1, 1)
-        total, rows = 0, []
+        total, rows = 0, list[dict[str, Any]]()
         if run is not None:
             seq = store.run_sequences().get(run.id)
             if seq is not None:
@@ -294,9 +296,7 @@ class Dashboard:
     def page_reports(self, request: Request) -> Response:
         run = views.latest_run(self.store)
         frameworks = views.frameworks_in_force(self.store, run)
-        return self._page(
-            request, "reports.html.j2", frameworks=frameworks, run=run, signed=self.sign_key is not None
-        )
+        return self._page(request, "reports.html.j2", frameworks=frameworks, run=run, signed=self.sign_key is not None)
 
     def page_report_download(self, request: Request) -> Response:
         from auditor.report import parse_period, write_report
@@ -326,9 +326,7 @@ class Dashboard:
             # The open file outlives its name: nothing stays on disk once the response is sent.
             shutil.rmtree(work, ignore_errors=True)
         filename = f"{framework}-{name}"
-        response = Response(
-            wrap_file(request.environ, fh), mimetype=mimetype, direct_passthrough=True
-        )
+        response = Response(wrap_file(request.environ, fh), mimetype=mimetype, direct_passthrough=True)
         response.headers["Content-Disposition"] = _attachment(filename)
         return response
 

@@ -22,8 +22,9 @@ def check_bind(host: str, token: str | None) -> None:
         )
 
 
-def serve(db_path: Path, host: str, port: int, token: str | None, sign_key: Path | None = None,
-          threads: int = 4) -> None:
+def serve(
+    db_path: Path, host: str, port: int, token: str | None, sign_key: Path | None = None, threads: int = 4
+) -> None:
     """Serve until interrupted (Ctrl-C)."""
     check_bind(host, token)
     app = Dashboard(db_path, token=token, sign_key=sign_key)

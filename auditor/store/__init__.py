@@ -29,8 +29,8 @@ clear message.
 
 The package alone holds SQL on this schema: `schema` (migrations), `core` (opening,
 locking, the write transaction), `writes` (runs), `history` (queries), `evidence`,
-`waivers`, `notifications`, `upkeep` (prune, backup, integrity) and `dashboard` (the web
-dashboard's reads). Everything else uses `Store`.
+`waivers`, `notifications` and `upkeep` (prune, backup, integrity). Everything else uses
+`Store`.
 """
 
 from __future__ import annotations
@@ -40,9 +40,8 @@ import sqlite3
 from auditor.errors import StoreError
 from auditor.store.content import OPEN_SEQ, details_hash, text_hash
 from auditor.store.core import APP_ID, BUSY_TIMEOUT_S
-from auditor.store.dashboard import DashboardMixin, FindingFilter
 from auditor.store.evidence import EvidenceMixin
-from auditor.store.history import FindingChange, HistoryMixin, RunDiff, StoredFinding
+from auditor.store.history import FindingChange, FindingFilter, HistoryMixin, RunDiff, StoredFinding
 from auditor.store.notifications import NotificationsMixin
 from auditor.store.schema import MIGRATIONS, SCHEMA_VERSION
 from auditor.store.upkeep import PruneCounts, UpkeepMixin
@@ -54,9 +53,7 @@ from auditor.store.writes import WritesMixin
 STORE_ERRORS: tuple[type[Exception], ...] = (StoreError, sqlite3.Error)
 
 
-class Store(
-    WritesMixin, HistoryMixin, EvidenceMixin, WaiversMixin, NotificationsMixin, UpkeepMixin, DashboardMixin
-):
+class Store(WritesMixin, HistoryMixin, EvidenceMixin, WaiversMixin, NotificationsMixin, UpkeepMixin):
     """One auditor database. Use `Store.open(path)` (or `Store.memory()`)."""
 
 

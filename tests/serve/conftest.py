@@ -11,9 +11,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from seed import build_database  # noqa: E402
+from seed import build_database
 
-from auditor.serve.app import Dashboard  # noqa: E402
+from auditor.serve.app import Dashboard
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,7 @@ from auditor.store import Store
 START = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
 FRAMEWORKS = ("soc2", "gdpr")
 HOSTILE = (
-    '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
-    '<style>body{display:none}</style>"\'&lt;'
+    '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><style>body{display:none}</style>"\'&lt;'
 )
 SKIPPED_DAY = 3  # no run on START + 3 days
 
@@ -50,8 +49,12 @@ def findings_for(run_index: int, per_run: int, mapper: ControlMapper, check_ids:
         waiver = None
         if j % 211 == 7:
             status = Status.WAIVED
-            waiver = {"reason": "accepted risk <b>bold</b>", "approver": "ciso", "expires": "2027-01-01",
-                      "source": "database"}
+            waiver = {
+                "reason": "accepted risk <b>bold</b>",
+                "approver": "ciso",
+                "expires": "2027-01-01",
+                "source": "database",
+            }
         resource_id = HOSTILE if j == 1 else f"arn:aws:s3:::bucket-{j:05d}"
         out.append(
             Finding(
@@ -88,16 +91,40 @@ def build_database(path: Path, runs: int = 6, per_run: int = 200) -> list[str]:
                 day += 1
             when = START + timedelta(days=day)
             day += 1
-            run = Run(id=f"run-{i:02d}-{when:%Y%m%d}", started_at=when, finished_at=None, status=RunStatus.RUNNING,
-                      scanner_version="seed", targets=("aws:123456789012",), frameworks=FRAMEWORKS)
+            run = Run(
+                id=f"run-{i:02d}-{when:%Y%m%d}",
+                started_at=when,
+                finished_at=None,
+                status=RunStatus.RUNNING,
+                scanner_version="seed",
+                targets=("aws:123456789012",),
+                frameworks=FRAMEWORKS,
+            )
             store.begin_run(run, ["aws"], organisation="Example Org")
             found = findings_for(i, per_run, mapper, check_ids)
             results = roll_up_all(frameworks, found, when)
-            store.save_run(run.id, found, results, RunStatus.COMPLETE, when + timedelta(minutes=5), summarise(found),
-                           catalog=document)
+            store.save_run(
+                run.id,
+                found,
+                results,
+                RunStatus.COMPLETE,
+                when + timedelta(minutes=5),
+                summarise(found),
+                catalog=document,
+            )
             ids.append(run.id)
-        store.add_manual_evidence("soc2", "CC1.1", "policy <b>v2</b>.pdf", b"%PDF-1.4 evidence bytes\n", "security team",
-                                  "signed policy", START, START + timedelta(days=365), item=None, approver="ceo")
+        store.add_manual_evidence(
+            "soc2",
+            "CC1.1",
+            "policy <b>v2</b>.pdf",
+            b"%PDF-1.4 evidence bytes\n",
+            "security team",
+            "signed policy",
+            START,
+            START + timedelta(days=365),
+            item=None,
+            approver="ceo",
+        )
     finally:
         store.close()
     return ids

@@ -46,8 +46,15 @@ def browser() -> Iterator[webdriver.Chrome]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,1000", "--disable-extensions", "--no-first-run"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        "--disable-extensions",
+        "--no-first-run",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
@@ -96,8 +103,10 @@ def test_click_through_overview_control_finding_diff_matches_the_cli(
     assert isinstance(diff, dict) and isinstance(runs, list) and isinstance(trend, dict)
 
     browser.get(live_server.url + "/")
-    text = {i: browser.find_element(By.ID, i).text for i in
-            ("diff-new", "diff-resolved", "diff-changed", "diff-not-rechecked", "last-total", "last-FAIL")}
+    text = {
+        i: browser.find_element(By.ID, i).text
+        for i in ("diff-new", "diff-resolved", "diff-changed", "diff-not-rechecked", "last-total", "last-FAIL")
+    }
     assert text == {
         "diff-new": str(len(diff["new"])),
         "diff-resolved": str(len(diff["resolved"])),
@@ -133,9 +142,7 @@ def test_click_through_overview_control_finding_diff_matches_the_cli(
     assert len(rows) == len(diff["new"])
 
 
-def test_a_hostile_resource_name_is_shown_as_text_and_never_runs(
-    browser: webdriver.Chrome, live_server
-) -> None:
+def test_a_hostile_resource_name_is_shown_as_text_and_never_runs(browser: webdriver.Chrome, live_server) -> None:
     from seed import HOSTILE
 
     browser.get(live_server.url + "/findings?resource=onerror")

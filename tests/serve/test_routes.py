@@ -37,7 +37,9 @@ def cli_json(*argv: str) -> object:
 def latest_fail_fingerprint(db: Path) -> str:
     store = Store.open(db, readonly=True)
     try:
-        return next(f.fingerprint for f in store.findings_for_run(store.get_run("latest").id) if f.status.value == "FAIL")
+        return next(
+            f.fingerprint for f in store.findings_for_run(store.get_run("latest").id) if f.status.value == "FAIL"
+        )
     finally:
         store.close()
 
@@ -99,9 +101,12 @@ def test_the_numbers_equal_the_cli(client: Client, seeded_db: Path) -> None:
     store = Store.open(seeded_db, readonly=True)
     try:
         latest = store.get_run("latest")
-        expected = [f for f in store.findings_for_run(latest.id) if f.status.value == "FAIL" and "soc2:CC2.1" in f.controls]
-        total, _ = store.search_findings(store.run_sequences()[latest.id], FindingFilter(status="FAIL", control="soc2:CC2.1"),
-                                         10, 0)
+        expected = [
+            f for f in store.findings_for_run(latest.id) if f.status.value == "FAIL" and "soc2:CC2.1" in f.controls
+        ]
+        total, _ = store.search_findings(
+            store.run_sequences()[latest.id], FindingFilter(status="FAIL", control="soc2:CC2.1"), 10, 0
+        )
     finally:
         store.close()
     assert total == len(expected) > 0
@@ -124,8 +129,14 @@ def test_evidence_download_by_id_only(client: Client) -> None:
     assert r.status_code == 200 and r.data == b"%PDF-1.4 evidence bytes\n"
     assert r.headers["Content-Disposition"].startswith('attachment; filename="policy__b_v2__b_.pdf"')
     assert r.mimetype == "application/octet-stream"
-    for path in ("/evidence/2", "/evidence/..%2F..%2Fetc%2Fpasswd", "/evidence/-1", "/static/..%2Fapp.py",
-                 "/static/../../etc/passwd", "/static/app.py"):
+    for path in (
+        "/evidence/2",
+        "/evidence/..%2F..%2Fetc%2Fpasswd",
+        "/evidence/-1",
+        "/static/..%2Fapp.py",
+        "/static/../../etc/passwd",
+        "/static/app.py",
+    ):
         r = client.get(path)
         assert r.status_code == 404, path
         assert b"root:" not in r.data
@@ -165,8 +176,9 @@ def test_token_on_every_request(seeded_db: Path) -> None:
     assert c.get("/findings?status=FAIL").status_code == 200  # the client keeps the cookie
 
 
-def test_serve_refuses_a_non_loopback_bind_without_a_token(capsys: pytest.CaptureFixture[str], seeded_db: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_refuses_a_non_loopback_bind_without_a_token(
+    capsys: pytest.CaptureFixture[str], seeded_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("AUDITOR_SERVE_TOKEN", raising=False)
     assert main(["serve", "--db", str(seeded_db), "--host", "0.0.0.0", "--port", "0"]) == 2
     err = capsys.readouterr().err
@@ -199,8 +211,20 @@ def test_a_non_loopback_server_refuses_requests_without_the_token(seeded_db: Pat
         with pytest.raises(urllib.error.HTTPError) as denied:
             urllib.request.urlopen(url, timeout=10)
         assert denied.value.code == 401
-        ok = urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN}"}),
-                                    timeout=10)
+        ok = urllib.request.urlopen(
+            urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN}"}), timeout=10
+        )
         assert ok.status == 200
     finally:
         server.close()
+
+
+def test_the_wheel_ships_every_template_and_static_file() -> None:
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["auditor.serve"]
+    package = root / "auditor" / "serve"
+    files = [p.relative_to(package).as_posix() for d in ("templates", "static") for p in (package / d).iterdir()]
+    assert files and all(any(fnmatch.fnmatch(f, g) for g in globs) for f in files), files

@@ -64,7 +64,6 @@ REPORT_KINDS = {
 USER_ERRORS: tuple[type[Exception], ...] = (AuditorError, *STORE_ERRORS)
 
 
-
 def is_loopback(host: str) -> bool:
     import ipaddress
 

@@ -36,6 +36,7 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     print(f"auditor serve: http://{shown}:{bound}/ (read-only; database {db_path}); Ctrl-C stops", flush=True)
     try:
-        server.run()
+        server.run()  # returns on Ctrl-C (waitress handles the interrupt)
     finally:
         server.close()
+    print("auditor serve: stopped", flush=True)

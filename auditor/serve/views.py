@@ -7,6 +7,7 @@ stored one (`auditor runs`).
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -149,6 +150,7 @@ class ControlDetail:
     evidence: list[dict[str, Any]]
     failing: list[dict[str, Any]]  # failing findings of the latest run mapped to the control
     failing_total: int
+    tests: list[tuple[str, dict[str, int]]]  # (check, findings per status in the latest run); with results first
 
 
 def control_detail(store: Store, framework: str, control_id: str) -> ControlDetail | None:
@@ -173,11 +175,21 @@ def control_detail(store: Store, framework: str, control_id: str) -> ControlDeta
     evidence = [e for e in store.list_manual_evidence(framework) if e["control_id"] == control_id]
     failing: list[dict[str, Any]] = []
     total = 0
+    counts: dict[str, dict[str, int]] = {}
     if run is not None:
         total, failing = store.search_findings(
             seqs[run.id], FindingFilter(status="FAIL", control=control.ref), PAGE_SIZE, 0
         )
-    return ControlDetail(fw, control, trend.runs, statuses, intervals, waivers, evidence, failing, total)
+        counts = store.check_status_counts(seqs[run.id])
+    tests: list[tuple[str, dict[str, int]]] = []
+    for ref in control.checks:  # a ref is a check id or a glob (`iac.CKV_AWS_*`)
+        matched: Counter[str] = Counter()
+        for check_id, per in counts.items():
+            if fnmatch.fnmatchcase(check_id, ref):
+                matched.update(per)
+        tests.append((ref, dict(matched)))
+    tests.sort(key=lambda t: not t[1])  # the tests with results in the latest run first, catalog order kept
+    return ControlDetail(fw, control, trend.runs, statuses, intervals, waivers, evidence, failing, total, tests)
 
 
 def evidence_json(value: Any) -> str:

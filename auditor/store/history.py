@@ -434,3 +434,16 @@ class HistoryMixin(StoreCore):
     def finding_providers(self) -> list[str]:
         """Every provider that has stored a finding, sorted."""
         return [str(r[0]) for r in self.db.execute("SELECT DISTINCT provider FROM findings ORDER BY provider")]
+
+    def check_status_counts(self, obs_seq: int) -> dict[str, dict[str, int]]:
+        """check id -> status -> number of findings, in the run with `obs_seq`."""
+        out: dict[str, dict[str, int]] = {}
+        for check_id, status, n in self.db.execute(
+            """SELECT f.check_id, o.status, COUNT(*) FROM observations o
+                 JOIN findings f ON f.fingerprint = o.fingerprint
+                WHERE o.first_seq <= :s AND o.last_seq >= :s
+                GROUP BY f.check_id, o.status""",
+            {"s": obs_seq},
+        ):
+            out.setdefault(str(check_id), {})[str(status)] = int(n)
+        return out

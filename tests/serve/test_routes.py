@@ -228,3 +228,68 @@ def test_the_wheel_ships_every_template_and_static_file() -> None:
     package = root / "auditor" / "serve"
     files = [p.relative_to(package).as_posix() for d in ("templates", "static") for p in (package / d).iterdir()]
     assert files and all(any(fnmatch.fnmatch(f, g) for g in globs) for f in files), files
+
+
+@pytest.mark.slow
+def test_the_signed_pack_download_verifies(seeded_db: Path, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from auditor.report import verify_pack
+
+    key = Ed25519PrivateKey.generate()
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    (tmp_path / "pub.pem").write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    c = Client(Dashboard(seeded_db, sign_key=tmp_path / "key.pem"))
+    assert "Evidence pack (signed)" in c.get("/reports").get_data(as_text=True)
+    r = c.get("/reports/download?framework=gdpr&kind=pack")
+    assert r.status_code == 200 and r.mimetype == "application/zip"
+    assert r.headers["Content-Disposition"].startswith('attachment; filename="gdpr-evidence-pack.zip"')
+    pack = tmp_path / "pack.zip"
+    pack.write_bytes(r.data)
+    result = verify_pack(pack, tmp_path / "pub.pem")
+    assert (result.signature, result.exit_code) == ("valid", 0)
+    assert {"report.pdf", "report.html", "findings.csv"} <= set(result.verified)
+    # a period that has no run is the report command's own one-line error, as a 404 page
+    r = c.get("/reports/download?framework=gdpr&kind=html&period=2020-01-01..2020-03-31")
+    assert r.status_code == 404 and "no stored run of framework gdpr in the period" in r.get_data(as_text=True)
+
+
+def test_unknown_run_and_bad_page_numbers(client: Client) -> None:
+    r = client.get("/findings?run=no-such-run")
+    assert r.status_code == 404 and "no run &#39;no-such-run&#39;" in r.get_data(as_text=True)
+    assert client.get("/findings?page=0").status_code == 200
+    assert client.get("/findings?page=abc").status_code == 200
+    assert client.get("/diff?a=no-such-run&b=x").status_code == 404
+    assert client.get("/controls/soc2/NOPE").status_code == 404
+    assert client.get("/controls?framework=nope").status_code == 404
+
+
+def test_the_serve_command_serves_until_interrupted(seeded_db: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).parent / "auditor"
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--db", str(seeded_db), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("auditor serve: http://127.0.0.1:") and "read-only" in line, line
+        url = line.split()[2]
+        with urllib.request.urlopen(url + "runs", timeout=20) as r:
+            assert r.status == 200 and b"run-05-" in r.read()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err  # Ctrl-C is how a server is stopped: not an error
+    assert out.strip().endswith("auditor serve: stopped") and "Traceback" not in err

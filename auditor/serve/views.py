@@ -17,6 +17,7 @@ from typing import Any
 from markupsafe import Markup
 
 from auditor.catalog import Control, Framework, frameworks_from_document
+from auditor.clock import utcnow
 from auditor.frameworks import load_catalog
 from auditor.models import Run, iso_z
 from auditor.report.chart import TrendPoint, trend_svg
@@ -83,8 +84,9 @@ class Overview:
     previous: Run | None
     diff: RunDiff | None
     frameworks: list[FrameworkOverview]
-    gaps: list[ScheduleGap]
+    gaps: list[ScheduleGap]  # closed gaps: days without a run between two runs
     runs_stored: int
+    since_last: ScheduleGap | None = None  # the days from the last run to today without one
 
 
 def overview(store: Store) -> Overview:
@@ -133,10 +135,14 @@ def overview(store: Store) -> Overview:
             )
         )
     gaps: list[ScheduleGap] = []
-    if len(runs) > 1:
-        days = {r.started_at.date() for r in runs}
-        gaps = schedule_gaps(days, runs[0].started_at.date(), runs[-1].started_at.date())
-    return Overview(run, summary, previous, diff, fws, gaps, len(runs))
+    since_last: ScheduleGap | None = None
+    if runs:
+        # Days without a run between the first stored run and today (the last gap may still be open).
+        today = max(utcnow().date(), runs[-1].started_at.date())
+        gaps = schedule_gaps({r.started_at.date() for r in runs}, runs[0].started_at.date(), today)
+        if gaps and gaps[-1].last_day == today:
+            since_last = gaps.pop()
+    return Overview(run, summary, previous, diff, fws, gaps, len(runs), since_last)
 
 
 @dataclass

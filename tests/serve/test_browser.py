@@ -155,3 +155,27 @@ def test_a_hostile_resource_name_is_shown_as_text_and_never_runs(browser: webdri
     assert browser.find_element(By.ID, "finding-resource").text == HOSTILE
     assert browser.execute_script("return typeof window.__pwned") == "undefined"
     assert console_problems(browser) == []
+
+
+def test_a_token_link_sets_an_httponly_cookie_and_leaves_the_address(
+    browser: webdriver.Chrome, seeded_db: Path
+) -> None:
+    from conftest import LiveServer
+
+    from auditor.serve.app import Dashboard
+
+    token = "browser-token-0123456789abcdef"
+    server = LiveServer(Dashboard(seeded_db, token=token))
+    try:
+        browser.get(server.url + "/runs")
+        assert "401 unauthorized" in browser.find_element(By.TAG_NAME, "body").text
+        browser.get(server.url + f"/findings?status=FAIL&token={token}")
+        assert browser.current_url == server.url + "/findings?status=FAIL"  # the token left the address
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Findings"
+        assert browser.execute_script("return document.cookie") == ""  # HttpOnly: no script can read it
+        browser.find_element(By.LINK_TEXT, "Runs").click()
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Runs"
+    finally:
+        browser.delete_all_cookies()
+        browser.get_log("browser")  # the 401 above is logged: not another test's problem
+        server.close()

@@ -293,3 +293,21 @@ def test_the_serve_command_serves_until_interrupted(seeded_db: Path) -> None:
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err  # Ctrl-C is how a server is stopped: not an error
     assert out.strip().endswith("auditor serve: stopped") and "Traceback" not in err
+
+
+def test_schedule_gaps_between_runs_and_since_the_last_run(client: Client) -> None:
+    html = client.get("/").get_data(as_text=True)
+    # the seed skips 2026-10-04; the clock (AUDITOR_NOW) is 2026-11-28, the last run 2026-10-07
+    assert "2026-10-04 – 2026-10-04 (1 day without a run)" in html
+    assert "No run for 52 days: none since 2026-10-08 (today 2026-11-28)." in html
+
+
+def test_a_busy_port_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], seeded_db: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--db", str(seeded_db), "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in err
+    assert main(["serve", "--db", str(seeded_db), "--port", "70000"]) == 2

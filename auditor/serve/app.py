@@ -35,7 +35,7 @@ from werkzeug.wsgi import wrap_file
 from auditor.errors import AuditorError
 from auditor.models import Severity, Status, iso_z
 from auditor.serve import views
-from auditor.store import STORE_ERRORS, FindingFilter, Store
+from auditor.store import STORE_ERRORS, FindingFilter, Store, StoreError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_FILES = {"style.css": "text/css; charset=utf-8", "favicon.svg": "image/svg+xml"}
@@ -143,7 +143,7 @@ class Dashboard:
         if request.method not in ("GET", "HEAD"):
             return self._plain(405, "405 method not allowed: the dashboard is read-only", Allow="GET, HEAD")
         if self.token is None:
-            if _host_name(request.host) not in LOOPBACK_NAMES:
+            if _host_name(request.host.lower()) not in LOOPBACK_NAMES:
                 return self._plain(403, "403 forbidden: the dashboard answers on the loopback only")
         else:
             denied = self._check_token(request)
@@ -156,11 +156,13 @@ class Dashboard:
         except MethodNotAllowed:
             return self._plain(405, "405 method not allowed", Allow="GET, HEAD")
         except NotFound:
-            return self._page(request, "error.html.j2", status=404, message="No such page.")
+            return self._page(request, "error.html.j2", status=404, heading="Not found", message="No such page.")
         except HTTPException as exc:
             return self._plain(exc.code or 400, f"{exc.code} {exc.name}")
-        except USER_ERRORS as exc:
-            return self._page(request, "error.html.j2", status=404, message=str(exc))
+        except StoreError as exc:  # a run or finding that is not there
+            return self._page(request, "error.html.j2", status=404, heading="Not found", message=str(exc))
+        except USER_ERRORS as exc:  # a bad period, an unknown framework: the CLI's own one-line message
+            return self._page(request, "error.html.j2", status=400, heading="Cannot show this", message=str(exc))
 
     def _check_token(self, request: Request) -> Response | None:
         assert self.token is not None
@@ -344,4 +346,4 @@ def _attachment(filename: str) -> str:
     from urllib.parse import quote
 
     safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in filename)[:120] or "download"
-    return f"attachment; filename=\"{safe}\"; filename*=UTF-8''{quote(filename[:120])}"
+    return f"attachment; filename=\"{safe}\"; filename*=UTF-8''{quote(filename[:120], safe='')}"

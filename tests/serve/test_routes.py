@@ -50,6 +50,7 @@ ROUTES = [
     "/controls?framework=gdpr",
     "/controls/soc2/CC6.1",
     "/controls/soc2/CC1.1",
+    "/controls/gdpr/Art.32%281%29%28b%29",
     "/findings",
     "/findings?status=FAIL&severity=high&provider=aws&q=bucket&page=1",
     "/findings?control=soc2:CC6.1",
@@ -153,7 +154,7 @@ def test_report_download_is_the_report_command_output(client: Client, seeded_db:
     assert len(html) > 1000
     assert html == out.read_text(encoding="utf-8")  # same code, same clock (AUDITOR_NOW)
     assert sorted(p.name for p in seeded_db.parent.iterdir() if not p.name.startswith("seeded.db")) == []
-    assert client.get("/reports/download?framework=nope&kind=html").status_code == 404
+    assert client.get("/reports/download?framework=nope&kind=html").status_code in (400, 404)
     assert client.get("/reports/download?framework=soc2&kind=exe").status_code == 404
 
 
@@ -256,7 +257,7 @@ def test_the_signed_pack_download_verifies(seeded_db: Path, tmp_path: Path) -> N
     assert {"report.pdf", "report.html", "findings.csv"} <= set(result.verified)
     # a period that has no run is the report command's own one-line error, as a 404 page
     r = c.get("/reports/download?framework=gdpr&kind=html&period=2020-01-01..2020-03-31")
-    assert r.status_code == 404 and "no stored run of framework gdpr in the period" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "no stored run of framework gdpr in the period" in r.get_data(as_text=True)
 
 
 def test_unknown_run_and_bad_page_numbers(client: Client) -> None:
@@ -311,3 +312,18 @@ def test_a_busy_port_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], seed
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in err
     assert main(["serve", "--db", str(seeded_db), "--port", "70000"]) == 2
+
+
+def test_regressed_and_recovered_controls_equal_the_trend(tmp_path: Path) -> None:
+    from seed import build_database
+
+    db = tmp_path / "four.db"
+    build_database(db, runs=4, per_run=60)  # the 4th run fails one more finding: some controls regress
+    trend = cli_json("trend", "--db", str(db), "--framework", "soc2", "--format", "json")
+    assert isinstance(trend, dict)
+    regressed = sorted(c["control"] for c in trend["controls"] if c["statuses"][-2:] == ["PASS", "FAIL"])
+    assert regressed
+    html = Client(Dashboard(db)).get("/").get_data(as_text=True)
+    section = html.split('id="fw-soc2"')[1].split("</section>")[0]
+    shown = sorted(part.split(">")[1] for part in section.split("Regressed:")[1].split("</p>")[0].split("</a>")[:-1])
+    assert shown == regressed

@@ -17,6 +17,8 @@ Safety model (docs/serve.md):
 from __future__ import annotations
 
 import hmac
+import ipaddress
+import logging
 import math
 import shutil
 import tempfile
@@ -37,6 +39,7 @@ from auditor.models import Severity, Status, iso_z
 from auditor.serve import views
 from auditor.store import STORE_ERRORS, FindingFilter, Store, StoreError
 
+log = logging.getLogger("auditor.serve")
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_FILES = {"style.css": "text/css; charset=utf-8", "favicon.svg": "image/svg+xml"}
 CSP = (
@@ -60,13 +63,11 @@ REPORT_KINDS = {
     "pack": ("evidence-pack.zip", "application/zip"),
 }
 
-# What a page turns into a 404 page with the message: a run that is not there, a bad period, ...
+# What a page shows as a one-line error page (404 for what is not there, 400 for bad input).
 USER_ERRORS: tuple[type[Exception], ...] = (AuditorError, *STORE_ERRORS)
 
 
 def is_loopback(host: str) -> bool:
-    import ipaddress
-
     if host == "localhost":
         return True
     try:
@@ -163,6 +164,9 @@ class Dashboard:
             return self._page(request, "error.html.j2", status=404, heading="Not found", message=str(exc))
         except USER_ERRORS as exc:  # a bad period, an unknown framework: the CLI's own one-line message
             return self._page(request, "error.html.j2", status=400, heading="Cannot show this", message=str(exc))
+        except Exception:  # a bug of ours: logged here, never shown to the browser
+            log.exception("internal error on %s", request.path)
+            return self._plain(500, "500 internal error (details in the server's log)")
 
     def _check_token(self, request: Request) -> Response | None:
         assert self.token is not None

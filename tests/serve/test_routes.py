@@ -327,3 +327,15 @@ def test_regressed_and_recovered_controls_equal_the_trend(tmp_path: Path) -> Non
     section = html.split('id="fw-soc2"')[1].split("</section>")[0]
     shown = sorted(part.split(">")[1] for part in section.split("Regressed:")[1].split("</p>")[0].split("</a>")[:-1])
     assert shown == regressed
+
+
+def test_a_bug_is_a_plain_500_without_details(seeded_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor.serve import views
+
+    def broken(store: Store) -> None:
+        raise RuntimeError("secret internals /etc/shadow")
+
+    monkeypatch.setattr(views, "overview", broken)
+    r = Client(Dashboard(seeded_db)).get("/")
+    assert r.status_code == 500 and r.headers["Content-Security-Policy"] == CSP
+    assert b"shadow" not in r.data and b"Traceback" not in r.data

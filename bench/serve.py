@@ -1,6 +1,6 @@
 """Benchmark the dashboard's pages (`auditor serve`) on 30 runs x 10,000 findings.
 
-Builds the database through the store API (tests/serve/seed.py, the dashboard tests' seed),
+Builds the database through the store API (tests/serve/serve_seed.py, the dashboard tests' seed),
 then times every page through the WSGI application in-process (server time: no socket, no
 browser) and prints the median and p95 per page. Target (issue 17): every page < 300 ms.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "serve"))
 
-from seed import build_database  # noqa: E402
+from serve_seed import build_database  # noqa: E402
 from werkzeug.test import Client  # noqa: E402
 
 from auditor.serve.app import Dashboard  # noqa: E402

@@ -143,7 +143,7 @@ def test_click_through_overview_control_finding_diff_matches_the_cli(
 
 
 def test_a_hostile_resource_name_is_shown_as_text_and_never_runs(browser: webdriver.Chrome, live_server) -> None:
-    from seed import HOSTILE
+    from serve_seed import HOSTILE
 
     browser.get(live_server.url + "/findings?resource=onerror")
     cell = browser.find_element(By.CSS_SELECTOR, "td.res")
@@ -160,7 +160,7 @@ def test_a_hostile_resource_name_is_shown_as_text_and_never_runs(browser: webdri
 def test_a_token_link_sets_an_httponly_cookie_and_leaves_the_address(
     browser: webdriver.Chrome, seeded_db: Path
 ) -> None:
-    from conftest import LiveServer
+    from serve_live import LiveServer
 
     from auditor.serve.app import Dashboard
 

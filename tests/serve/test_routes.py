@@ -12,7 +12,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from seed import HOSTILE
+from serve_seed import HOSTILE
 from werkzeug.test import Client
 
 from auditor.cli import main
@@ -196,7 +196,7 @@ def test_serve_with_a_missing_database_exits_2(capsys: pytest.CaptureFixture[str
 
 
 def test_a_non_loopback_server_refuses_requests_without_the_token(seeded_db: Path) -> None:
-    from conftest import LiveServer
+    from serve_live import LiveServer
 
     server = LiveServer(Dashboard(seeded_db, token=TOKEN), host="0.0.0.0")
     try:
@@ -315,7 +315,7 @@ def test_a_busy_port_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], seed
 
 
 def test_regressed_and_recovered_controls_equal_the_trend(tmp_path: Path) -> None:
-    from seed import build_database
+    from serve_seed import build_database
 
     db = tmp_path / "four.db"
     build_database(db, runs=4, per_run=60)  # the 4th run fails one more finding: some controls regress

@@ -2,7 +2,7 @@
 
 Builds the database through the store API (tests/serve/serve_seed.py, the dashboard tests' seed),
 then times every page through the WSGI application in-process (server time: no socket, no
-browser) and prints the median and p95 per page. Target (issue 17): every page < 300 ms.
+browser) and prints the median and p95 wall time and the median CPU time per page. Target (issue 17): every page < 300 ms.
 
     .venv/bin/python bench/serve.py [--runs 30] [--per-run 10000] [--repeat 15] [--db PATH]
 """
@@ -69,7 +69,7 @@ def main() -> None:
                 f"({db.stat().st_size / 1e6:.1f} MB)"
             )
         client = Client(Dashboard(db))
-        worst = 0.0
+        worst = worst_cpu = 0.0
         print(f"{'page':<22} {'median ms':>10} {'p95 ms':>8} {'CPU ms':>8}  bytes")
         for name, url in pages(db).items():
             assert client.get(url).status_code == 200, url  # warm: connection, templates, catalog
@@ -84,9 +84,12 @@ def main() -> None:
             wall.sort()
             p95 = wall[min(len(wall) - 1, round(0.95 * (len(wall) - 1)))]
             worst = max(worst, statistics.median(wall))
+            worst_cpu = max(worst_cpu, statistics.median(cpu))
             print(f"{name:<22} {statistics.median(wall):>10.1f} {p95:>8.1f} {statistics.median(cpu):>8.1f}  {size:,}")
         verdict = "OK" if worst < TARGET_MS else "OVER"
         print(f"slowest page median {worst:.1f} ms (target < {TARGET_MS:.0f} ms): {verdict}")
+        # On a shared machine the wall clock mostly measures the neighbours: the CPU time is ours.
+        print(f"slowest page median CPU time {worst_cpu:.1f} ms")
 
 
 if __name__ == "__main__":

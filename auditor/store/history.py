@@ -351,41 +351,43 @@ class HistoryMixin(StoreCore):
     ) -> tuple[int, list[dict[str, Any]]]:
         """(matching count, one page of rows) of the findings of the run with `obs_seq`,
         ordered like `findings_for_run` (check, resource)."""
-        where = ["o.first_seq <= :s", "o.last_seq >= :s"]
-        params: dict[str, Any] = {"s": obs_seq}
-        if flt.provider:
-            where.append("f.provider = :provider")
-            params["provider"] = flt.provider
-        if flt.severity:
-            where.append("o.severity = :severity")
-            params["severity"] = flt.severity
-        if flt.status:
-            where.append("o.status = :status")
-            params["status"] = flt.status
-        if flt.control:
-            where.append("EXISTS (SELECT 1 FROM json_each(t.controls) WHERE value = :control)")
-            params["control"] = flt.control
-        if flt.resource:
-            where.append("f.resource_id LIKE :resource ESCAPE '\\'")
-            params["resource"] = _like(flt.resource)
-        if flt.text:
-            where.append(
-                "(f.check_id LIKE :text ESCAPE '\\' OR t.title LIKE :text ESCAPE '\\' "
-                "OR o.message LIKE :text ESCAPE '\\' OR f.resource_id LIKE :text ESCAPE '\\')"
+        # One fixed statement (count and page): an empty filter value matches everything; values are
+        # parameters.
+        params: dict[str, Any] = {
+            "s": obs_seq,
+            "provider": flt.provider,
+            "severity": flt.severity,
+            "status": flt.status,
+            "control": flt.control,
+            "resource": _like(flt.resource) if flt.resource else "",
+            "text": _like(flt.text) if flt.text else "",
+        }
+        rows = list(
+            self.db.query(
+                """WITH m AS (
+                     SELECT o.fingerprint, f.check_id, f.provider, f.resource_id, f.resource_type, o.severity,
+                            o.status, o.message, t.title, COALESCE(o.target, f.target) AS target,
+                            f.first_seen_at, COALESCE(f.last_seen_at, '') AS last_seen_at, f.resolved_at
+                       FROM observations o
+                       JOIN findings f ON f.fingerprint = o.fingerprint
+                       JOIN texts t ON t.hash = o.text_hash
+                      WHERE o.first_seq <= :s AND o.last_seq >= :s
+                        AND (:provider = '' OR f.provider = :provider)
+                        AND (:severity = '' OR o.severity = :severity)
+                        AND (:status = '' OR o.status = :status)
+                        AND (:control = '' OR EXISTS (SELECT 1 FROM json_each(t.controls) WHERE value = :control))
+                        AND (:resource = '' OR f.resource_id LIKE :resource ESCAPE '\\')
+                        AND (:text = '' OR f.check_id LIKE :text ESCAPE '\\' OR t.title LIKE :text ESCAPE '\\'
+                             OR o.message LIKE :text ESCAPE '\\' OR f.resource_id LIKE :text ESCAPE '\\'))
+                   SELECT c.total, p.*
+                     FROM (SELECT COUNT(*) AS total FROM m) c
+                     LEFT JOIN (SELECT * FROM m ORDER BY check_id, resource_id LIMIT :limit OFFSET :offset) p
+                   ORDER BY p.check_id, p.resource_id""",
+                {**params, "limit": int(limit), "offset": int(offset)},
             )
-            params["text"] = _like(flt.text)
-        base = f"""FROM observations o
-                   JOIN findings f ON f.fingerprint = o.fingerprint
-                   JOIN texts t ON t.hash = o.text_hash
-                  WHERE {" AND ".join(where)}"""  # only fixed fragments above; values are parameters
-        total = int(self.db.execute(f"SELECT COUNT(*) {base}", params).fetchone()[0])
-        sql = f"""SELECT o.fingerprint, f.check_id, f.provider, f.resource_id, f.resource_type, o.severity,
-                         o.status, o.message, t.title, COALESCE(o.target, f.target) AS target,
-                         f.first_seen_at, COALESCE(f.last_seen_at, '') AS last_seen_at, f.resolved_at
-                  {base}
-                  ORDER BY f.check_id, f.resource_id
-                  LIMIT :limit OFFSET :offset"""
-        rows = list(self.db.query(sql, {**params, "limit": int(limit), "offset": int(offset)}))
+        )
+        total = int(rows[0]["total"]) if rows else 0
+        rows = [{k: v for k, v in r.items() if k != "total"} for r in rows if r["fingerprint"] is not None]
         return total, rows
 
     def finding_record(self, fingerprint: str) -> dict[str, Any] | None:

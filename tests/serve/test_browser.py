@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from contextlib import redirect_stdout
@@ -164,7 +165,7 @@ def test_a_token_link_sets_an_httponly_cookie_and_leaves_the_address(
 
     from auditor.serve.app import Dashboard
 
-    token = "browser-token-0123456789abcdef"
+    token = secrets.token_urlsafe(24)
     server = LiveServer(Dashboard(seeded_db, token=token))
     try:
         browser.get(server.url + "/runs")

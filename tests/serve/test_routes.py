@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import secrets
 import socket
 import urllib.error
 import urllib.request
@@ -19,7 +20,8 @@ from auditor.cli import main
 from auditor.serve.app import CSP, Dashboard
 from auditor.store import FindingFilter, Store
 
-TOKEN = "t0ken-for-tests-0123456789"
+# Made per run: a literal would be a hard-coded credential to the self-scan (and to any reader).
+TOKEN = secrets.token_urlsafe(24)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,8 @@
 
 Builds the database through the store API (tests/serve/serve_seed.py, the dashboard tests' seed),
 then times every page through the WSGI application in-process (server time: no socket, no
-browser) and prints the median and p95 wall time and the median CPU time per page. Target (issue 17): every page < 300 ms.
+browser) and prints the median and p95 wall time and the median CPU time per page.
+Target (issue 17): every page < 300 ms.
 
     .venv/bin/python bench/serve.py [--runs 30] [--per-run 10000] [--repeat 15] [--db PATH]
 """

@@ -8,6 +8,8 @@ Safety model (docs/serve.md):
   redirecting to the same page without the token in its address; compared in constant time;
 - without a token (loopback only) the Host header must name the loopback, so a web page
   elsewhere cannot reach the dashboard through DNS rebinding;
+- a request another site's page makes (`Sec-Fetch-Site: cross-site` or `same-site`) is refused unless it is
+  the reader following a link to a page (never a download or a report generated);
 - every response carries a strict Content-Security-Policy (no inline script or style),
   X-Content-Type-Options, frame-ancestors 'none', Referrer-Policy: no-referrer, no-store;
 - downloads are by id (manual evidence row, report kind), never by path; static files are
@@ -56,6 +58,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 TOKEN_COOKIE = "auditor_token"
+GENERATED = ("/reports/download", "/evidence/")  # what another site must never trigger
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
 REPORT_KINDS = {
     "html": ("report.html", "text/html; charset=utf-8"),
@@ -150,6 +153,13 @@ class Dashboard:
             denied = self._check_token(request)
             if denied is not None:
                 return denied
+        # same-site: another port of this host is another origin (another local web app) too.
+        if request.headers.get("Sec-Fetch-Site", "same-origin") in ("cross-site", "same-site") and (
+            request.headers.get("Sec-Fetch-Mode") != "navigate" or request.path.startswith(GENERATED)
+        ):
+            # Another site's page may link here (the reader's own click), nothing more: no embedding,
+            # no background fetch, no report generated or file downloaded on its behalf.
+            return self._plain(403, "403 forbidden: cross-site request")
         try:
             endpoint, values = self.urls.bind_to_environ(request.environ).match()
             handler: Callable[..., Response] = getattr(self, f"page_{endpoint}")

@@ -341,3 +341,17 @@ def test_a_bug_is_a_plain_500_without_details(seeded_db: Path, monkeypatch: pyte
     r = Client(Dashboard(seeded_db)).get("/")
     assert r.status_code == 500 and r.headers["Content-Security-Policy"] == CSP
     assert b"shadow" not in r.data and b"Traceback" not in r.data
+
+
+def test_other_sites_may_link_to_pages_but_not_embed_fetch_or_download(client: Client) -> None:
+    def get(path: str, site: str, mode: str) -> int:
+        return client.get(path, headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": mode}).status_code
+
+    assert get("/findings", "cross-site", "navigate") == 200  # a link in a ticket or a chat
+    assert get("/findings", "cross-site", "no-cors") == 403  # <img>, <script> on another site
+    assert get("/findings", "cross-site", "cors") == 403  # fetch() from another site
+    assert get("/evidence/1", "cross-site", "navigate") == 403
+    assert get("/reports/download?framework=soc2&kind=html", "cross-site", "navigate") == 403
+    assert get("/findings", "same-site", "no-cors") == 403  # another web app on this host, another port
+    assert get("/evidence/1", "same-origin", "navigate") == 200
+    assert get("/evidence/1", "none", "navigate") == 200  # typed into the address bar

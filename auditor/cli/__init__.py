@@ -32,6 +32,7 @@ from auditor.cli import (
     init_cmd,
     report_cmds,
     scan_cmd,
+    serve_cmd,
     vulndb_cmd,
     waive_cmds,
 )
@@ -50,6 +51,7 @@ COMMANDS: list[ModuleType] = [
     waive_cmds,
     vulndb_cmd,
     report_cmds,
+    serve_cmd,
 ]
 COMMAND_ENTRY_POINT_GROUP = "auditor.commands"
 log = logging.getLogger(__name__)

@@ -41,7 +41,7 @@ from auditor.errors import StoreError
 from auditor.store.content import OPEN_SEQ, details_hash, text_hash
 from auditor.store.core import APP_ID, BUSY_TIMEOUT_S
 from auditor.store.evidence import EvidenceMixin
-from auditor.store.history import FindingChange, HistoryMixin, RunDiff, StoredFinding
+from auditor.store.history import FindingChange, FindingFilter, HistoryMixin, RunDiff, StoredFinding
 from auditor.store.notifications import NotificationsMixin
 from auditor.store.schema import MIGRATIONS, SCHEMA_VERSION
 from auditor.store.upkeep import PruneCounts, UpkeepMixin
@@ -65,6 +65,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "STORE_ERRORS",
     "FindingChange",
+    "FindingFilter",
     "PruneCounts",
     "RunDiff",
     "Store",

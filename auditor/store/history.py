@@ -1,4 +1,5 @@
-"""History queries: runs, a run's findings, diff, one finding's history, trend, periods."""
+"""History queries: runs, a run's findings, diff, one finding's history, trend, periods, and the
+web dashboard's reads (paged finding search, one finding's stored record)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,22 @@ class RunDiff:
     # Failing in A, and B did not look again: its target was not scanned, or the check
     # ended in ERROR there (a tool missing, data denied). Never counted as resolved.
     not_rechecked: list[FindingChange] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FindingFilter:
+    """What the Findings page filters on; empty strings mean "any"."""
+
+    provider: str = ""
+    severity: str = ""
+    status: str = ""
+    control: str = ""  # a control ref as mapped, e.g. "soc2:CC6.1"
+    resource: str = ""  # substring of the resource id
+    text: str = ""  # substring of check id, title, message or resource id
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class HistoryMixin(StoreCore):
@@ -327,3 +344,108 @@ class HistoryMixin(StoreCore):
         )
         return self._run_from_row(rows[0]) if rows else None
 
+    # The web dashboard (issue 17: auditor serve) ----------------------------------------------
+
+    def search_findings(
+        self, obs_seq: int, flt: FindingFilter, limit: int, offset: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(matching count, one page of rows) of the findings of the run with `obs_seq`,
+        ordered like `findings_for_run` (check, resource)."""
+        # One fixed statement (count and page): an empty filter value matches everything; values are
+        # parameters.
+        params: dict[str, Any] = {
+            "s": obs_seq,
+            "provider": flt.provider,
+            "severity": flt.severity,
+            "status": flt.status,
+            "control": flt.control,
+            "resource": _like(flt.resource) if flt.resource else "",
+            "text": _like(flt.text) if flt.text else "",
+        }
+        rows = list(
+            self.db.query(
+                """WITH m AS (
+                     SELECT o.fingerprint, f.check_id, f.provider, f.resource_id, f.resource_type, o.severity,
+                            o.status, o.message, t.title, COALESCE(o.target, f.target) AS target,
+                            f.first_seen_at, COALESCE(f.last_seen_at, '') AS last_seen_at, f.resolved_at
+                       FROM observations o
+                       JOIN findings f ON f.fingerprint = o.fingerprint
+                       JOIN texts t ON t.hash = o.text_hash
+                      WHERE o.first_seq <= :s AND o.last_seq >= :s
+                        AND (:provider = '' OR f.provider = :provider)
+                        AND (:severity = '' OR o.severity = :severity)
+                        AND (:status = '' OR o.status = :status)
+                        AND (:control = '' OR EXISTS (SELECT 1 FROM json_each(t.controls) WHERE value = :control))
+                        AND (:resource = '' OR f.resource_id LIKE :resource ESCAPE '\\')
+                        AND (:text = '' OR f.check_id LIKE :text ESCAPE '\\' OR t.title LIKE :text ESCAPE '\\'
+                             OR o.message LIKE :text ESCAPE '\\' OR f.resource_id LIKE :text ESCAPE '\\'))
+                   SELECT c.total, p.*
+                     FROM (SELECT COUNT(*) AS total FROM m) c
+                     LEFT JOIN (SELECT * FROM m ORDER BY check_id, resource_id LIMIT :limit OFFSET :offset) p
+                   ORDER BY p.check_id, p.resource_id""",
+                {**params, "limit": int(limit), "offset": int(offset)},
+            )
+        )
+        total = int(rows[0]["total"]) if rows else 0
+        rows = [{k: v for k, v in r.items() if k != "total"} for r in rows if r["fingerprint"] is not None]
+        return total, rows
+
+    def finding_record(self, fingerprint: str) -> dict[str, Any] | None:
+        """One finding's newest stored observation with everything stored about it: check, resource,
+        title, remediation, mapped controls, message, waiver, lines, target and evidence."""
+        row = self.db.execute(
+            """SELECT f.fingerprint, f.check_id, f.provider, f.resource_id, f.resource_type, f.account, f.region,
+                      f.path, o.status, o.severity, o.message, t.title, t.remediation, t.controls, o.waiver,
+                      o.line, o.end_line, COALESCE(o.target, f.target), o.evidence
+                 FROM findings f
+                 JOIN observations o ON o.fingerprint = f.fingerprint
+                 JOIN texts t ON t.hash = o.text_hash
+                WHERE f.fingerprint = ?
+                ORDER BY o.last_seq DESC LIMIT 1""",
+            [fingerprint],
+        ).fetchone()
+        if row is None:
+            return None
+        keys = (
+            "fingerprint",
+            "check_id",
+            "provider",
+            "resource_id",
+            "resource_type",
+            "account",
+            "region",
+            "path",
+            "status",
+            "severity",
+            "message",
+            "title",
+            "remediation",
+            "controls",
+            "waiver",
+            "line",
+            "end_line",
+            "target",
+            "evidence",
+        )
+        out = dict(zip(keys, row, strict=True))
+        out["controls"] = json.loads(out["controls"])
+        out["waiver"] = json.loads(out["waiver"]) if out["waiver"] else None
+        out["evidence"] = json.loads(out["evidence"])
+        return out
+
+    def finding_providers(self) -> list[str]:
+        """Every provider that has stored a finding, sorted."""
+        return [str(r[0]) for r in self.db.execute("SELECT DISTINCT provider FROM findings ORDER BY provider")]
+
+    def check_status_counts(self, obs_seq: int) -> dict[str, dict[str, int]]:
+        """check id -> status -> number of findings, in the run with `obs_seq`."""
+        out: dict[str, dict[str, int]] = {}
+        for check_id, status, n in self.db.execute(
+            """SELECT f.check_id, o.status, COUNT(*) FROM observations o
+                 JOIN findings f ON f.fingerprint = o.fingerprint
+                WHERE o.first_seq <= :s AND o.last_seq >= :s
+                GROUP BY f.check_id, o.status""",
+            {"s": obs_seq},
+        ):
+            out.setdefault(str(check_id), {})[str(status)] = int(n)
+        return out

@@ -1,0 +1,42 @@
+"""Starting the dashboard: bind checks, the token rule, then waitress (a pure-Python WSGI server)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from auditor.errors import UsageError
+from auditor.serve.app import Dashboard, is_loopback
+
+MIN_TOKEN_LENGTH = 16
+
+
+def check_bind(host: str, token: str | None) -> None:
+    """A non-loopback bind needs a token (anyone on the network could read the history)."""
+    if token is not None and len(token) < MIN_TOKEN_LENGTH:
+        raise UsageError(f"the serve token must be at least {MIN_TOKEN_LENGTH} characters long")
+    if not is_loopback(host) and not token:
+        raise UsageError(
+            f"refusing to serve on {host}, which is not a loopback address, without a token: "
+            "give --token or $AUDITOR_SERVE_TOKEN (or bind to 127.0.0.1)"
+        )
+
+
+def serve(
+    db_path: Path, host: str, port: int, token: str | None, sign_key: Path | None = None, threads: int = 4
+) -> None:
+    """Serve until interrupted (Ctrl-C)."""
+    check_bind(host, token)
+    app = Dashboard(db_path, token=token, sign_key=sign_key)
+    from waitress import create_server
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    server = create_server(app, host=host, port=port, threads=threads, ident="auditor")
+    bound = getattr(server, "effective_port", port)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"auditor serve: http://{shown}:{bound}/ (read-only; database {db_path}); Ctrl-C stops", flush=True)
+    try:
+        server.run()  # returns on Ctrl-C (waitress handles the interrupt)
+    finally:
+        server.close()
+    print("auditor serve: stopped", flush=True)

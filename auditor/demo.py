@@ -407,6 +407,7 @@ def run_demo(out: Path, *, now: datetime | None = None, quiet: bool = False) -> 
     console.print(f"  explore:    auditor runs --db {db_path}")
     console.print(f"              auditor diff --db {db_path}")
     console.print(f"              auditor trend --db {db_path} --framework soc2")
+    console.print(f"              auditor serve --db {db_path}   (the dashboard, http://127.0.0.1:8080/)")
     console.print(f"  public key: {public_key}  (packs are signed with {signing_key.name}, kept 0600 beside it)")
     console.print("  verify:")
     for framework in DEMO_FRAMEWORKS:

@@ -518,7 +518,7 @@ def eol_table() -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def release_key(distro: str, version_id: str) -> str:
-    if distro == "debian":
+    if distro in ("debian", "rhel", "centos", "rocky", "almalinux"):
         return version_id.split(".")[0]
     if distro == "alpine":
         return ".".join(version_id.split(".")[:2])

@@ -1,7 +1,10 @@
 """`image.packages.vulnerable`: the image's packages against the offline OSV database.
 
 OS packages are matched by their source package (Debian's advisories name source
-packages; Alpine's name the origin) at the source version; Python packages by name.
+packages; Alpine's name the origin; Rocky Linux's the source RPM) at the source version,
+Red Hat and AlmaLinux RPMs by binary package name; language packages by name (Maven:
+`group:artifact`). Amazon Linux and Fedora have no OSV ecosystem: their RPMs are
+inventoried and reported as not checkable (ERROR), never as clean.
 An ecosystem the database holds no advisories for cannot be vouched for: those
 packages make the check ERROR, never PASS.
 """
@@ -60,8 +63,7 @@ def check_vulnerable(facts: ImageFacts, db_path: Path | None = None) -> list[Res
             if counts[eco] == 0:
                 uncovered[eco] += 1
                 continue
-            name = pkg.source_name or pkg.name
-            version = pkg.source_version or pkg.version
+            name, version = inv.match_key(pkg, eco)
             try:
                 advisories = db.match(eco, name, version)
             except (UnorderableVersion, UnsupportedEcosystem) as exc:

@@ -178,12 +178,13 @@ def sqlite_blobs(data: bytes) -> list[bytes]:
             steps[0] += 1
             return 1 if steps[0] * 1000 > SQLITE_STEPS else 0
 
+        con.text_factory = bytes  # a damaged database may hand back text that is not UTF-8
         con.set_progress_handler(progress, 1000)
         con.deserialize(bytes(image))
         con.execute("PRAGMA query_only = 1")
         con.execute("PRAGMA trusted_schema = 0")
         rows = con.execute("SELECT blob FROM Packages ORDER BY hnum LIMIT ?", (MAX_PACKAGES + 1,)).fetchall()
-    except (sqlite3.Error, OverflowError, MemoryError) as exc:
+    except (sqlite3.Error, OverflowError, MemoryError, ValueError) as exc:
         raise RpmDBError(f"unreadable rpmdb.sqlite: {exc}") from None
     finally:
         con.close()

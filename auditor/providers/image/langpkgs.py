@@ -201,7 +201,10 @@ def analyse_java_archive(fh: IO[bytes], size: int) -> Analysis:
     found: list[Found] = []
     problems: list[str] = []
     _scan_zip(data, 0, _Budget(MAX_ARCHIVE_BUDGET), found, problems)
-    return Analysis(tuple(dict.fromkeys(found))[:MAX_PACKAGES_PER_FILE], problems[0] if problems else None)
+    problem = None
+    if problems:
+        problem = problems[0] + (f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else "")
+    return Analysis(tuple(dict.fromkeys(found))[:MAX_PACKAGES_PER_FILE], problem)
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, budget: _Budget) -> bytes | None:

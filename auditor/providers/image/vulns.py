@@ -143,7 +143,7 @@ def check_vulnerable(facts: ImageFacts, db_path: Path | None = None) -> list[Res
             Result(
                 VULNERABLE,
                 Status.ERROR,
-                f"{facts.label}: package database unreadable: {inv.problems[0]}",
+                f"{facts.label}: package data not read completely: {inv.problems[0]}",
                 {**summary, "problems": inv.problems},
                 discriminator="database",
             )

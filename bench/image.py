@@ -233,7 +233,8 @@ def main() -> int:
             scan_cpus.append(cpu)
         floor, scan, floor_cpu, scan_cpu = min(floors), min(scans), min(floor_cpus), min(scan_cpus)
         print(f"floor (tarfile streaming): wall {floor:.2f} s, CPU {floor_cpu:.2f} s, peak RSS {floor_peak:.0f} MB")
-        print(f"scan  (image provider):    wall {scan:.2f} s, CPU {scan_cpu:.2f} s, peak RSS {scan_peak:.0f} MB [{out}]")
+        print(f"scan  (image provider):    wall {scan:.2f} s, CPU {scan_cpu:.2f} s, peak RSS {scan_peak:.0f} MB")
+        print(f"  scan output: {out}")
         print(
             f"ratio scan/floor: wall {scan / floor:.2f}x, CPU {scan_cpu / floor_cpu:.2f}x (target <= 2x); "
             "peak memory target < 300 MB"

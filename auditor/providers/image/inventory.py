@@ -384,7 +384,13 @@ def build_inventory(view: FileSystemView) -> Inventory:
     seen: set[tuple[str, str, str]] = set()
     unique = []
     for p in inv.packages:
-        key = (p.type, f"{p.namespace or ''}:{p.name}", p.version if p.type != "pypi" else p.version + p.location)
+        if p.type == "pypi":
+            version_key = p.version + p.location
+        elif p.type == "rpm":
+            version_key = f"{p.version}.{p.arch}"  # multilib: glibc.i686 beside glibc.x86_64
+        else:
+            version_key = p.version
+        key = (p.type, f"{p.namespace or ''}:{p.name}", version_key)
         if key not in seen:
             seen.add(key)
             unique.append(p)

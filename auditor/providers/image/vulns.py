@@ -64,6 +64,9 @@ def check_vulnerable(facts: ImageFacts, db_path: Path | None = None) -> list[Res
                 uncovered[eco] += 1
                 continue
             name, version = inv.match_key(pkg, eco)
+            shown = f"{pkg.namespace}:{pkg.name}" if pkg.namespace else pkg.name  # Maven: group:artifact
+            if pkg.type == "rpm" and pkg.arch:
+                shown = f"{pkg.name}.{pkg.arch}"  # multilib: one finding per installed architecture
             try:
                 advisories = db.match(eco, name, version)
             except (UnorderableVersion, UnsupportedEcosystem) as exc:
@@ -71,9 +74,9 @@ def check_vulnerable(facts: ImageFacts, db_path: Path | None = None) -> list[Res
                     Result(
                         VULNERABLE,
                         Status.ERROR,
-                        f"{facts.label}: {pkg.name} {pkg.version}: {exc}",
+                        f"{facts.label}: {shown} {pkg.version}: {exc}",
                         _pkg_evidence(facts, pkg, eco),
-                        discriminator=f"{eco}/{pkg.name}/error",
+                        discriminator=f"{eco}/{shown}/error",
                     )
                 )
                 continue
@@ -97,11 +100,11 @@ def check_vulnerable(facts: ImageFacts, db_path: Path | None = None) -> list[Res
                     Result(
                         VULNERABLE,
                         Status.FAIL,
-                        f"{facts.scanned.image_id[:19]} ({facts.label}): {pkg.name} {pkg.version} is affected by "
+                        f"{facts.scanned.image_id[:19]} ({facts.label}): {shown} {pkg.version} is affected by "
                         f"{adv.id}{alias}; {fix_text}",
                         evidence,
                         severity=adv.severity,
-                        discriminator=f"{eco}/{pkg.name}/{adv.id}",
+                        discriminator=f"{eco}/{shown}/{adv.id}",
                     )
                 )
     finally:
@@ -167,7 +170,7 @@ def _pkg_evidence(facts: ImageFacts, pkg: Package, ecosystem: str) -> dict[str, 
         "image_id": facts.scanned.image_id,
         "reference": facts.label,
         "ecosystem": ecosystem,
-        "package": pkg.name,
+        "package": f"{pkg.namespace}:{pkg.name}" if pkg.namespace else pkg.name,
         "installed_version": pkg.version,
         "source_package": pkg.source_name,
         "source_version": pkg.source_version,

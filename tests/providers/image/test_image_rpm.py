@@ -313,3 +313,10 @@ def test_unreadable_rpmdb_is_a_problem(tmp_path: Path) -> None:
     inv = _inventory(image)
     assert inv.packages == []
     assert inv.problems == ["/var/lib/rpm/rpmdb.sqlite: not an SQLite database"]
+
+
+def test_rocky_eol_passes_and_ubi_is_red_hat(rpm_root: Path, tmp_path: Path, now: datetime) -> None:
+    ndb = (rpm_root.parent / "ndb.bin").read_bytes()
+    rocky = _image(tmp_path, "rocky", [FileSpec("etc/os-release", ROCKY9), FileSpec("var/lib/rpm/Packages.db", ndb)])
+    eol = by_check(scan([str(rocky)], now), "image.os.end_of_life")
+    assert [(str(f.status), f.evidence["release"], f.evidence["eol"]) for f in eol] == [("PASS", "9", "2032-05-31")]

@@ -173,10 +173,25 @@ JAVA_ARCHIVE = (".jar", ".war", ".ear")
 def analyser_for(path: str, size: int, mode: int) -> Analyser | None:
     """The analyser a regular file needs while its layer streams by (None: none)."""
     if path.endswith(JAVA_ARCHIVE):
-        return analyse_java_archive
+        return _guarded(analyse_java_archive)
     if mode & 0o111 and 64 <= size <= MAX_BINARY_BYTES:
-        return analyse_binary
+        return _guarded(analyse_binary)
     return None
+
+
+# Data errors a parser may still meet on hostile input; the tar stream's own errors
+# (tarfile.TarError: the layer is truncated) are not caught here: they are the layer's.
+DATA_ERRORS = (ValueError, IndexError, KeyError, struct.error, zlib.error, RecursionError, OverflowError)
+
+
+def _guarded(analyser: Analyser) -> Analyser:
+    def run(fh: IO[bytes], size: int) -> Analysis:
+        try:
+            return analyser(fh, size)
+        except DATA_ERRORS as exc:
+            return Analysis((), f"unreadable: {type(exc).__name__}: {str(exc)[:200]}")
+
+    return run
 
 
 def _read_capped(fh: IO[bytes], size: int, cap: int) -> bytes | None:

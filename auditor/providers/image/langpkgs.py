@@ -56,6 +56,11 @@ ZIP_ERRORS = (
     zlib.error,
     struct.error,
 )
+# The `.note.go.buildid` ELF note (namesz 4, type 4, name "Go"), little- or big-endian
+GO_NOTE = re.compile(
+    rb"\x04\x00\x00\x00.\x00\x00\x00\x04\x00\x00\x00Go\x00\x00|\x00\x00\x00\x04\x00\x00\x00.\x00\x00\x00\x04Go\x00\x00",
+    re.DOTALL,
+)
 ZLIB_HEADER = re.compile(rb"\x78[\x01\x5e\x9c\xda]")  # zlib streams of every compression level
 AUDIT_PREFIX = b'{"packages":['
 
@@ -296,8 +301,9 @@ def analyse_binary(fh: IO[bytes], size: int) -> Analysis:
     if not head.startswith(b"\x7fELF"):
         return Analysis(())  # scripts and other executables: nothing to read
     # The file so far (chunks), while under MAX_HISTORY_BYTES: the pre-1.18 Go pointer format
-    # points back into it. None once the file is larger.
-    history: list[bytes] | None = [head]
+    # points back into it. None once the file is larger, or when the first page has no Go
+    # build-id note (every gc-built Go ELF has one): the inline format needs no history.
+    history: list[bytes] | None = [head] if GO_NOTE.search(head, 0, 64 * 1024) else None
     kept = len(head)
     window = head
     offset = 0  # file offset of window[0]
@@ -371,7 +377,11 @@ def _go_buildinfo(window: bytes, pos: int, whole: bytes | None, window_offset: i
             modinfo = window[p : p + mlen]
         else:
             if whole is None:
-                return Analysis((), "Go binary of a toolchain before 1.18, too large to resolve its build info")
+                return Analysis(
+                    (),
+                    "Go binary of a toolchain before 1.18: build info not resolved "
+                    f"(larger than {MAX_HISTORY_BYTES} bytes, or no Go build-id note)",
+                )
             go_version, modinfo = _go_pointer_strings(whole, hdr, ptr_size, flags)
     except (ValueError, struct.error) as exc:
         return Analysis((), f"Go build info unreadable: {exc}")

@@ -96,6 +96,7 @@ def go_pointer_binary() -> bytes:
     body = bytearray(b"\x7fELF\x02\x01\x01" + b"\0" * 57)
     phoff = len(body)
     body += b"\0" * 56
+    body += struct.pack("<III", 4, 8, 4) + b"Go\0\0" + b"buildid!"  # .note.go.buildid
     str_at = len(body)
     body += version + modinfo
     body += b"\0" * (-len(body) % 16)
@@ -307,6 +308,10 @@ def test_hostile_binaries() -> None:
     struct.pack_into("<Q", ptr, pos + 16, 0xDEAD0000)
     r = run(bytes(ptr))
     assert r.found == () and r.problem and "not mapped" in r.problem
+    # the pointer format without the Go build-id note: not resolved, and said so
+    no_note = go_pointer_binary().replace(b"Go\0\0buildid!", b"Xx\0\0buildid!")
+    r = run(no_note)
+    assert r.found == () and r.problem and r.problem.startswith("Go binary of a toolchain before 1.18")
     # a cargo auditable stream whose JSON is not what it claims
     fake = elf + zlib.compress(b'{"packages":[' + b"x" * 100) + b"\0" * 64
     r = run(fake)

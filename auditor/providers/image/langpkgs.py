@@ -150,7 +150,11 @@ GEMSPEC_VERSION = re.compile(rb"""\.version\s*=\s*(?:Gem::Version\.new\()?\s*["'
 
 
 def gemspec_file(path: str) -> bool:
-    return path.endswith(".gemspec") and posixpath.basename(posixpath.dirname(path)) == "specifications"
+    """`.../specifications/NAME-VERSION.gemspec`, and Ruby's default gems in `specifications/default/`."""
+    if not path.endswith(".gemspec"):
+        return False
+    parent = posixpath.dirname(path)
+    return posixpath.basename(parent) == "specifications" or parent.endswith("/specifications/default")
 
 
 def parse_gemspec(path: str, data: bytes) -> list[Found]:

@@ -182,6 +182,11 @@ NODE_FILES = [
         b'Gem::Specification.new do |s|\n  s.name = "rack".freeze\n  s.version = "3.0.8".freeze\nend\n',
     ),
     FileSpec("usr/local/bundle/specifications/nokogiri-1.15.4-x86_64-linux.gemspec", b"# stub\n"),
+    FileSpec(
+        "usr/local/lib/ruby/gems/3.2.0/specifications/default/json-2.6.3.gemspec",
+        b'Gem::Specification.new do |s|\n  s.name = "json".freeze\n  s.version = "2.6.3"\nend\n',
+    ),
+    FileSpec("usr/local/bundle/gems/rack-3.0.8/test/specifications/fake-1.0.gemspec.txt", b""),
 ]
 
 
@@ -222,6 +227,7 @@ def test_language_packages_exact(lang_image: tuple[Path, str]) -> None:
         ("npm", None, "debug", "2.6.9", "/usr/src/app/package-lock.json"),
         ("gem", None, "rack", "3.0.8", "/usr/local/bundle/specifications/rack-3.0.8.gemspec"),
         ("gem", None, "nokogiri", "1.15.4", "/usr/local/bundle/specifications/nokogiri-1.15.4-x86_64-linux.gemspec"),
+        ("gem", None, "json", "2.6.3", "/usr/local/lib/ruby/gems/3.2.0/specifications/default/json-2.6.3.gemspec"),
         ("maven", "com.example", "shop", "2.0.1", "/app/shop.jar"),
         ("maven", "org.apache.commons", "commons-text", "1.9", "/app/shop.jar"),
         ("maven", "x", "level3", "3.0", "/app/shop.jar"),
@@ -269,6 +275,7 @@ def test_sbom_purls(lang_image: tuple[Path, str], tmp_path: Path) -> None:
         "pkg:npm/debug@2.6.9",
         "pkg:gem/rack@3.0.8",
         "pkg:gem/nokogiri@1.15.4",
+        "pkg:gem/json@2.6.3",
         "pkg:maven/com.example/shop@2.0.1",
         "pkg:maven/org.apache.commons/commons-text@1.9",
         "pkg:maven/x/level3@3.0",

@@ -249,6 +249,10 @@ def image_coverage(provider: str, target: str, facts: ImageFacts) -> Coverage:
             "os": facts.inventory.os.pretty_name if facts.inventory.os else None,
             "layers": [{"layer": r.index + 1, "digest": r.digest, "state": r.state} for r in layers],
             "unsafe_entries": len(scanned.unsafe_entries),
+            "java_archives_without_maven_metadata": {
+                "count": len(facts.inventory.unidentified_archives),
+                "first": facts.inventory.unidentified_archives[:20],
+            },
         },
     )
 

@@ -145,6 +145,8 @@ class Inventory:
     os: OSRelease | None
     packages: list[Package] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # databases present but unreadable
+    # Java archives with no Maven metadata (pom.properties): shown in the coverage, not matched
+    unidentified_archives: list[str] = field(default_factory=list)
 
     def by_type(self, kind: str) -> list[Package]:
         return [p for p in self.packages if p.type == kind]
@@ -453,6 +455,8 @@ def _language_packages(view: FileSystemView, inv: Inventory) -> None:
             inv.packages.extend(_from_found(f, where) for f in derived.found)
             if derived.problem:
                 inv.problems.append(f"{where}: {derived.problem}")
+            if derived.unidentified:
+                inv.unidentified_archives.append(where)
             continue
         content = entry.content
         if content is None:

@@ -81,6 +81,7 @@ class Analysis:
 
     found: tuple[Found, ...]
     problem: str | None = None
+    unidentified: bool = False  # a Java archive without Maven metadata: its packages are unknown
 
 
 Analyser = Callable[[IO[bytes], int], Analysis]
@@ -229,7 +230,8 @@ def analyse_java_archive(fh: IO[bytes], size: int) -> Analysis:
     problem = None
     if problems:
         problem = problems[0] + (f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else "")
-    return Analysis(tuple(dict.fromkeys(found))[:MAX_PACKAGES_PER_FILE], problem)
+    unique = tuple(dict.fromkeys(found))[:MAX_PACKAGES_PER_FILE]
+    return Analysis(unique, problem, unidentified=not unique and problem is None)
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, budget: _Budget) -> bytes | None:

@@ -20,9 +20,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from imagetest_fixtures import all_osv_records, by_check, scan, write_osv_db
+from imagetest_fixtures import all_osv_records, by_check, write_osv_db
 
 from auditor.cli import main
+from auditor.config import AuditConfig
+from auditor.providers import targets
+from auditor.providers.base import ScanContext
+from auditor.providers.image import ImageProvider
 from auditor.providers.image.build import FileSpec, ImageSpec, Layer, write_docker_archive
 from auditor.providers.image.inventory import build_inventory
 from auditor.providers.image.langpkgs import (
@@ -205,6 +209,7 @@ def lang_image(go_binary: bytes, tmp_path_factory: pytest.TempPathFactory) -> tu
         FileSpec("etc/os-release", DEBIAN12),
         *NODE_FILES,
         FileSpec("app/shop.jar", spring_jar()),
+        FileSpec("opt/java/lib/jrt-fs.jar", _zip({"META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\n"})),
         FileSpec("usr/local/bin/app", binary, mode=0o755),
         FileSpec("usr/local/bin/app-copy", kind="hardlink", link="usr/local/bin/app"),
         FileSpec("usr/local/bin/old", go_pointer_binary(), mode=0o755),
@@ -241,6 +246,7 @@ def test_language_packages_exact(lang_image: tuple[Path, str]) -> None:
     }
     # the jar's nested archives past the depth cap and the bomb are reported, not silently dropped
     assert inv.problems == ["/app/shop.jar: lib/d.jar: nested deeper than 3 archives, not read (and 1 more problem(s))"]
+    assert inv.unidentified_archives == ["/opt/java/lib/jrt-fs.jar"]  # no Maven metadata: listed, not guessed
     assert {inv.osv_ecosystem(p) for p in inv.packages} == {"npm", "RubyGems", "Maven", "Go", "crates.io"}
     shop = next(p for p in inv.packages if p.name == "commons-text")
     assert inv.match_key(shop, "Maven") == ("org.apache.commons:commons-text", "1.9")
@@ -293,7 +299,16 @@ def test_language_ecosystems_without_advisories_are_error(
     lang_image: tuple[Path, str], tmp_path: Path, now: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AUDITOR_VULNDB", str(write_osv_db(tmp_path / "vdb", all_osv_records(), now)))
-    vuln = by_check(scan([str(lang_image[0])], now), "image.packages.vulnerable")
+    config = AuditConfig(targets=targets(image=(str(lang_image[0]),)))
+    ctx = ScanContext(config=config, now=now)
+    provider = ImageProvider()
+    provider.prepare(ctx)
+    vuln = by_check(list(provider.run(ctx)), "image.packages.vulnerable")
+    (cov,) = ctx.coverage
+    assert cov.details["java_archives_without_maven_metadata"] == {"count": 1, "first": ["/opt/java/lib/jrt-fs.jar"]}
+    assert {k: v for k, v in cov.examined.items() if k.startswith("packages_") and v} == {
+        "packages_npm": 4, "packages_gem": 3, "packages_maven": 3, "packages_golang": 5, "packages_cargo": 2,
+    }  # fmt: skip
     assert {(str(f.status), f.discriminator) for f in vuln} == {("ERROR", "coverage"), ("ERROR", "database")}
     coverage = next(f for f in vuln if f.discriminator == "coverage")
     assert "Go, Maven, RubyGems, crates.io, npm" in coverage.message

@@ -180,7 +180,7 @@ def sqlite_blobs(data: bytes) -> list[bytes]:
 
         con.text_factory = bytes  # a damaged database may hand back text that is not UTF-8
         con.set_progress_handler(progress, 1000)
-        con.deserialize(bytes(image))
+        con.deserialize(image)  # sqlite copies it once more; no third copy here
         con.execute("PRAGMA query_only = 1")
         con.execute("PRAGMA trusted_schema = 0")
         rows = con.execute("SELECT blob FROM Packages ORDER BY hnum LIMIT ?", (MAX_PACKAGES + 1,)).fetchall()

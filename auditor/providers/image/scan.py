@@ -38,7 +38,7 @@ from auditor.providers.image.layers import (
 from auditor.providers.image.secret_rules import secret_file_candidate
 
 OS_RELEASE = ("etc/os-release", "usr/lib/os-release")
-RPMDB_BYTES = 192 * 1024**2
+RPMDB_BYTES = 128 * 1024**2  # container images hold 5-60 MB; the reader holds up to 3 copies
 # rpm's database: sqlite (rpm >= 4.16), BerkeleyDB Packages, NDB Packages.db; Fedora >= 36
 # keeps it under /usr/lib/sysimage/rpm (/var/lib/rpm is a symlink there).
 RPMDB_PATHS = {

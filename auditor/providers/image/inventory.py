@@ -411,7 +411,7 @@ def _rpm_packages(view: FileSystemView, inv: Inventory) -> None:
         done.add(real or path)
         where = "/" + path
         if entry.content is None or len(entry.content) < entry.size:
-            inv.problems.append(f"{where} could not be read ({entry.size} bytes)")
+            inv.problems.append(f"{where} not read: {entry.size} bytes (over the rpm database cap or capture budget)")
             continue
         try:
             result = read_rpmdb(kind, entry.content)

@@ -67,6 +67,8 @@ def wanted(path: str, size: int) -> int:
     """How many bytes of a file's content the inventory and checks need (0: none)."""
     exact = EXACT_WANTED.get(path)
     if exact is not None:
+        if path in RPMDB_PATHS and size > exact:
+            return 0  # not read at all: the inventory reports the database as too large
         return exact
     base = posixpath.basename(path)
     if base in ("METADATA", "PKG-INFO"):

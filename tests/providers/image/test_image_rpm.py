@@ -320,3 +320,19 @@ def test_rocky_eol_passes_and_ubi_is_red_hat(rpm_root: Path, tmp_path: Path, now
     rocky = _image(tmp_path, "rocky", [FileSpec("etc/os-release", ROCKY9), FileSpec("var/lib/rpm/Packages.db", ndb)])
     eol = by_check(scan([str(rocky)], now), "image.os.end_of_life")
     assert [(str(f.status), f.evidence["release"], f.evidence["eol"]) for f in eol] == [("PASS", "9", "2032-05-31")]
+
+
+def test_rpmdb_over_its_cap_is_not_read_and_says_so(
+    rpm_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditor.providers.image import scan as scan_mod
+
+    monkeypatch.setitem(scan_mod.EXACT_WANTED, "var/lib/rpm/rpmdb.sqlite", 4096)
+    db = (rpm_root / "var/lib/rpm/rpmdb.sqlite").read_bytes()
+    inv = _inventory(
+        _image(tmp_path, "big", [FileSpec("etc/os-release", UBI8), FileSpec("var/lib/rpm/rpmdb.sqlite", db)])
+    )
+    assert inv.packages == []
+    assert inv.problems == [
+        f"/var/lib/rpm/rpmdb.sqlite not read: {len(db)} bytes (over the rpm database cap or capture budget)"
+    ]

@@ -203,6 +203,9 @@ class ImageProvider(Provider):
             )
 
 
+PACKAGE_TYPES = ("deb", "apk", "rpm", "pypi", "npm", "gem", "maven", "golang", "cargo")
+
+
 def image_coverage(provider: str, target: str, facts: ImageFacts) -> Coverage:
     """What one image scan examined and what it left out."""
     scanned: ScannedImage = facts.scanned
@@ -224,7 +227,7 @@ def image_coverage(provider: str, target: str, facts: ImageFacts) -> Coverage:
                 "capture budget exhausted: " + "; ".join(scanned.view.notes[:3]),
             )
         )
-    skipped += [SkippedItem(p, "package database unreadable") for p in facts.inventory.problems]
+    skipped += [SkippedItem(p, "package data not read completely") for p in facts.inventory.problems]
     source = scanned.source
     return Coverage(
         provider=provider,
@@ -234,9 +237,7 @@ def image_coverage(provider: str, target: str, facts: ImageFacts) -> Coverage:
             "layers_read": sum(1 for r in layers if r.state in ("verified", "unverified", "mismatch")),
             "layers_verified": scanned.verified_layers,
             "files": len(scanned.view.entries),
-            "packages_deb": packages.get("deb", 0),
-            "packages_apk": packages.get("apk", 0),
-            "packages_pypi": packages.get("pypi", 0),
+            **{f"packages_{kind}": packages.get(kind, 0) for kind in PACKAGE_TYPES},
         },
         skipped=tuple(skipped),
         complete=not skipped,
@@ -248,6 +249,10 @@ def image_coverage(provider: str, target: str, facts: ImageFacts) -> Coverage:
             "os": facts.inventory.os.pretty_name if facts.inventory.os else None,
             "layers": [{"layer": r.index + 1, "digest": r.digest, "state": r.state} for r in layers],
             "unsafe_entries": len(scanned.unsafe_entries),
+            "java_archives_without_maven_metadata": {
+                "count": len(facts.inventory.unidentified_archives),
+                "first": facts.inventory.unidentified_archives[:20],
+            },
         },
     )
 

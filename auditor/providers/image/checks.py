@@ -133,8 +133,9 @@ VULNERABLE = _check(
     "image.packages.vulnerable",
     "No known-vulnerable packages in the image",
     Severity.HIGH,
-    "OS packages (dpkg, apk) and Python packages in the image must not match an advisory in the offline "
-    "OSV database; versions are compared with the ecosystem's own ordering (dpkg, apk, PEP 440).",
+    "OS packages (dpkg, apk, rpm) and language packages (Python, npm, Ruby gems, Java archives, Go and Rust "
+    "binaries) in the image must not match an advisory in the offline OSV database; versions are compared with "
+    "the ecosystem's own ordering.",
     "A package with a published vulnerability is the easiest way into a system: the exploit is often public.",
     "Upgrade the package to the fixed version (rebuild on an updated base image), or waive with a reason.",
 )
@@ -518,7 +519,7 @@ def eol_table() -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def release_key(distro: str, version_id: str) -> str:
-    if distro == "debian":
+    if distro in ("debian", "rhel", "centos", "rocky", "almalinux"):
         return version_id.split(".")[0]
     if distro == "alpine":
         return ".".join(version_id.split(".")[:2])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 FILE = "f"
 DIR = "d"
@@ -36,6 +37,8 @@ class Entry:
     link: str | None  # symlink target as written, or the hard link's normalised target path
     layer: int
     content: bytes | None = None
+    # What a streamed analyser kept of the file (language packages in archives and binaries).
+    derived: Any = None
 
     @property
     def is_regular(self) -> bool:

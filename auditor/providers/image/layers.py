@@ -325,6 +325,9 @@ def _escapes(path: str) -> bool:
 
 Wanted = Callable[[str, int], int]
 """wanted(path, size) -> how many bytes of the file's content to keep (0: none)."""
+Analyse = Callable[[str, int, int], Callable[[IO[bytes], int], Any] | None]
+"""analyse(path, size, mode) -> a function that reads the member's bytes as the layer streams
+by and returns what to keep of it (`Entry.derived`), or None: the file is not analysed."""
 
 
 @dataclass
@@ -366,6 +369,7 @@ def read_layer(
     report: LayerReport,
     wanted: Wanted,
     limits: Limits,
+    analyse: Analyse | None = None,
 ) -> None:
     """Apply one layer's members to the view (whiteouts first hide lower layers' entries).
 
@@ -441,11 +445,16 @@ def read_layer(
                 keep = wanted(path, member.size)
                 if keep > 0:
                     entry.content = _read_content(tf, member, keep, view, limits)
+                elif analyse is not None and (analyser := analyse(path, member.size, entry.mode)) is not None:
+                    fh = tf.extractfile(member)
+                    if fh is not None:
+                        entry.derived = analyser(fh, member.size)
             elif entry.kind == HARDLINK and entry.link is not None:
                 target_entry = added.get(entry.link) or view.entries.get(entry.link)
                 if target_entry is not None:
                     entry.size = target_entry.size
                     entry.content = target_entry.content
+                    entry.derived = target_entry.derived
             if entry.kind != DIR:
                 lower = view.entries.get(path)
                 if (lower is not None and lower.kind == DIR) or path in view.dirs:

@@ -24,6 +24,7 @@ from typing import Any
 from auditor.errors import InputError
 from auditor.providers.image.archive import ImageSource, open_local_image
 from auditor.providers.image.filesystem import FileSystemView
+from auditor.providers.image.langpkgs import analyser_for, gemspec_file, npm_package_dir
 from auditor.providers.image.layers import (
     DEFAULT_LIMITS,
     DigestMismatch,
@@ -37,6 +38,15 @@ from auditor.providers.image.layers import (
 from auditor.providers.image.secret_rules import secret_file_candidate
 
 OS_RELEASE = ("etc/os-release", "usr/lib/os-release")
+RPMDB_BYTES = 128 * 1024**2  # container images hold 5-60 MB; the reader holds up to 3 copies
+# rpm's database: sqlite (rpm >= 4.16), BerkeleyDB Packages, NDB Packages.db; Fedora >= 36
+# keeps it under /usr/lib/sysimage/rpm (/var/lib/rpm is a symlink there).
+RPMDB_PATHS = {
+    f"{d}/{f}": kind
+    for d in ("var/lib/rpm", "usr/lib/sysimage/rpm")
+    for f, kind in (("rpmdb.sqlite", "sqlite"), ("Packages", "bdb"), ("Packages.db", "ndb"))
+}
+NPM_LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json")
 EXACT_WANTED = {
     "etc/os-release": 64 * 1024,
     "usr/lib/os-release": 64 * 1024,
@@ -44,6 +54,9 @@ EXACT_WANTED = {
     "etc/group": 1024 * 1024,
     "var/lib/dpkg/status": 64 * 1024**2,
     "lib/apk/db/installed": 64 * 1024**2,
+    "etc/system-release": 64 * 1024,
+    "etc/redhat-release": 64 * 1024,
+    **dict.fromkeys(RPMDB_PATHS, RPMDB_BYTES),
 }
 METADATA_BYTES = 64 * 1024
 SECRET_FILE_BYTES = 1024 * 1024
@@ -54,6 +67,8 @@ def wanted(path: str, size: int) -> int:
     """How many bytes of a file's content the inventory and checks need (0: none)."""
     exact = EXACT_WANTED.get(path)
     if exact is not None:
+        if path in RPMDB_PATHS and size > exact:
+            return 0  # not read at all: the inventory reports the database as too large
         return exact
     base = posixpath.basename(path)
     if base in ("METADATA", "PKG-INFO"):
@@ -63,6 +78,14 @@ def wanted(path: str, size: int) -> int:
         return 0
     if base.endswith(".egg-info"):
         return METADATA_BYTES
+    if base == "package.json" and npm_package_dir(path):
+        return 1024 * 1024
+    if base in NPM_LOCKFILES and "node_modules/" not in path:
+        return 64 * 1024**2
+    if base == ".package-lock.json" and path.endswith("node_modules/.package-lock.json"):
+        return 64 * 1024**2
+    if gemspec_file(path):
+        return 256 * 1024
     if path.startswith(DPKG_STATUS_D) and not base.endswith(".md5sums"):
         return 4 * 1024**2
     if secret_file_candidate(path):
@@ -162,7 +185,7 @@ def read_image(
                     limits=limits,
                     image_budget=budget,
                 )
-                read_layer(stream, view, report, wanted, limits)
+                read_layer(stream, view, report, wanted, limits, analyser_for)
                 report.info = stream.finish()
         except LayerError as exc:
             report.state = "mismatch" if isinstance(exc, DigestMismatch) else "unreadable"

@@ -1,7 +1,10 @@
 """`image.packages.vulnerable`: the image's packages against the offline OSV database.
 
 OS packages are matched by their source package (Debian's advisories name source
-packages; Alpine's name the origin) at the source version; Python packages by name.
+packages; Alpine's name the origin; Rocky Linux's the source RPM) at the source version,
+Red Hat and AlmaLinux RPMs by binary package name; language packages by name (Maven:
+`group:artifact`). Amazon Linux and Fedora have no OSV ecosystem: their RPMs are
+inventoried and reported as not checkable (ERROR), never as clean.
 An ecosystem the database holds no advisories for cannot be vouched for: those
 packages make the check ERROR, never PASS.
 """
@@ -60,8 +63,10 @@ def check_vulnerable(facts: ImageFacts, db_path: Path | None = None) -> list[Res
             if counts[eco] == 0:
                 uncovered[eco] += 1
                 continue
-            name = pkg.source_name or pkg.name
-            version = pkg.source_version or pkg.version
+            name, version = inv.match_key(pkg, eco)
+            shown = f"{pkg.namespace}:{pkg.name}" if pkg.namespace else pkg.name  # Maven: group:artifact
+            if pkg.type == "rpm" and pkg.arch:
+                shown = f"{pkg.name}.{pkg.arch}"  # multilib: one finding per installed architecture
             try:
                 advisories = db.match(eco, name, version)
             except (UnorderableVersion, UnsupportedEcosystem) as exc:
@@ -69,9 +74,9 @@ def check_vulnerable(facts: ImageFacts, db_path: Path | None = None) -> list[Res
                     Result(
                         VULNERABLE,
                         Status.ERROR,
-                        f"{facts.label}: {pkg.name} {pkg.version}: {exc}",
+                        f"{facts.label}: {shown} {pkg.version}: {exc}",
                         _pkg_evidence(facts, pkg, eco),
-                        discriminator=f"{eco}/{pkg.name}/error",
+                        discriminator=f"{eco}/{shown}/error",
                     )
                 )
                 continue
@@ -95,11 +100,11 @@ def check_vulnerable(facts: ImageFacts, db_path: Path | None = None) -> list[Res
                     Result(
                         VULNERABLE,
                         Status.FAIL,
-                        f"{facts.scanned.image_id[:19]} ({facts.label}): {pkg.name} {pkg.version} is affected by "
+                        f"{facts.scanned.image_id[:19]} ({facts.label}): {shown} {pkg.version} is affected by "
                         f"{adv.id}{alias}; {fix_text}",
                         evidence,
                         severity=adv.severity,
-                        discriminator=f"{eco}/{pkg.name}/{adv.id}",
+                        discriminator=f"{eco}/{shown}/{adv.id}",
                     )
                 )
     finally:
@@ -141,7 +146,7 @@ def check_vulnerable(facts: ImageFacts, db_path: Path | None = None) -> list[Res
             Result(
                 VULNERABLE,
                 Status.ERROR,
-                f"{facts.label}: package database unreadable: {inv.problems[0]}",
+                f"{facts.label}: package data not read completely: {inv.problems[0]}",
                 {**summary, "problems": inv.problems},
                 discriminator="database",
             )
@@ -165,7 +170,7 @@ def _pkg_evidence(facts: ImageFacts, pkg: Package, ecosystem: str) -> dict[str, 
         "image_id": facts.scanned.image_id,
         "reference": facts.label,
         "ecosystem": ecosystem,
-        "package": pkg.name,
+        "package": f"{pkg.namespace}:{pkg.name}" if pkg.namespace else pkg.name,
         "installed_version": pkg.version,
         "source_package": pkg.source_name,
         "source_version": pkg.source_version,

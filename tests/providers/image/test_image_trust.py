@@ -417,7 +417,13 @@ def test_every_image_is_one_target_with_one_coverage(tmp_path: Path, now: dateti
         "files": 7,
         "packages_deb": 0,
         "packages_apk": 3,
+        "packages_rpm": 0,
         "packages_pypi": 2,
+        "packages_npm": 0,
+        "packages_gem": 0,
+        "packages_maven": 0,
+        "packages_golang": 0,
+        "packages_cargo": 0,
     }
     assert good.details["os"] == "Alpine Linux v3.22"
     assert not bad.complete

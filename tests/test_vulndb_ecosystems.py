@@ -190,3 +190,32 @@ def test_rpm_keys_agree_with_univers_rpmvercmp_on_every_pair() -> None:
         if (keys[a] > keys[b]) - (keys[a] < keys[b]) != compare_rpm_versions(a, b)
     ]
     assert mismatches == []
+
+
+def test_an_ecosystem_family_is_itself_and_its_streams_never_another_release(tmp_path: Any) -> None:
+    recs = [
+        record(f"F-{i}", eco, "pkg", [{"introduced": "0"}])
+        for i, eco in enumerate(
+            [
+                "Red Hat:enterprise_linux:9::appstream",
+                "Red Hat:enterprise_linux:9::baseos",
+                "Red Hat:enterprise_linux:9.2::baseos",
+                "Red Hat:enterprise_linux:8::baseos",
+                "Ubuntu:22.04:LTS",
+                "Ubuntu:Pro:22.04:LTS",
+                "Debian:12",
+            ]
+        )
+    ]
+    for rec in recs:
+        (tmp_path / f"{rec['id']}.json").write_text(json.dumps(rec))
+    with VulnDB.open(tmp_path / "vulndb.sqlite", create=True) as database:
+        import_path(database, tmp_path, datetime(2026, 1, 1))
+        assert database.ecosystem_family("Red Hat:enterprise_linux:9") == (
+            "Red Hat:enterprise_linux:9",
+            "Red Hat:enterprise_linux:9::appstream",
+            "Red Hat:enterprise_linux:9::baseos",
+        )
+        assert database.ecosystem_family("Ubuntu:22.04") == ("Ubuntu:22.04", "Ubuntu:22.04:LTS")
+        assert database.ecosystem_family("Debian:12") == ("Debian:12",)
+        assert database.ecosystem_family("Debian:1") == ("Debian:1",)

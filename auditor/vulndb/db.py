@@ -280,6 +280,18 @@ class VulnDB:
             imports=count,
         )
 
+    def ecosystem_family(self, ecosystem: str) -> tuple[str, ...]:
+        """The stored ecosystems an image's ecosystem name stands for: itself and every stored
+        `<ecosystem>:<suffix>`. OSV splits some distributions into streams an installed package
+        does not record: `Red Hat:enterprise_linux:9` -> `...:9::appstream`, `...:9::baseos`;
+        `Ubuntu:22.04` -> `Ubuntu:22.04:LTS`. A release never matches another one's prefix
+        (`Red Hat:enterprise_linux:9` does not take `...:9.2::baseos`, an EUS stream)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT ecosystem FROM affected WHERE ecosystem = ? OR (ecosystem > ? AND ecosystem < ?)",
+            (ecosystem, f"{ecosystem}:", f"{ecosystem};"),  # ';' sorts right after ':'
+        ).fetchall()
+        return tuple(sorted({str(r[0]) for r in rows} | {ecosystem}))
+
     def advisory_count(self, ecosystem: str) -> int:
         n: int = self.conn.execute(
             "SELECT COUNT(DISTINCT advisory_id) FROM affected WHERE ecosystem = ?", (ecosystem,)

@@ -154,7 +154,8 @@ class Inventory:
     def osv_ecosystem(self, pkg: Package) -> str | None:
         """The OSV ecosystem whose advisories apply to this package (None: none we can name).
 
-        RPM: RHEL and UBI -> "Red Hat", AlmaLinux -> "AlmaLinux:N", Rocky -> "Rocky Linux:N".
+        RPM: RHEL and UBI -> "Red Hat:enterprise_linux:N" (matched with every `::stream` of it),
+        AlmaLinux -> "AlmaLinux:N", Rocky -> "Rocky Linux:N".
         OSV has no ecosystem for Amazon Linux, Fedora, CentOS or Oracle Linux (schema 1.7):
         their packages are inventoried and reported as not checkable, never as clean.
         """
@@ -172,7 +173,9 @@ class Inventory:
             return "Alpine:v" + ".".join(os_.version_id.split(".")[:2])
         if pkg.type == "rpm":
             if os_.id == "rhel":
-                return "Red Hat"
+                # OSV's Red Hat ecosystems are CPE streams (`Red Hat:enterprise_linux:9::baseos`);
+                # the vulnerability database matches every stream of this release.
+                return f"Red Hat:enterprise_linux:{os_.major}"
             if os_.id == "almalinux":
                 return f"AlmaLinux:{os_.major}"
             if os_.id == "rocky":

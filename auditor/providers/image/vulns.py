@@ -53,13 +53,15 @@ def check_vulnerable(facts: ImageFacts, db_path: Path | None = None) -> list[Res
     checked: Counter[str] = Counter()
     try:
         counts: dict[str, int] = {}
+        families: dict[str, tuple[str, ...]] = {}
         for pkg in packages:
             eco = inv.osv_ecosystem(pkg)
             if eco is None:
                 unknown_ecosystem.append(f"{pkg.type}:{pkg.name}")
                 continue
             if eco not in counts:
-                counts[eco] = db.advisory_count(eco)
+                families[eco] = db.ecosystem_family(eco)
+                counts[eco] = sum(db.advisory_count(e) for e in families[eco])
             if counts[eco] == 0:
                 uncovered[eco] += 1
                 continue
@@ -68,7 +70,8 @@ def check_vulnerable(facts: ImageFacts, db_path: Path | None = None) -> list[Res
             if pkg.type == "rpm" and pkg.arch:
                 shown = f"{pkg.name}.{pkg.arch}"  # multilib: one finding per installed architecture
             try:
-                advisories = db.match(eco, name, version)
+                found = {a.id: a for e in families[eco] for a in db.match(e, name, version)}
+                advisories = [found[k] for k in sorted(found)]
             except (UnorderableVersion, UnsupportedEcosystem) as exc:
                 results.append(
                     Result(

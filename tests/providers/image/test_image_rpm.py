@@ -193,9 +193,9 @@ def test_bdb_packages_equals_rpm_qa(rpm_root: Path, tmp_path: Path) -> None:
     inv = _inventory(image)
     assert _rows(inv) == EXPECTED
     assert inv.problems == []
-    assert {inv.osv_ecosystem(p) for p in inv.packages} == {"Red Hat"}
+    assert {inv.osv_ecosystem(p) for p in inv.packages} == {"Red Hat:enterprise_linux:8"}
     tools = next(p for p in inv.packages if p.name == "aud-tools-libs")
-    assert inv.match_key(tools, "Red Hat") == ("aud-tools-libs", "2:3.0.7-27.el9")
+    assert inv.match_key(tools, "Red Hat:enterprise_linux:8") == ("aud-tools-libs", "2:3.0.7-27.el9")
 
 
 def test_ndb_packages_db(rpm_root: Path, tmp_path: Path) -> None:
@@ -227,6 +227,41 @@ def test_amazon_linux_vulnerabilities_are_error_never_clean(
     eol = by_check(findings, "image.os.end_of_life")
     assert [str(f.status) for f in eol] == ["FAIL"]  # Amazon Linux 2: end of support 2026-06-30
     assert "2026-06-30" in eol[0].message
+
+
+def _rhsa(osv_id: str, ecosystem: str, name: str, fixed: str) -> dict[str, object]:
+    return {
+        "id": osv_id,
+        "modified": "2026-01-01T00:00:00Z",
+        "summary": f"{name} issue",
+        "affected": [
+            {
+                "package": {"ecosystem": ecosystem, "name": name},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}],
+            }
+        ],
+    }
+
+
+def test_red_hat_packages_match_every_stream_of_their_release_and_no_other(
+    rpm_root: Path, tmp_path: Path, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Red Hat's OSV ecosystems are CPE streams (`Red Hat:enterprise_linux:8::baseos`); a UBI 8
+    package is matched against every stream of release 8, never against release 9's."""
+    records = [
+        _rhsa("RHSA-T-1", "Red Hat:enterprise_linux:8::baseos", "aud-tools-libs", "2:3.0.7-28.el9"),
+        _rhsa("RHSA-T-2", "Red Hat:enterprise_linux:8::appstream", "aud-zlib", "1.2.14-1.el8"),
+        _rhsa("RHSA-T-3", "Red Hat:enterprise_linux:8::appstream", "aud-tools", "2:3.0.7-27.el9"),  # fixed there
+        _rhsa("RHSA-T-4", "Red Hat:enterprise_linux:9::baseos", "aud-tools", "3:0-1.el9"),  # another release
+    ]
+    monkeypatch.setenv("AUDITOR_VULNDB", str(write_osv_db(tmp_path / "vdb", records, now)))
+    data = (rpm_root.parent / "bdbroot" / "var/lib/rpm/Packages").read_bytes()
+    image = _image(tmp_path, "ubi8", [FileSpec("etc/os-release", UBI8), FileSpec("var/lib/rpm/Packages", data)])
+    vuln = by_check(scan([str(image)], now), "image.packages.vulnerable")
+    assert {(str(f.status), f.discriminator) for f in vuln} == {
+        ("FAIL", "Red Hat:enterprise_linux:8/aud-tools-libs.noarch/RHSA-T-1"),
+        ("FAIL", "Red Hat:enterprise_linux:8/aud-zlib.x86_64/RHSA-T-2"),
+    }
 
 
 @pytest.mark.parametrize(

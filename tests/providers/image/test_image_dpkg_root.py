@@ -1,8 +1,8 @@
 """A real Debian package database: this machine's dpkg status, read from an image, equals dpkg-query.
 
-mmdebstrap is not used: it downloads a few hundred packages per run, over the CI time
-budget. The host's own dpkg database (Debian 12) is a real one of several hundred
-packages, and `dpkg-query --admindir` on the same bytes is the reference.
+The host's own dpkg database (Debian 12) is a real one of several hundred packages, and
+`dpkg-query --admindir` on the same bytes is the reference; test_image_debian_root.py does
+the same with a whole root made by mmdebstrap.
 """
 
 from __future__ import annotations

@@ -29,8 +29,11 @@ import hashlib
 import io
 import posixpath
 import tarfile
+import threading
 import zlib
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -94,12 +97,46 @@ def make_tarinfo_class(max_header_bytes: int) -> type[tarfile.TarInfo]:
     return BoundedTarInfo
 
 
+_HASHER: ThreadPoolExecutor | None = None
+_HASHER_LOCK = threading.Lock()
+MAX_PENDING_CHUNKS = 16  # at most this many raw chunks (16 MiB) wait for the hasher
+
+
+def _hasher() -> ThreadPoolExecutor:
+    """One worker thread that hashes raw layer bytes beside the parsing (hashlib releases the
+    GIL on large updates): the digest costs no wall time on a second core. One worker keeps
+    each hash's updates in submission order."""
+    global _HASHER
+    with _HASHER_LOCK:
+        if _HASHER is None:
+            _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-sha256")
+        return _HASHER
+
+
+class _BackgroundSha256:
+    """sha256 whose updates run on the hasher thread, in order; `hexdigest` waits for them."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._pending: deque[Future[None]] = deque()
+
+    def update(self, data: bytes) -> None:
+        self._pending.append(_hasher().submit(self._hash.update, data))
+        while len(self._pending) > MAX_PENDING_CHUNKS:
+            self._pending.popleft().result()
+
+    def hexdigest(self) -> str:
+        while self._pending:
+            self._pending.popleft().result()
+        return self._hash.hexdigest()
+
+
 class _HashingReader:
     """Reads the raw blob, hashing and counting every byte."""
 
     def __init__(self, raw: IO[bytes]) -> None:
         self.raw = raw
-        self.hash = hashlib.sha256()
+        self.hash = _BackgroundSha256()
         self.count = 0
         self.eof = False
 
@@ -160,7 +197,7 @@ class LayerStream(io.RawIOBase):
         else:
             self.compression = "none"
         # Uncompressed layers: the raw digest is the diff_id, so hash once.
-        self._diff_hash = hashlib.sha256() if (self.compression != "none" and expected_diff_id) else None
+        self._diff_hash = _BackgroundSha256() if (self.compression != "none" and expected_diff_id) else None
 
     def readable(self) -> bool:
         return True

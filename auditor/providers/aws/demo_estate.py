@@ -7,8 +7,9 @@ lists, per check, the resources that must fail when the estate is scanned with
 `--allowed-region eu-west-1`. `seed_services` adds one compliant and one misconfigured
 resource (or setting) for every other service that has checks (VPC, ECR, EKS, classic ELB,
 CloudFront, API Gateway, Lambda URLs, SQS, SSM, EFS, ElastiCache, Redshift, OpenSearch, WAFv2,
-Route 53, Organizations, account contacts), so each shows a PASS and a FAIL. `scale` adds bulk resources (1,000 users, 500 buckets,
-200 security groups, 50 KMS keys, 50 secrets and 20 RDS instances at scale 1).
+Route 53, Organizations, account contacts), so each shows a PASS and a FAIL. `scale` adds
+bulk resources (1,000 users, 500 buckets, 200 security groups, 50 KMS keys, 50 secrets and
+20 RDS instances at scale 1).
 """
 
 from __future__ import annotations
@@ -630,9 +631,15 @@ def open_policy(resource: str, action: str) -> str:
     return _policy([{"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": action, "Resource": resource}])
 
 
+# Every value planted_secret made in this process: tests assert none reaches a finding.
+PLANTED_SECRETS: list[str] = []
+
+
 def planted_secret(label: str) -> str:
     """A credential-looking value for the secret detectors to find, generated per run (never in source)."""
-    return f"{label}-{secrets.token_hex(12)}"
+    value = f"{label}-{secrets.token_hex(12)}"
+    PLANTED_SECRETS.append(value)
+    return value
 
 
 def _vpc_by_name(ec2: Any, name: str) -> str:

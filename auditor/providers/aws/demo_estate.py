@@ -1091,7 +1091,7 @@ def seed_edge_services(s: Seeder) -> str:
             RegistrantContact=contact,
             TechContact=contact,
         )
-    return api_acl
+    return str(api_acl)
 
 
 def seed_data_services(s: Seeder) -> None:

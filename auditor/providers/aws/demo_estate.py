@@ -1174,6 +1174,31 @@ def seed_data_services(s: Seeder) -> None:
     )
 
 
+def seed_messaging_and_tables(s: Seeder) -> None:
+    """A DynamoDB table and an SNS topic under a rotated customer key; a legacy topic anyone may publish to."""
+    kms = s.client("kms", GOOD_REGION)
+    key = kms.create_key(Description="payments-data", MultiRegion=False)["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=key["KeyId"])
+    ddb = s.client("dynamodb", GOOD_REGION)
+    ddb.create_table(
+        TableName="payments-eu",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key["Arn"]},
+        DeletionProtectionEnabled=True,
+    )
+    ddb.update_continuous_backups(
+        TableName="payments-eu", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    s.client("sns", GOOD_REGION).create_topic(Name="payments-events", Attributes={"KmsMasterKeyId": key["Arn"]})
+    us_sns = s.client("sns", LEGACY_REGION)
+    topic = us_sns.create_topic(Name="legacy-open-topic")["TopicArn"]
+    us_sns.set_topic_attributes(
+        TopicArn=topic, AttributeName="Policy", AttributeValue=open_policy(topic, "sns:Publish")
+    )
+
+
 def seed_governance_services(s: Seeder) -> None:
     """An organization with all features but no guardrail SCP; only a security alternate contact."""
     s.client("organizations").create_organization(FeatureSet="ALL")
@@ -1201,7 +1226,7 @@ def seed_services(s: Seeder) -> None:
             network_and_containers,
             edge_and_serverless,
             lambda: seed_data_services(s),
-            lambda: seed_governance_services(s),
+            lambda: (seed_governance_services(s), seed_messaging_and_tables(s)),
         ]
         for done in [pool.submit(group) for group in groups]:
             done.result()

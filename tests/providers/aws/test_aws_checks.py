@@ -337,6 +337,8 @@ SERVICE_CHECKS = frozenset(
     | {f"aws.ec2.nacl_{c}" for c in ("all_ports_open_to_internet", "ssh_open_to_internet", "rdp_open_to_internet")}
     | {"aws.ec2.nacl_unused", "aws.ec2.vpc_peering_routes_least_access"}
     | {"aws.ec2.launch_template_imdsv2_required", "aws.ec2.launch_template_no_secrets"}
+    | {"aws.dynamodb.cmk_encryption", "aws.dynamodb.deletion_protection"}
+    | {"aws.sns.topic_encrypted", "aws.sns.topic_policy_not_public", "aws.sns.subscriptions_https"}
 )
 
 
@@ -428,7 +430,21 @@ def service_golden(i: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
     nacls = {acl for r in REGIONS for acl in i[f"nacls@{r}"].values()}
     https_only = i[f"nacls@{eu}"]["nacl-app-https-only"]
     account = f"arn:aws:account::{ACCOUNT}:account"
+    table = f"arn:aws:dynamodb:{{}}:{ACCOUNT}:table/{{}}"
+    old_tables = {table.format(eu, "sessions-eu"), table.format(us, "audit-events-us")}
+    topic = f"arn:aws:sns:{{}}:{ACCOUNT}:{{}}"
+    payments, alerts, open_topic = (
+        topic.format(eu, "payments-events"),
+        topic.format(eu, "security-alerts"),
+        topic.format(us, "legacy-open-topic"),
+    )
     return {
+        # payments-eu: a rotated customer key, deletion protection; the original tables have neither.
+        "aws.dynamodb.cmk_encryption": (old_tables, {table.format(eu, "payments-eu")}),
+        "aws.dynamodb.deletion_protection": (old_tables, {table.format(eu, "payments-eu")}),
+        "aws.sns.topic_encrypted": ({alerts, open_topic}, {payments}),
+        "aws.sns.topic_policy_not_public": ({open_topic}, {payments, alerts}),
+        "aws.sns.subscriptions_https": (set(), {payments, alerts, open_topic}),  # no subscriptions at all
         **{
             f"aws.ecr.{c}": ecr
             for c in ("scan_on_push", "immutable_tags", "repository_not_public", "lifecycle_policy", "kms_encryption")

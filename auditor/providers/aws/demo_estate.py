@@ -1221,12 +1221,16 @@ def seed_services(s: Seeder) -> None:
     def edge_and_serverless() -> None:
         seed_serverless(s, seed_edge_services(s))
 
+    def governance_and_messaging() -> None:
+        seed_governance_services(s)
+        seed_messaging_and_tables(s)
+
     with ThreadPoolExecutor(max_workers=4) as pool:
         groups = [
             network_and_containers,
             edge_and_serverless,
             lambda: seed_data_services(s),
-            lambda: (seed_governance_services(s), seed_messaging_and_tables(s)),
+            governance_and_messaging,
         ]
         for done in [pool.submit(group) for group in groups]:
             done.result()

@@ -317,6 +317,7 @@ def test_catalog_ids_and_mappings() -> None:
     assert {"soc2:CC6.6", "gdpr:Art.25"} <= refs["aws.s3.bucket_no_public_policy"]
     assert "soc2:CC6.1" in refs["aws.kms.key_rotation_enabled"]
     assert refs["aws.s3.bucket_region_allowed"] == {"gdpr:Art.44"}
+    assert refs["aws.ssm.patch_compliance"] == {"soc2:CC7.1", "gdpr:Art.32(1)(b)", "iso27001:A.8.8"}
 
 
 # --- every service with checks shows a PASS and a FAIL (issue 15: demo_estate.seed_services) -------

@@ -125,18 +125,23 @@ def test_coverage_and_targets_in_the_json(scanned: tuple[int, dict[str, Any], st
     account = "123456789012"
     cov = {c["target"]: c for c in out["run"]["coverage"]}
     assert set(cov) == {f"aws:{account}", f"aws:{account}/eu-west-1", f"aws:{account}/us-east-1"}
-    # The only data not read: Access Analyzer and Backup selections, which moto does not implement (the run says so).
+    # The only data not read: Access Analyzer, Backup selections and patch compliance, which moto does not
+    # implement (the run says so).
     skipped = {t: [i["item"] for i in c["skipped"]] for t, c in cov.items()}
     assert skipped == {
         f"aws:{account}": [],
-        f"aws:{account}/eu-west-1": ["accessanalyzer", "backup.plan_details daily-eu: selections"],
-        f"aws:{account}/us-east-1": ["accessanalyzer"],
+        f"aws:{account}/eu-west-1": ["accessanalyzer", "backup.plan_details daily-eu: selections", "ssm_patch"],
+        f"aws:{account}/us-east-1": ["accessanalyzer", "ssm_patch"],
     }
     errored = {t: set(c["errored_checks"]) for t, c in cov.items()}
     assert errored == {
         f"aws:{account}": {"aws.iam.root_not_used_recently"},
-        f"aws:{account}/eu-west-1": {"aws.accessanalyzer.enabled", "aws.rds.backup_plan_protected"},
-        f"aws:{account}/us-east-1": {"aws.accessanalyzer.enabled"},
+        f"aws:{account}/eu-west-1": {
+            "aws.accessanalyzer.enabled",
+            "aws.rds.backup_plan_protected",
+            "aws.ssm.patch_compliance",
+        },
+        f"aws:{account}/us-east-1": {"aws.accessanalyzer.enabled", "aws.ssm.patch_compliance"},
     }
     # A target with data not read or a check in ERROR is not complete.
     assert {t: c["complete"] for t, c in cov.items()} == {t: False for t in cov}

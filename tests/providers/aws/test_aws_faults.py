@@ -43,9 +43,10 @@ from auditor.store import Store
 REGIONS = (GOOD_REGION, LEGACY_REGION)
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 MOTO_ENV_OVERRIDES = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "false"}  # not needed here; slow per account
-# Checks moto cannot serve end in ERROR on every run (Access Analyzer is not implemented; the credential
-# report has no <root_account> row): they are left out here so that each case's ERRORs are its fault's.
-MOTO_UNSERVED = {"aws.accessanalyzer.enabled", "aws.iam.root_not_used_recently"}
+# Checks moto cannot serve end in ERROR on every run (Access Analyzer and patch compliance are not
+# implemented; the credential report has no <root_account> row): they are left out here so that each
+# case's ERRORs are its fault's.
+MOTO_UNSERVED = {"aws.accessanalyzer.enabled", "aws.iam.root_not_used_recently", "aws.ssm.patch_compliance"}
 SERVED = [c for c in ALL_CHECKS if c.info.id not in MOTO_UNSERVED]
 
 

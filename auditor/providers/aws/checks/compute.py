@@ -525,19 +525,17 @@ CHECKS: list[AwsCheck] = [
 ]
 
 
-# Built and tested (botocore Stubber), not registered in ALL_CHECKS: moto does not serve
-# ListResourceComplianceSummaries, so against the demo's moto server it would always be
-# ERROR (and turn the demo and the end-to-end run incomplete). Register it by adding it to
-# CHECKS once the demo can show it.
-UNREGISTERED: list[AwsCheck] = [
-    _c(
-        "aws.ssm.patch_compliance",
-        "Managed instances are compliant with their patch baseline",
-        Severity.HIGH,
-        "AWS::SSM::ManagedInstance",
-        "Instances missing security patches carry known, exploitable vulnerabilities.",
-        "Run AWS-RunPatchBaseline (Patch Manager) on a schedule and fix the non-compliant instances.",
-        check_patch_compliance,
-        "ssm_patch",
-    ),
-]
+# Patch compliance (Patch Manager): moto serves neither ListResourceComplianceSummaries nor
+# DescribeInstancePatchStates, so on moto (the demo, the end-to-end run) it is ERROR through the
+# dataset fault path (demo_estate.MOTO_UNSERVED); its verdicts are tested on botocore's Stubber.
+PATCH_COMPLIANCE = _c(
+    "aws.ssm.patch_compliance",
+    "Managed instances are compliant with their patch baseline",
+    Severity.HIGH,
+    "AWS::SSM::ManagedInstance",
+    "Instances missing security patches carry known, exploitable vulnerabilities.",
+    "Run AWS-RunPatchBaseline (Patch Manager) on a schedule and fix the non-compliant instances.",
+    check_patch_compliance,
+    "ssm_patch",
+)
+CHECKS.append(PATCH_COMPLIANCE)

@@ -62,6 +62,23 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "secret:payments-db-password" in resolved
     assert any("acme-public-site-us" in r for r in resolved)
 
+    # The dashboard over the demo's database: every page answers, and the overview's numbers are the CLI's.
+    from werkzeug.test import Client
+
+    from auditor.serve.app import Dashboard
+
+    assert f"auditor serve --db {db}" in res.err
+    dashboard = Client(Dashboard(db))
+    fail = next(f for f in doc["findings"] if f["status"] == "FAIL")
+    for page in ("/", "/controls", "/controls?framework=cis-aws", "/controls/soc2/CC6.1", "/findings",
+                 "/findings?provider=aws&status=FAIL", f"/findings/{fail['fingerprint']}", "/runs", "/diff",
+                 "/reports"):  # fmt: skip
+        answer = dashboard.get(page)
+        assert answer.status_code == 200, (page, answer.get_data(as_text=True)[:300])
+    overview = dashboard.get("/").get_data(as_text=True)
+    for key, anchor in (("new", "diff-new"), ("resolved", "diff-resolved"), ("not_rechecked", "diff-not-rechecked")):
+        assert f'id="{anchor}">{len(diff[key])}<' in overview
+
     # The packs are signed: they verify (exit 0) with the public key the demo prints, and only with it.
     printed = re.search(r"^\s*public key:\s+(\S+)", res.err, re.M)
     assert printed is not None, res.err

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from auditor.config import Thresholds
 from auditor.models import Status
@@ -201,3 +202,36 @@ def test_selected_checks_read_only_their_bucket_parts_and_never_pass_on_an_unrea
     # The selected check itself is judged as in a full scan.
     statuses = {f.status for f in AwsProvider(checks=chosen).evaluate(snap, NOW, Thresholds())}
     assert statuses <= {Status.PASS, Status.FAIL} and statuses
+
+
+def refuse(code: str) -> Any:
+    """A before-call hook: the operation answers with an AWS error without reaching the service."""
+
+    def handler(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        body = {"Error": {"Code": code, "Message": "refused by the test"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return AWSResponse("https://refused.invalid/", 400, {}, None), body
+
+    return handler
+
+
+def test_a_reused_list_that_cannot_be_read_errors_what_reuses_it_never_passes(estate: None) -> None:
+    session = boto3.Session()
+    for op in ("lambda.ListFunctions", "ec2.DescribeInstances", "cloudtrail.DescribeTrails"):
+        session.events.register(f"before-call.{op}", refuse("AccessDeniedException"))
+    chosen = [c for c in ALL_CHECKS if {"lambda_access", "ec2_config", "cloudtrail_selectors"} & set(c.needs)]
+    needed = sorted({n for c in chosen for n in c.needs})
+    snap = collect_account(ClientFactory(session), ACCOUNT, REGIONS, REGIONS[0], needed, parts=parts_needed(chosen))
+    for region in REGIONS:
+        data = snap.regional[region]
+        assert data["lambda_access"] == data["lambda"] and data["lambda"].code == "AccessDeniedException"
+        assert data["cloudtrail_selectors"].code == "AccessDeniedException"
+        assert data["ec2_config"]["user_data"].code == "AccessDeniedException"
+        assert isinstance(data["ec2_config"]["launch_templates"], list)  # the other part was read
+    findings = list(AwsProvider(checks=chosen).evaluate(snap, NOW, Thresholds()))
+    user_data = {"aws.ec2.instance_user_data_no_secrets"} & {c.info.id for c in chosen}
+    lists = {c.info.id for c in chosen if {"lambda_access", "cloudtrail_selectors"} & set(c.needs)} | user_data
+    judged = {f.check_id for f in findings if f.status in (Status.PASS, Status.FAIL)}
+    errored = {f.check_id for f in findings if f.status is Status.ERROR}
+    assert "aws.ec2.instance_user_data_no_secrets" in lists
+    assert lists <= errored
+    assert not lists & judged

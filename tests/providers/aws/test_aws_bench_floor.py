@@ -4,6 +4,7 @@ checks reads only the S3 bucket settings those checks need, never judging one it
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import sys
@@ -81,7 +82,9 @@ def seed_more(region: str) -> None:
         DBSnapshotIdentifier="floor-snap", DBInstanceIdentifier="orders-db"
     )
     boto3.client("backup", region_name=region).create_backup_vault(BackupVaultName="floor-vault")
-    boto3.client("organizations").create_organization(FeatureSet="ALL")
+    org = boto3.client("organizations")
+    with contextlib.suppress(org.exceptions.AlreadyInOrganizationException):  # the estate may have made one
+        org.create_organization(FeatureSet="ALL")
     boto3.client("cloudfront").create_distribution(
         DistributionConfig={
             "CallerReference": "floor",

@@ -19,7 +19,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +28,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auditor.providers.aws.model import DATASET_SCOPES, AccountSnapshot, CollectError, Scope
+from auditor.providers.aws.model import DATASET_SCOPES, AccountSnapshot, CollectError, NotRead, Scope
 from auditor.providers.aws.session import ClientFactory, error_code_of, error_message_of
 from auditor.redact import detect_secrets
 
@@ -38,17 +38,50 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 DETAIL_WORKERS = 8
+NOT_READ = NotRead()
 CREDENTIAL_REPORT_WAIT_S = 30.0
 
 
 class Fetch:
     """What a collector gets: the account's clients and the region it reads."""
 
-    def __init__(self, clients: ClientFactory, region: str, account: str, detail_pool: ThreadPoolExecutor) -> None:
+    def __init__(
+        self,
+        clients: ClientFactory,
+        region: str,
+        account: str,
+        detail_pool: ThreadPoolExecutor,
+        parts: frozenset[str] | None = None,
+        dataset: Callable[[str, str | None], Any] | None = None,
+    ) -> None:
         self.clients = clients
         self.region = region
         self.account = account
         self._pool = detail_pool
+        self.parts = parts  # the parts of a `DATASET_PARTS` dataset to read (None: all)
+        self._dataset = dataset
+
+    def wants(self, part: str) -> bool:
+        return self.parts is None or part in self.parts
+
+    def dataset(self, name: str) -> Any:
+        """Another dataset's result (this region's, or the account's), read before this collector
+        started (`Dataset.after`): a collector reuses a list another one made instead of asking again.
+        Raises DatasetFailure when that dataset could not be read."""
+        if self._dataset is None:
+            raise DatasetFailure(CollectError("NotCollected", f"{name} was not collected"))
+        region = None if DATASET_SCOPES[name] is Scope.ACCOUNT else self.region
+        got = self._dataset(name, region)
+        if isinstance(got, CollectError):
+            raise DatasetFailure(got)
+        return got
+
+    def part_of(self, name: str, key: str) -> Any:
+        """One part of another dataset (`ec2.instances`); DatasetFailure when it could not be read."""
+        got = self.dataset(name)[key]
+        if isinstance(got, CollectError):
+            raise DatasetFailure(got)
+        return got
 
     def client(self, service: str, region: str | None = None) -> Any:
         return self.clients.client(service, region or self.region)
@@ -167,8 +200,13 @@ def credential_report(iam: Any) -> list[dict[str, str]]:
 
 
 def collect_s3(f: Fetch) -> dict[str, Any]:
+    """Each bucket's location (always) and the settings the selected checks read (`f.wants`):
+    one call per bucket and setting; a setting no selected check reads holds `NotRead`."""
     s3 = f.client("s3")
     buckets = s3.list_buckets().get("Buckets") or []
+
+    def read(part: str, fn: Callable[[], Any], absent: tuple[str, ...] = ()) -> Any:
+        return attempt(fn, absent) if f.wants(part) else NOT_READ
 
     def detail(b: dict[str, Any]) -> dict[str, Any]:
         name = b["Name"]
@@ -176,38 +214,47 @@ def collect_s3(f: Fetch) -> dict[str, Any]:
         region = loc if isinstance(loc, CollectError) else (loc or "us-east-1")
         if region == "EU":
             region = "eu-west-1"
-        policy_text = attempt(lambda: s3.get_bucket_policy(Bucket=name)["Policy"], absent=("NoSuchBucketPolicy",))
+        policy_text = read(
+            "policy", lambda: s3.get_bucket_policy(Bucket=name)["Policy"], absent=("NoSuchBucketPolicy",)
+        )
         policy: Any = policy_text
         if isinstance(policy_text, str):
             try:
                 policy = json.loads(policy_text)
             except ValueError:
                 policy = CollectError("MalformedPolicy", "bucket policy is not JSON")
-        versioning = attempt(lambda: s3.get_bucket_versioning(Bucket=name))
+        versioning = (
+            attempt(lambda: s3.get_bucket_versioning(Bucket=name))
+            if f.wants("versioning") or f.wants("mfa_delete")
+            else NOT_READ
+        )
         return {
             "name": name,
             "arn": f"arn:aws:s3:::{name}",
             "created": aware(b.get("CreationDate")),
             "region": region,
-            "encryption": attempt(
+            "encryption": read(
+                "encryption",
                 lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"],
                 absent=("ServerSideEncryptionConfigurationNotFoundError",),
             ),
-            "public_access_block": attempt(
+            "public_access_block": read(
+                "public_access_block",
                 lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
                 absent=("NoSuchPublicAccessBlockConfiguration",),
             ),
             "policy": policy,
-            "acl": attempt(lambda: s3.get_bucket_acl(Bucket=name).get("Grants") or []),
+            "acl": read("acl", lambda: s3.get_bucket_acl(Bucket=name).get("Grants") or []),
             "versioning": (
                 versioning if isinstance(versioning, CollectError) else (versioning or {}).get("Status") or "Disabled"
             ),
-            "logging": attempt(lambda: s3.get_bucket_logging(Bucket=name).get("LoggingEnabled")),
-            "tags": attempt(
+            "logging": read("logging", lambda: s3.get_bucket_logging(Bucket=name).get("LoggingEnabled")),
+            "tags": read(
+                "tags",
                 lambda: {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=name).get("TagSet") or []},
                 absent=("NoSuchTagSet",),
             ),
-            **s3_config_details(s3, name, versioning),
+            **s3_config_details(s3, name, versioning, read),
         }
 
     return {"buckets": f.each(detail, buckets)}
@@ -419,24 +466,33 @@ def parse_policy(text: Any) -> Any:
         return CollectError("MalformedPolicy", "resource policy is not JSON")
 
 
-def s3_config_details(s3: Any, name: str, versioning: dict[str, Any] | CollectError | None) -> dict[str, Any]:
-    """The bucket settings the issue-15 S3 checks read: one call each, absent means not configured."""
+def s3_config_details(
+    s3: Any,
+    name: str,
+    versioning: dict[str, Any] | CollectError | None,
+    read: Callable[..., Any],
+) -> dict[str, Any]:
+    """The bucket settings the issue-15 S3 checks read: one call each, absent means not configured;
+    `read(part, fn, absent)` makes the call only when a selected check reads that part."""
     return {
         "mfa_delete": (
             versioning if isinstance(versioning, CollectError) else (versioning or {}).get("MFADelete") or "Disabled"
         ),
-        "ownership": attempt(
+        "ownership": read(
+            "ownership",
             lambda: [
                 r.get("ObjectOwnership")
                 for r in s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"].get("Rules") or []
             ],
             absent=("OwnershipControlsNotFoundError",),
         ),
-        "replication": attempt(
+        "replication": read(
+            "replication",
             lambda: s3.get_bucket_replication(Bucket=name)["ReplicationConfiguration"].get("Rules") or [],
             absent=("ReplicationConfigurationNotFoundError",),
         ),
-        "notifications": attempt(
+        "notifications": read(
+            "notifications",
             lambda: {
                 # EventBridgeConfiguration is an empty object when events go to EventBridge.
                 k: len(v)
@@ -444,11 +500,13 @@ def s3_config_details(s3: Any, name: str, versioning: dict[str, Any] | CollectEr
                 if k != "ResponseMetadata" and isinstance(v, list | dict) and (v or k == "EventBridgeConfiguration")
             }
         ),
-        "lifecycle": attempt(
+        "lifecycle": read(
+            "lifecycle",
             lambda: s3.get_bucket_lifecycle_configuration(Bucket=name).get("Rules") or [],
             absent=("NoSuchLifecycleConfiguration",),
         ),
-        "object_lock": attempt(
+        "object_lock": read(
+            "object_lock",
             lambda: s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"],
             absent=("ObjectLockConfigurationNotFoundError",),
         ),
@@ -781,9 +839,10 @@ def collect_apigateway(f: Fetch) -> dict[str, Any]:
 
 
 def collect_lambda_access(f: Fetch) -> dict[str, Any]:
-    """Per function: its function URL configuration and resource policy (not its environment)."""
+    """Per function (listed by the `lambda` dataset): its function URL configuration and resource
+    policy (not its environment)."""
     lam = f.client("lambda")
-    functions = f.pages("lambda", "list_functions", "Functions")
+    functions = f.dataset("lambda")["functions"]
 
     def detail(fn: dict[str, Any]) -> dict[str, Any]:
         name = fn["FunctionName"]
@@ -874,10 +933,11 @@ def collect_wafv2(f: Fetch) -> dict[str, Any]:
         return {"name": a["Name"], "arn": a["ARN"], "scope": scope, "rules": rules, "logging": logging_cfg}
 
     def albs() -> list[dict[str, Any]]:
-        """Each application load balancer and the web ACL associated with it (None: none)."""
+        """Each application load balancer (listed by the `elbv2` dataset) and the web ACL associated
+        with it (None: none)."""
         found = [
             lb
-            for lb in f.pages("elbv2", "describe_load_balancers", "LoadBalancers")
+            for lb in f.dataset("elbv2")["load_balancers"]
             if lb.get("Type", "application") == "application"
         ]
 
@@ -914,8 +974,9 @@ def user_data_findings(encoded: Any) -> dict[str, Any]:
 
 
 def collect_ec2_config(f: Fetch) -> dict[str, Any]:
-    """Instance user data (scanned for secrets here; only the detector names are kept) and the
-    latest version of each launch template (metadata options, user data scanned the same way)."""
+    """Instance user data (of the instances the `ec2` dataset listed; scanned for secrets here, only
+    the detector names are kept) and the latest version of each launch template (metadata options,
+    user data scanned the same way)."""
     ec2 = f.client("ec2")
 
     def instance_user_data(i: dict[str, Any]) -> dict[str, Any]:
@@ -932,8 +993,7 @@ def collect_ec2_config(f: Fetch) -> dict[str, Any]:
     def user_data() -> list[dict[str, Any]]:
         live = [
             i
-            for r in f.pages("ec2", "describe_instances", "Reservations")
-            for i in r.get("Instances") or []
+            for i in f.part_of("ec2", "instances")
             if (i.get("State") or {}).get("Name") not in ("terminated", "shutting-down")
         ]
         return f.each(instance_user_data, live)
@@ -1035,14 +1095,11 @@ def collect_accessanalyzer(f: Fetch) -> dict[str, Any]:
 
 
 def collect_cloudtrail_selectors(f: Fetch) -> dict[str, Any]:
-    """The trails whose home is this region, each with its event selectors (basic or advanced) and
-    its CloudTrail Insights selectors (two bounded calls per trail on the detail pool)."""
+    """The trails whose home is this region (of those the `cloudtrail` dataset listed), each with its
+    event selectors (basic or advanced) and its CloudTrail Insights selectors (two bounded calls per
+    trail on the detail pool)."""
     ct = f.client("cloudtrail")
-    trails = [
-        t
-        for t in ct.describe_trails(includeShadowTrails=False).get("trailList") or []
-        if (t.get("HomeRegion") or f.region) == f.region
-    ]
+    trails = [t for t in f.dataset("cloudtrail")["trails"] if (t.get("HomeRegion") or f.region) == f.region]
 
     def selectors(t: dict[str, Any]) -> dict[str, Any]:
         got = attempt(lambda: ct.get_event_selectors(TrailName=t.get("TrailARN") or t["Name"]))
@@ -1077,6 +1134,7 @@ class Dataset:
     scope: Scope
     collect: Callable[[Fetch], Any]
     service: str  # the boto3 service it reads first (for messages and docs)
+    after: tuple[str, ...] = ()  # datasets whose result it reuses (`Fetch.dataset`): collected first
 
 
 DATASETS: dict[str, Dataset] = {
@@ -1106,7 +1164,11 @@ DATASETS: dict[str, Dataset] = {
         Dataset("organizations", DATASET_SCOPES["organizations"], collect_organizations, "organizations"),
         Dataset("accessanalyzer", DATASET_SCOPES["accessanalyzer"], collect_accessanalyzer, "accessanalyzer"),
         Dataset(
-            "cloudtrail_selectors", DATASET_SCOPES["cloudtrail_selectors"], collect_cloudtrail_selectors, "cloudtrail"
+            "cloudtrail_selectors",
+            DATASET_SCOPES["cloudtrail_selectors"],
+            collect_cloudtrail_selectors,
+            "cloudtrail",
+            after=("cloudtrail",),
         ),
         Dataset("config_delivery", DATASET_SCOPES["config_delivery"], collect_config_delivery, "config"),
         # data stores, messaging and secrets (issue 15)
@@ -1123,12 +1185,12 @@ DATASETS: dict[str, Dataset] = {
         Dataset("elb", DATASET_SCOPES["elb"], collect_elb, "elb"),
         Dataset("cloudfront", DATASET_SCOPES["cloudfront"], collect_cloudfront, "cloudfront"),
         Dataset("apigateway", DATASET_SCOPES["apigateway"], collect_apigateway, "apigateway"),
-        Dataset("lambda_access", DATASET_SCOPES["lambda_access"], collect_lambda_access, "lambda"),
+        Dataset("lambda_access", DATASET_SCOPES["lambda_access"], collect_lambda_access, "lambda", after=("lambda",)),
         Dataset("ssm", DATASET_SCOPES["ssm"], collect_ssm, "ssm"),
         Dataset("route53", DATASET_SCOPES["route53"], collect_route53, "route53"),
-        Dataset("wafv2", DATASET_SCOPES["wafv2"], collect_wafv2, "wafv2"),
+        Dataset("wafv2", DATASET_SCOPES["wafv2"], collect_wafv2, "wafv2", after=("elbv2",)),
         Dataset("ssm_patch", DATASET_SCOPES["ssm_patch"], collect_ssm_patch, "ssm"),
-        Dataset("ec2_config", DATASET_SCOPES["ec2_config"], collect_ec2_config, "ec2"),
+        Dataset("ec2_config", DATASET_SCOPES["ec2_config"], collect_ec2_config, "ec2", after=("ec2",)),
     )
 }
 
@@ -1146,6 +1208,24 @@ def run_collector(dataset: Dataset, fetch: Fetch) -> Any:
         return CollectError(type(exc).__name__, str(exc)[:300])
 
 
+def with_dependencies(names: Iterable[str]) -> list[Dataset]:
+    """The datasets to collect, each after the ones it reuses (`Dataset.after`), otherwise by name."""
+    ordered: list[Dataset] = []
+    seen: set[str] = set()
+
+    def add(name: str) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        for dep in DATASETS[name].after:
+            add(dep)
+        ordered.append(DATASETS[name])
+
+    for name in sorted(set(names)):
+        add(name)
+    return ordered
+
+
 def collect_account(
     clients: ClientFactory,
     account: str,
@@ -1155,24 +1235,34 @@ def collect_account(
     workers: int = 8,
     progress: Callable[[str], None] | None = None,
     regions_enabled: tuple[str, ...] | None = None,
+    parts: Mapping[str, frozenset[str] | None] | None = None,
 ) -> AccountSnapshot:
-    """Read every needed dataset once: global ones in the home region, regional ones per region."""
+    """Read every needed dataset once: global ones in the home region, regional ones per region.
+
+    `parts`: per dataset of `DATASET_PARTS`, the parts to read (missing or None: all). A dataset
+    another one reuses (`Dataset.after`) is collected too, and submitted first: the pool starts
+    tasks in submission order, so a collector waiting for an earlier one never waits for a task
+    that has not started (no deadlock however few workers)."""
     snap = AccountSnapshot(account=account, regions=regions, home_region=home_region, regions_enabled=regions_enabled)
     snap.regional = {r: {} for r in regions}
-    wanted = [DATASETS[n] for n in sorted(set(datasets))]
+    wanted = with_dependencies(datasets)
+    chosen = dict(parts or {})
     with (
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aws-collect") as pool,
         ThreadPoolExecutor(max_workers=DETAIL_WORKERS, thread_name_prefix="aws-detail") as detail_pool,
     ):
+        submitted: dict[tuple[str, str | None], Future[Any]] = {}
+
+        def result_of(name: str, region: str | None) -> Any:
+            return submitted[(name, region)].result()
+
         futures: list[tuple[Dataset, str | None, Future[Any]]] = []
         for ds in wanted:
-            if ds.scope is Scope.ACCOUNT:
-                fetch = Fetch(clients, home_region, account, detail_pool)
-                futures.append((ds, None, pool.submit(run_collector, ds, fetch)))
-            else:
-                for r in regions:
-                    fetch = Fetch(clients, r, account, detail_pool)
-                    futures.append((ds, r, pool.submit(run_collector, ds, fetch)))
+            for where in [None] if ds.scope is Scope.ACCOUNT else list(regions):
+                fetch = Fetch(clients, where or home_region, account, detail_pool, chosen.get(ds.name), result_of)
+                fut = pool.submit(run_collector, ds, fetch)
+                submitted[(ds.name, where)] = fut
+                futures.append((ds, where, fut))
         for ds, where, fut in futures:
             result = fut.result()
             if progress:

@@ -20,7 +20,7 @@ from typing import Any
 
 from auditor.models import Coverage, SkippedItem
 from auditor.providers.aws.collect import DATASETS
-from auditor.providers.aws.model import AccountSnapshot, CollectError, Scope
+from auditor.providers.aws.model import AccountSnapshot, CollectError, NotRead, Scope
 
 PROVIDER = "aws"
 MAX_SKIPPED = 200
@@ -75,6 +75,8 @@ def dataset_gaps(name: str, data: Any) -> tuple[dict[str, int], list[SkippedItem
     skipped: list[SkippedItem] = []
     if isinstance(data, dict):
         for key, value in data.items():
+            if isinstance(value, NotRead):
+                continue  # no selected check reads it: not a gap
             if isinstance(value, CollectError):
                 skipped.append(SkippedItem(f"{name}.{key}", reason(value)))
             elif isinstance(value, list):
@@ -83,7 +85,7 @@ def dataset_gaps(name: str, data: Any) -> tuple[dict[str, int], list[SkippedItem
                     if not isinstance(item, dict):
                         continue
                     for field, detail in item.items():
-                        if isinstance(detail, CollectError):
+                        if isinstance(detail, CollectError) and not isinstance(detail, NotRead):
                             skipped.append(SkippedItem(f"{name}.{key} {resource_name(item)}: {field}", reason(detail)))
     return examined, skipped, "partial" if skipped else "read"
 

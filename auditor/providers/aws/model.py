@@ -36,6 +36,17 @@ class CollectError:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class NotRead(CollectError):
+    """A part no selected check declared it reads, so it was not collected (see `DATASET_PARTS`).
+
+    It is a CollectError: a check that reads it anyway gets ERROR, never a PASS or FAIL judged on
+    data that was never read. Coverage does not count it as a gap (nothing asked for it)."""
+
+    code: str = "NotRead"
+    message: str = "not read: no selected check needs it"
+
+
 class DataUnavailable(Exception):
     """A check needs data that could not be read: the provider reports ERROR for the check."""
 
@@ -115,6 +126,32 @@ DATASET_SCOPES: dict[str, Scope] = {
     "accessanalyzer": Scope.REGION,
     "cloudtrail_selectors": Scope.REGION,
     "config_delivery": Scope.REGION,
+}
+
+
+# Datasets whose collector reads only the parts the selected checks need. A part is one API read per
+# resource (S3: one call per bucket and setting; `versioning` also yields `mfa_delete`). A check that
+# needs such a dataset names the parts it reads in `AwsCheck.parts` ("s3.encryption"); a check that
+# names none of them gets every part. Parts nobody asked for hold `NotRead`.
+DATASET_PARTS: dict[str, frozenset[str]] = {
+    "s3": frozenset(
+        {
+            "region",  # always read: every bucket finding carries its region
+            "encryption",
+            "public_access_block",
+            "policy",
+            "acl",
+            "versioning",
+            "mfa_delete",
+            "logging",
+            "tags",
+            "ownership",
+            "replication",
+            "notifications",
+            "lifecycle",
+            "object_lock",
+        }
+    ),
 }
 
 
@@ -199,6 +236,27 @@ class AwsCheck:
     needs: tuple[str, ...]
     scope: Scope
     evaluate: CheckFn
+    # The parts of `DATASET_PARTS` datasets this check reads ("s3.policy"); none named: all of them.
+    parts: tuple[str, ...] = ()
+
+
+def parts_needed(checks: Iterable[AwsCheck]) -> dict[str, frozenset[str] | None]:
+    """Per dataset the checks need: the parts to read (None: every part, or a dataset without parts)."""
+    out: dict[str, frozenset[str] | None] = {}
+    for check in checks:
+        for name in check.needs:
+            if name not in DATASET_PARTS:
+                out[name] = None
+                continue
+            mine = frozenset(p.partition(".")[2] for p in check.parts if p.partition(".")[0] == name)
+            if not mine:
+                out[name] = None
+            elif name not in out:
+                out[name] = mine
+            else:
+                before = out[name]
+                out[name] = None if before is None else before | mine
+    return out
 
 
 def info(

@@ -43,6 +43,7 @@ from auditor.providers.aws.model import (
     DataUnavailable,
     Outcome,
     Scope,
+    parts_needed,
 )
 from auditor.providers.aws.session import (
     AccountTarget,
@@ -236,6 +237,7 @@ class AwsProvider(Provider):
             workers=self.workers,
             progress=lambda msg: ctx.progress(self.name, msg),
             regions_enabled=enabled,
+            parts=parts_needed(self._checks),
         )
         for coverage in snapshot_coverage(snap, needed):
             ctx.record_coverage(coverage)

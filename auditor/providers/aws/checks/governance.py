@@ -481,9 +481,9 @@ def check_config_delivery(inp: CheckInput) -> Iterator[Outcome]:
 
 def _c(
     check_id: str, title: str, sev: Severity, rtype: str, risk: str, fix: str, needs: tuple[str, ...], scope: Scope,
-    fn: Any,
+    fn: Any, parts: tuple[str, ...] = (),
 ) -> AwsCheck:  # fmt: skip
-    return AwsCheck(info(check_id, title, sev, rtype, risk, fix), needs, scope, fn)
+    return AwsCheck(info(check_id, title, sev, rtype, risk, fix), needs, scope, fn, parts)
 
 
 A, R = Scope.ACCOUNT, Scope.REGION
@@ -575,7 +575,7 @@ CHECKS: list[AwsCheck] = [
     _c("aws.cloudtrail.bucket_access_logging", "The CloudTrail bucket has server access logging", Severity.LOW,
        TRAIL, "Access to the audit logs themselves is not recorded.",
        "Enable server access logging on the trail's bucket to a separate log bucket.",
-       ("cloudtrail", "s3"), R, check_trail_bucket_logging),
+       ("cloudtrail", "s3"), R, check_trail_bucket_logging, parts=("s3.logging",)),
     _c("aws.config.records_global_resources", "AWS Config records global resources such as IAM", Severity.LOW,
        "AWS::Config::ConfigurationRecorder", "Changes to IAM users, roles and policies have no configuration history.",
        "Turn on includeGlobalResourceTypes for the recorder in one region.",

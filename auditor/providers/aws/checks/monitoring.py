@@ -479,6 +479,7 @@ CHECKS: list[AwsCheck] = [
         ("cloudtrail", "s3"),
         Scope.REGION,
         check_trail_bucket,
+        parts=("s3.acl", "s3.policy"),
     ),
     *[_alarm(k) for k in ALARM_PATTERNS],
     AwsCheck(

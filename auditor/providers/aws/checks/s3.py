@@ -223,6 +223,7 @@ def _bucket(
         needs,
         Scope.ACCOUNT,
         bucket_check(fields, judge),
+        parts=tuple(f"s3.{f}" for f in fields),
     )
 
 

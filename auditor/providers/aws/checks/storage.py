@@ -106,7 +106,11 @@ def _bucket(
     judge: Callable[[CheckInput, dict[str, Any]], Outcome],
 ) -> AwsCheck:
     return AwsCheck(
-        info(f"aws.s3.{name}", title, sev, BUCKET, risk, fix), ("s3",), Scope.ACCOUNT, bucket_check(fields, judge)
+        info(f"aws.s3.{name}", title, sev, BUCKET, risk, fix),
+        ("s3",),
+        Scope.ACCOUNT,
+        bucket_check(fields, judge),
+        parts=tuple(f"s3.{f}" for f in fields),
     )
 
 

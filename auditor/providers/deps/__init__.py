@@ -521,14 +521,20 @@ class DepsProvider(Provider):
             for adv in advisories:
                 yield self._vulnerable(path, dep, version, _local_evidence(adv), base)
             return
+        yield self._clean(path, dep, dep.name, version, base, source)
+
+    def _clean(
+        self, path: Path, dep: Dependency, name: str, version: str, base: dict[str, Any], source: _Source
+    ) -> Finding:
+        """PASS for a package that was matched and has no known vulnerability."""
         evidence = {**base, "advisories": 0}
         if source.db_evidence is not None:
             evidence["database"] = source.db_evidence
-        yield self.finding(
+        return self.finding(
             VULNERABLE_PACKAGE,
             Status.PASS,
             self._resource(path, dep),
-            f"{dep.name} {version}: no known vulnerability ({source.label})",
+            f"{name} {version}: no known vulnerability ({source.label})",
             evidence=evidence,
         )
 
@@ -573,16 +579,7 @@ class DepsProvider(Provider):
         if findings:
             yield from findings
             return
-        evidence = {**base, "advisories": 0}
-        if source.db_evidence is not None:
-            evidence["database"] = source.db_evidence
-        yield self.finding(
-            VULNERABLE_PACKAGE,
-            Status.PASS,
-            self._resource(path, dep),
-            f"{pkg.name} {version}: no known vulnerability ({source.label})",
-            evidence=evidence,
-        )
+        yield self._clean(path, dep, pkg.name, version, base, source)
 
     def _vulnerable(
         self, path: Path, dep: Dependency, version: str, adv: dict[str, Any], base: dict[str, Any]

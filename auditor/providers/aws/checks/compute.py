@@ -12,6 +12,7 @@ from typing import Any
 
 from auditor.models import Severity
 from auditor.providers.aws.checks.common import as_list, public_statements
+from auditor.providers.aws.checks.resources import per_resource
 from auditor.providers.aws.model import AwsCheck, CheckInput, CollectError, Outcome, Scope, errored, info, verdict
 from auditor.redact import detect_secrets
 
@@ -44,46 +45,38 @@ def check_ecr_immutable(inp: CheckInput) -> Iterator[Outcome]:
         yield verdict(ok, r["repositoryArn"], REPO, msg, {"imageTagMutability": mode}, inp.region)
 
 
-def check_ecr_not_public(inp: CheckInput) -> Iterator[Outcome]:
-    for r in ecr_repos(inp):
-        policy = r.get("policy")
-        if isinstance(policy, CollectError):
-            yield errored(
-                r["repositoryArn"],
-                REPO,
-                f"repository {r['repositoryName']} policy: {policy.code}",
-                {"error_code": policy.code},
-                inp.region,
-            )
-            continue
-        sids = public_statements(policy) if policy else []
-        msg = (
-            f"repository {r['repositoryName']} policy allows any principal in statement(s) "
-            f"{', '.join(sids)} (expected: named accounts, or a condition naming the callers)"
-            if sids
-            else f"repository {r['repositoryName']} policy grants no public access"
-        )
-        ev = {"has_policy": policy is not None, "public_statements": sids}
-        yield verdict(not sids, r["repositoryArn"], REPO, msg, ev, inp.region)
+def repo_label(r: dict[str, Any]) -> str:
+    return f"repository {r['repositoryName']}"
 
 
-def check_ecr_lifecycle(inp: CheckInput) -> Iterator[Outcome]:
-    for r in ecr_repos(inp):
-        lc = r.get("lifecycle_policy")
-        if isinstance(lc, CollectError):
-            yield errored(
-                r["repositoryArn"],
-                REPO,
-                f"repository {r['repositoryName']} lifecycle policy: {lc.code}",
-                {"error_code": lc.code},
-                inp.region,
-            )
-            continue
-        ok = bool(lc)
-        msg = f"repository {r['repositoryName']} " + (
-            "has a lifecycle policy" if ok else "has no lifecycle policy (expected: one that expires old images)"
-        )
-        yield verdict(ok, r["repositoryArn"], REPO, msg, {"lifecycle_policy": ok}, inp.region)
+def judge_ecr_not_public(inp: CheckInput, r: dict[str, Any]) -> Outcome:
+    policy = r.get("policy")
+    sids = public_statements(policy) if policy else []
+    msg = (
+        f"{repo_label(r)} policy allows any principal in statement(s) "
+        f"{', '.join(sids)} (expected: named accounts, or a condition naming the callers)"
+        if sids
+        else f"{repo_label(r)} policy grants no public access"
+    )
+    ev = {"has_policy": policy is not None, "public_statements": sids}
+    return verdict(not sids, r["repositoryArn"], REPO, msg, ev, inp.region)
+
+
+def judge_ecr_lifecycle(inp: CheckInput, r: dict[str, Any]) -> Outcome:
+    ok = bool(r.get("lifecycle_policy"))
+    msg = f"{repo_label(r)} " + (
+        "has a lifecycle policy" if ok else "has no lifecycle policy (expected: one that expires old images)"
+    )
+    return verdict(ok, r["repositoryArn"], REPO, msg, {"lifecycle_policy": ok}, inp.region)
+
+
+# A repository whose policy or lifecycle policy could not be read is ERROR naming the field and code.
+check_ecr_not_public = per_resource(
+    ecr_repos, lambda r: str(r["repositoryArn"]), REPO, repo_label, ("policy",), judge_ecr_not_public
+)
+check_ecr_lifecycle = per_resource(
+    ecr_repos, lambda r: str(r["repositoryArn"]), REPO, repo_label, ("lifecycle_policy",), judge_ecr_lifecycle
+)
 
 
 # --- EKS -------------------------------------------------------------------------------

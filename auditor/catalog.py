@@ -329,11 +329,29 @@ class ControlMapper:
         self.frameworks = list(frameworks)
         self._cache: dict[str, tuple[str, ...]] = {}
         self._touched: dict[str, tuple[str, ...]] = {}
+        # An index of the references: exact ids by id, globs in a list, each with the
+        # control's position so a check's controls keep catalog order (as `controls_for_check`).
+        self._exact: dict[str, list[tuple[int, str]]] = {}
+        self._globs: list[tuple[str, int, str]] = []
+        position = 0
+        for fw in self.frameworks:
+            for c in fw.controls:
+                for ref in c.checks:
+                    if _is_glob(ref):
+                        self._globs.append((ref, position, c.ref))
+                    else:
+                        self._exact.setdefault(ref, []).append((position, c.ref))
+                position += 1
+
+    def _controls_for(self, check_id: str) -> tuple[str, ...]:
+        hits = list(self._exact.get(check_id, ()))
+        hits.extend((pos, ref) for glob, pos, ref in self._globs if fnmatch.fnmatchcase(check_id, glob))
+        return tuple(dict.fromkeys(ref for _, ref in sorted(hits)))
 
     def __call__(self, check_id: str, affects: Iterable[str] = ()) -> tuple[str, ...]:
         hit = self._cache.get(check_id)
         if hit is None:
-            hit = controls_for_check(check_id, self.frameworks)
+            hit = self._controls_for(check_id)
             self._cache[check_id] = hit
         extra: list[str] = []
         for pattern in affects:

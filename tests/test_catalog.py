@@ -569,3 +569,20 @@ def test_glob_references_match_tool_ids() -> None:
     assert FW.controls[1].matches("iac.CKV_AWS_19")
     assert not FW.controls[1].matches("code.CKV_AWS_19")
     assert not FW.controls[0].matches("x.check.three")
+
+
+def test_the_mapper_index_maps_every_check_as_the_catalog_scan_does() -> None:
+    """ControlMapper indexes the references (exact ids, then globs); it must give exactly what
+    walking every control gives, in catalog order, for every check and for tool ids under globs."""
+    from auditor.catalog import controls_for_check
+
+    frameworks = list(load_catalog().values())
+    mapper = ControlMapper(frameworks)
+    refs = {r for fw in frameworks for c in fw.controls for r in (*c.checks, *c.supporting)}
+    ids, _ = registered_checks()
+    ids |= {r.replace("*", "X").replace("?", "Y") for r in refs}  # a concrete id under each glob
+    ids |= {"iac.CKV_AWS_19", "code.python.sql-injection", "nothing.at.all", ""}
+    mismatched = {i: (mapper(i), controls_for_check(i, frameworks)) for i in sorted(ids)}
+    mismatched = {i: pair for i, pair in mismatched.items() if pair[0] != pair[1]}
+    assert not mismatched
+    assert any(len(mapper(i)) > 1 for i in ids)  # the comparison covers checks mapped to several controls

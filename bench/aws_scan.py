@@ -53,7 +53,7 @@ from botocore.config import Config
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from auditor.providers.aws.checks import ALL_CHECKS
-from auditor.providers.aws.collect import DATASETS, collect_account, with_dependencies
+from auditor.providers.aws.collect import CONTROL_REGIONS, DATASETS, collect_account, with_dependencies
 from auditor.providers.aws.demo_estate import (
     ACCOUNT,
     FAKE_CREDENTIALS,
@@ -203,9 +203,22 @@ class RawReader:
 
     def s3(self, region: str) -> None:
         s3 = self.c("s3", region)
-        for b in (self.call(s3, "list_buckets") or {}).get("Buckets") or []:
+        buckets = [b["Name"] for b in (self.call(s3, "list_buckets") or {}).get("Buckets") or []]
+        # Each bucket's region from ListBuckets filtered by region (the scan's regions, plus a control
+        # region when it has one), then a location call only for a bucket none of them listed.
+        regions = list(self.regions)
+        if len(regions) == 1:
+            regions.append(next(r for r in CONTROL_REGIONS if r != regions[0]))
+        listed: set[str] = set()
+        if len(regions) < len(buckets):
+            for r in regions:
+                got = self.call(self.c("s3", r), "list_buckets", BucketRegion=r) or {}
+                listed.update(b["Name"] for b in got.get("Buckets") or [])
+        for name in buckets:
+            if name not in listed:
+                self.call(s3, "get_bucket_location", Bucket=name)
             for op in S3_BUCKET_READS:
-                self.call(s3, op, Bucket=b["Name"])
+                self.call(s3, op, Bucket=name)
 
     def s3_account(self, region: str) -> None:
         self.call(self.c("s3control", region), "get_public_access_block", AccountId=self.account)
@@ -492,9 +505,9 @@ class RawReader:
         )
 
 
-# The per-bucket reads of the `s3` dataset when every S3 check is selected (one call each).
+# The per-bucket reads of the `s3` dataset when every S3 check is selected (one call each; the
+# location only for a bucket that ListBuckets filtered by region did not place).
 S3_BUCKET_READS = (
-    "get_bucket_location",
     "get_bucket_policy",
     "get_bucket_versioning",
     "get_bucket_encryption",

@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -53,9 +53,11 @@ class Fetch:
         detail_pool: ThreadPoolExecutor,
         parts: frozenset[str] | None = None,
         dataset: Callable[[str, str | None], Any] | None = None,
+        regions: tuple[str, ...] = (),
     ) -> None:
         self.clients = clients
         self.region = region
+        self.regions = regions or (region,)  # every region of the scan (an account-wide dataset reads one)
         self.account = account
         self._pool = detail_pool
         self.parts = parts  # the parts of a `DATASET_PARTS` dataset to read (None: all)
@@ -94,8 +96,31 @@ class Fetch:
         return out
 
     def each(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """fn over items on the detail pool (bounded), results in order."""
-        return list(self._pool.map(fn, items))
+        """fn over items on the detail pool, results in order.
+
+        At most `DETAIL_WORKERS` items of one call wait in the pool or run at once: a dataset with
+        thousands of resources (every bucket) never queues them all ahead of the other datasets'
+        few, so those finish beside it instead of after it."""
+        todo = list(items)
+        results: dict[int, R] = {}
+        pending: dict[Future[R], int] = {}
+        try:
+            for i, item in enumerate(todo):
+                if len(pending) >= DETAIL_WORKERS:
+                    self._settle(pending, results, FIRST_COMPLETED)
+                pending[self._pool.submit(fn, item)] = i
+            while pending:
+                self._settle(pending, results, FIRST_COMPLETED)
+        finally:
+            for fut in pending:
+                fut.cancel()
+        return [results[i] for i in range(len(todo))]
+
+    @staticmethod
+    def _settle(pending: dict[Future[R], int], results: dict[int, R], when: str) -> None:
+        done, _ = wait(pending, return_when=when)
+        for fut in done:
+            results[pending.pop(fut)] = fut.result()
 
 
 class DatasetFailure(Exception):
@@ -204,16 +229,19 @@ def collect_s3(f: Fetch) -> dict[str, Any]:
     one call per bucket and setting; a setting no selected check reads holds `NotRead`."""
     s3 = f.client("s3")
     buckets = s3.list_buckets().get("Buckets") or []
+    listed = listed_bucket_regions(f, buckets)
 
     def read(part: str, fn: Callable[[], Any], absent: tuple[str, ...] = ()) -> Any:
         return attempt(fn, absent) if f.wants(part) else NOT_READ
 
     def detail(b: dict[str, Any]) -> dict[str, Any]:
         name = b["Name"]
-        loc = attempt(lambda: s3.get_bucket_location(Bucket=name).get("LocationConstraint"))
-        region = loc if isinstance(loc, CollectError) else (loc or "us-east-1")
-        if region == "EU":
-            region = "eu-west-1"
+        region: str | CollectError | None = listed.get(name)
+        if region is None:
+            loc = attempt(lambda: s3.get_bucket_location(Bucket=name).get("LocationConstraint"))
+            region = loc if isinstance(loc, CollectError) else (loc or "us-east-1")
+            if region == "EU":
+                region = "eu-west-1"
         policy_text = read(
             "policy", lambda: s3.get_bucket_policy(Bucket=name)["Policy"], absent=("NoSuchBucketPolicy",)
         )
@@ -258,6 +286,43 @@ def collect_s3(f: Fetch) -> dict[str, Any]:
         }
 
     return {"buckets": f.each(detail, buckets)}
+
+
+# A second region asked for its buckets when the scan has one region: an endpoint that ignores the
+# `BucketRegion` filter answers both with the same buckets, which is how it is caught.
+CONTROL_REGIONS = ("us-east-1", "eu-west-1")
+
+
+def listed_bucket_regions(f: Fetch, buckets: list[dict[str, Any]]) -> dict[str, str]:
+    """Bucket name -> region, from ListBuckets instead of one GetBucketLocation per bucket.
+
+    An entry that names its `BucketRegion` (AWS does when the request has a parameter) is taken as
+    it is. For the others, each region of the scan is asked for its buckets (the `BucketRegion`
+    filter, on that region's endpoint as AWS requires; one call each, plus a control region when the
+    scan has only one). The answers are believed only if every call succeeded, no bucket is in two of
+    them and no entry names another region: an endpoint that ignores the filter (an S3-compatible
+    store) is caught that way, and then nothing is taken from them. A bucket missing from the map is
+    asked its location, one call, as before; so is every bucket when the per-region calls would
+    outnumber the buckets."""
+    named = {b["Name"]: b["BucketRegion"] for b in buckets if b.get("Name") and b.get("BucketRegion")}
+    unnamed = [b["Name"] for b in buckets if b.get("Name") and b["Name"] not in named]
+    regions = list(dict.fromkeys(f.regions))
+    if len(regions) == 1:
+        regions.append(next(r for r in CONTROL_REGIONS if r != regions[0]))
+    if not unnamed or len(regions) >= len(unnamed):
+        return named
+    seen: dict[str, str] = {}
+    for region in regions:
+        try:
+            answer = f.client("s3", region).list_buckets(BucketRegion=region).get("Buckets") or []
+        except (ClientError, BotoCoreError):
+            return named
+        for b in answer:
+            name = b.get("Name")
+            if not name or name in seen or b.get("BucketRegion", region) != region:
+                return named  # the filter was not applied: believe none of it
+            seen[name] = region
+    return {**{n: seen[n] for n in unnamed if n in seen}, **named}
 
 
 def collect_s3_account(f: Fetch) -> dict[str, Any]:
@@ -1135,13 +1200,16 @@ class Dataset:
     collect: Callable[[Fetch], Any]
     service: str  # the boto3 service it reads first (for messages and docs)
     after: tuple[str, ...] = ()  # datasets whose result it reuses (`Fetch.dataset`): collected first
+    # Reads one or more calls per resource of an unbounded set (every bucket, every user): submitted
+    # before the others, so the API is kept busy from the first second while the small ones start.
+    fans_out: bool = False
 
 
 DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in (
-        Dataset("iam", DATASET_SCOPES["iam"], collect_iam, "iam"),
-        Dataset("s3", DATASET_SCOPES["s3"], collect_s3, "s3"),
+        Dataset("iam", DATASET_SCOPES["iam"], collect_iam, "iam", fans_out=True),
+        Dataset("s3", DATASET_SCOPES["s3"], collect_s3, "s3", fans_out=True),
         Dataset("s3_account", DATASET_SCOPES["s3_account"], collect_s3_account, "s3control"),
         Dataset("ec2", DATASET_SCOPES["ec2"], collect_ec2, "ec2"),
         Dataset("cloudtrail", DATASET_SCOPES["cloudtrail"], collect_cloudtrail, "cloudtrail"),
@@ -1209,7 +1277,8 @@ def run_collector(dataset: Dataset, fetch: Fetch) -> Any:
 
 
 def with_dependencies(names: Iterable[str]) -> list[Dataset]:
-    """The datasets to collect, each after the ones it reuses (`Dataset.after`), otherwise by name."""
+    """The datasets to collect, each after the ones it reuses (`Dataset.after`); the ones that fan
+    out first (`Dataset.fans_out`), otherwise by name."""
     ordered: list[Dataset] = []
     seen: set[str] = set()
 
@@ -1221,7 +1290,7 @@ def with_dependencies(names: Iterable[str]) -> list[Dataset]:
             add(dep)
         ordered.append(DATASETS[name])
 
-    for name in sorted(set(names)):
+    for name in sorted(set(names), key=lambda n: (not DATASETS[n].fans_out, n)):
         add(name)
     return ordered
 
@@ -1259,7 +1328,9 @@ def collect_account(
         futures: list[tuple[Dataset, str | None, Future[Any]]] = []
         for ds in wanted:
             for where in [None] if ds.scope is Scope.ACCOUNT else list(regions):
-                fetch = Fetch(clients, where or home_region, account, detail_pool, chosen.get(ds.name), result_of)
+                fetch = Fetch(
+                    clients, where or home_region, account, detail_pool, chosen.get(ds.name), result_of, regions
+                )
                 fut = pool.submit(run_collector, ds, fetch)
                 submitted[(ds.name, where)] = fut
                 futures.append((ds, where, fut))

@@ -35,9 +35,9 @@ def bucket_regions(inp: CheckInput) -> dict[str, str | None]:
 
 
 def judge_replication(inp: CheckInput, b: dict[str, Any]) -> Outcome:
-    regions = bucket_regions(inp)
     here = region_of(b)
     enabled = [r for r in b["replication"] or [] if r.get("Status") == "Enabled"]
+    regions = bucket_regions(inp) if enabled else {}  # only a bucket that replicates looks the others up
     targets: list[dict[str, Any]] = []
     for r in enabled:
         dest = str((r.get("Destination") or {}).get("Bucket") or "")

@@ -107,18 +107,19 @@ class Fetch:
         try:
             for i, item in enumerate(todo):
                 if len(pending) >= DETAIL_WORKERS:
-                    self._settle(pending, results, FIRST_COMPLETED)
+                    self._settle(pending, results)
                 pending[self._pool.submit(fn, item)] = i
             while pending:
-                self._settle(pending, results, FIRST_COMPLETED)
+                self._settle(pending, results)
         finally:
             for fut in pending:
                 fut.cancel()
         return [results[i] for i in range(len(todo))]
 
     @staticmethod
-    def _settle(pending: dict[Future[R], int], results: dict[int, R], when: str) -> None:
-        done, _ = wait(pending, return_when=when)
+    def _settle(pending: dict[Future[R], int], results: dict[int, R]) -> None:
+        """Wait for at least one pending item; move what finished into `results` (raising its error)."""
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
         for fut in done:
             results[pending.pop(fut)] = fut.result()
 

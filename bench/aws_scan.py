@@ -53,7 +53,13 @@ from botocore.config import Config
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from auditor.providers.aws.checks import ALL_CHECKS
-from auditor.providers.aws.collect import CONTROL_REGIONS, DATASETS, collect_account, with_dependencies
+from auditor.providers.aws.collect import (
+    CONTROL_REGIONS,
+    DATASETS,
+    LIST_BUCKETS_PAGE,
+    collect_account,
+    with_dependencies,
+)
 from auditor.providers.aws.demo_estate import (
     ACCOUNT,
     FAKE_CREDENTIALS,
@@ -203,7 +209,8 @@ class RawReader:
 
     def s3(self, region: str) -> None:
         s3 = self.c("s3", region)
-        buckets = [b["Name"] for b in (self.call(s3, "list_buckets") or {}).get("Buckets") or []]
+        listing = self.pages(s3, "list_buckets", "Buckets", PaginationConfig={"PageSize": LIST_BUCKETS_PAGE})
+        buckets = [b["Name"] for b in listing or []]
         # Each bucket's region from ListBuckets filtered by region (the scan's regions, plus a control
         # region when it has one), then a location call only for a bucket none of them listed.
         regions = list(self.regions)
@@ -212,8 +219,8 @@ class RawReader:
         listed: set[str] = set()
         if len(regions) < len(buckets):
             for r in regions:
-                got = self.call(self.c("s3", r), "list_buckets", BucketRegion=r) or {}
-                listed.update(b["Name"] for b in got.get("Buckets") or [])
+                in_region = self.pages(self.c("s3", r), "list_buckets", "Buckets", BucketRegion=r)
+                listed.update(b["Name"] for b in in_region or [])
         for name in buckets:
             if name not in listed:
                 self.call(s3, "get_bucket_location", Bucket=name)

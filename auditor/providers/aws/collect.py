@@ -229,7 +229,7 @@ def collect_s3(f: Fetch) -> dict[str, Any]:
     """Each bucket's location (always) and the settings the selected checks read (`f.wants`):
     one call per bucket and setting; a setting no selected check reads holds `NotRead`."""
     s3 = f.client("s3")
-    buckets = s3.list_buckets().get("Buckets") or []
+    buckets = list_all_buckets(s3)
     listed = listed_bucket_regions(f, buckets)
 
     def read(part: str, fn: Callable[[], Any], absent: tuple[str, ...] = ()) -> Any:
@@ -289,6 +289,25 @@ def collect_s3(f: Fetch) -> dict[str, Any]:
     return {"buckets": f.each(detail, buckets)}
 
 
+LIST_BUCKETS_PAGE = 1000
+
+
+def list_all_buckets(s3: Any) -> list[dict[str, Any]]:
+    """Every bucket, paginated: AWS refuses an unpaginated ListBuckets from an account whose bucket
+    quota is above the default, and names each entry's region (`BucketRegion`) only in an answer
+    to a request with a parameter. A full last page without a continuation token comes from an
+    endpoint that caps pages but does not paginate (moto): the unpaginated list is asked too, and
+    the longer one is kept, so no bucket is silently left out."""
+    pages = list(s3.get_paginator("list_buckets").paginate(PaginationConfig={"PageSize": LIST_BUCKETS_PAGE}))
+    buckets = [b for page in pages for b in page.get("Buckets") or []]
+    last = pages[-1] if pages else {}
+    if len(last.get("Buckets") or []) >= LIST_BUCKETS_PAGE and not last.get("ContinuationToken"):
+        whole = s3.list_buckets().get("Buckets") or []
+        if len(whole) > len(buckets):
+            return list(whole)
+    return buckets
+
+
 # A second region asked for its buckets when the scan has one region: an endpoint that ignores the
 # `BucketRegion` filter answers both with the same buckets, which is how it is caught.
 CONTROL_REGIONS = ("us-east-1", "eu-west-1")
@@ -297,9 +316,9 @@ CONTROL_REGIONS = ("us-east-1", "eu-west-1")
 def listed_bucket_regions(f: Fetch, buckets: list[dict[str, Any]]) -> dict[str, str]:
     """Bucket name -> region, from ListBuckets instead of one GetBucketLocation per bucket.
 
-    An entry that names its `BucketRegion` (AWS does when the request has a parameter) is taken as
-    it is. For the others, each region of the scan is asked for its buckets (the `BucketRegion`
-    filter, on that region's endpoint as AWS requires; one call each, plus a control region when the
+    An entry that names its `BucketRegion` (AWS does in a paginated answer) is taken as it is.
+    For the others, each region of the scan is asked for its buckets (the `BucketRegion` filter,
+    on that region's endpoint as AWS requires; one call each, plus a control region when the
     scan has only one). The answers are believed only if every call succeeded, no bucket is in two of
     them and no entry names another region: an endpoint that ignores the filter (an S3-compatible
     store) is caught that way, and then nothing is taken from them. A bucket missing from the map is
@@ -315,7 +334,8 @@ def listed_bucket_regions(f: Fetch, buckets: list[dict[str, Any]]) -> dict[str, 
     seen: dict[str, str] = {}
     for region in regions:
         try:
-            answer = f.client("s3", region).list_buckets(BucketRegion=region).get("Buckets") or []
+            pages = f.client("s3", region).get_paginator("list_buckets").paginate(BucketRegion=region)
+            answer = [b for page in pages for b in page.get("Buckets") or []]
         except (ClientError, BotoCoreError):
             return named
         for b in answer:

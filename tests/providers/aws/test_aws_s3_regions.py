@@ -10,8 +10,10 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
+from auditor.providers.aws import collect
 from auditor.providers.aws.collect import collect_account
 from auditor.providers.aws.session import ClientFactory
 
@@ -118,3 +120,38 @@ def test_when_the_regions_outnumber_the_buckets_each_bucket_is_asked(estate: Non
     got, calls = scan_regions(boto3.Session(), regions)
     assert got == BUCKETS
     assert calls == {"ListBuckets": 1, "GetBucketLocation": len(BUCKETS)}
+
+
+def test_an_endpoint_that_caps_pages_without_a_token_loses_no_bucket(
+    estate: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto answers MaxBuckets with the first N buckets and no continuation token.
+    monkeypatch.setattr(collect, "LIST_BUCKETS_PAGE", 2)
+    regions, calls = scan_regions(boto3.Session())
+    assert regions == BUCKETS
+    assert calls["ListBuckets"] == 2  # the capped page, then the whole list
+
+
+def test_every_page_of_a_paginated_listing_is_read(estate: None) -> None:
+    session = boto3.Session()
+    names = sorted(BUCKETS)
+    served: list[int] = []
+
+    # ListBuckets answered as AWS does above its page size: two buckets a page, a token to the next.
+    def answer(params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
+        query = params.get("query_string") or {}
+        if "bucket-region" in query:
+            return None
+        start = int(query.get("continuation-token") or 0)
+        served.append(start)
+        page: dict[str, Any] = {"Buckets": [{"Name": n, "BucketRegion": BUCKETS[n]} for n in names[start : start + 2]]}
+        if start + 2 < len(names):
+            page["ContinuationToken"] = str(start + 2)
+        page["ResponseMetadata"] = {"HTTPStatusCode": 200}
+        return AWSResponse("https://stub.invalid/", 200, {}, None), page
+
+    session.events.register("before-call.s3.ListBuckets", answer)
+    regions, calls = scan_regions(session)
+    assert regions == BUCKETS
+    assert served == [0, 2, 4]  # three pages of two, each asked once
+    assert calls == {}  # every entry names its region: no filtered list, no location call

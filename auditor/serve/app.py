@@ -316,6 +316,9 @@ class Dashboard:
     def page_report_download(self, request: Request) -> Response:
         from auditor.report import parse_period, write_report
 
+        if request.method == "HEAD":
+            # A HEAD would cost the whole render (a PDF, a signed pack) to send no body: only GET makes one.
+            return self._plain(405, "405 method not allowed: a report is generated only by GET", Allow="GET")
         args = request.args
         kind = args.get("kind", "html")
         if kind not in REPORT_KINDS:

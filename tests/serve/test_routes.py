@@ -93,6 +93,18 @@ def test_only_get_and_head(client: Client) -> None:
     assert client.head("/runs").status_code == 200
 
 
+def test_a_head_never_generates_a_report(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    import auditor.report
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("HEAD rendered a report")
+
+    monkeypatch.setattr(auditor.report, "write_report", refuse)
+    for kind in ("html", "pdf", "pack"):
+        r = client.head(f"/reports/download?framework=soc2&kind={kind}")
+        assert r.status_code == 405 and r.headers["Allow"] == "GET"
+
+
 def test_the_numbers_equal_the_cli(client: Client, seeded_db: Path) -> None:
     db = str(seeded_db)
     diff = cli_json("diff", "--db", db, "--format", "json")

@@ -37,6 +37,9 @@ from typing import Any
 import yaml
 
 from auditor.errors import InputError
+from auditor.packages import LockfileError
+from auditor.packages.npm import NpmPackage, npm_package, read_package_lock
+from auditor.packages.text import line_index
 from auditor.providers.deps.formats import LOCKFILE_NAMES, MANIFESTS
 from auditor.providers.deps.sources import PINNED, UNPINNED, UNVERSIONED, Dependency, DependencyFile, safe_spec
 from auditor.redact import redact_text
@@ -45,10 +48,6 @@ from auditor.safeio import read_bounded, show_path
 MAX_LOCKFILE_BYTES = 64 * 1024 * 1024  # a large monorepo's package-lock.json is tens of MB
 MAX_PACKAGES = 200_000
 MAX_DEPTH = 64  # package-lock v1 nesting, Maven property indirections: far beyond real files
-
-class LockfileError(ValueError):
-    """The file cannot be read as what its name says (one line, no content echoed)."""
-
 
 def normalise_name(ecosystem: str, name: str) -> str:
     return name.lower() if ecosystem == "Packagist" else name
@@ -141,22 +140,7 @@ def _json(text: str) -> Any:
     return json.loads(text)
 
 
-_JSON_KEY_LINE = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*:', re.MULTILINE)
 _JSON_NAME_LINE = re.compile(r'"name"\s*:\s*"((?:[^"\\]|\\.)*)"')
-
-
-def _line_index(text: str, pattern: re.Pattern[str]) -> dict[str, int]:
-    """The line of the first occurrence of each key the pattern captures (display only: a
-    finding's line; never part of its identity)."""
-    lines: dict[str, int] = {}
-    newlines = 0
-    last = 0
-    for m in pattern.finditer(text):
-        newlines += text.count("\n", last, m.start())
-        last = m.start()
-        key = next((g for g in m.groups() if g is not None), "")
-        lines.setdefault(key, newlines + 1)
-    return lines
 
 
 def _yaml_key_lines(text: str) -> dict[str, int]:
@@ -189,62 +173,21 @@ def _mapping(value: Any, what: str) -> dict[str, Any]:
 
 # npm ---------------------------------------------------------------------------------------
 
-_NPM_EXACT = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$")
-
-
-def _npm_kind(version: str) -> str:
-    return PINNED if _NPM_EXACT.match(version) else UNVERSIONED
-
 
 def _read_package_lock(text: str, out: _Collector, path: Path) -> None:
-    """package-lock.json / npm-shrinkwrap.json, lockfileVersion 1 (nested `dependencies`),
-    2 and 3 (flat `packages` keyed by install path; v2 also carries the v1 tree: `packages`
-    wins). An alias (`"x": "npm:real@1.0.0"`, or `name` in `packages`) is audited as the
-    real package; `link` entries and paths outside node_modules are workspace members."""
-    doc = _mapping(_json(text), "the document")
-    packages = doc.get("packages")
-    if isinstance(packages, dict):
-        lines = _line_index(text, _JSON_KEY_LINE)
-        for key, meta in packages.items():
-            if not isinstance(key, str) or not isinstance(meta, dict) or "node_modules/" not in key:
-                continue  # the root project ("") and workspace members
-            if meta.get("link"):
-                continue
-            alias = meta.get("name")
-            name = alias if isinstance(alias, str) else key.rsplit("node_modules/", 1)[1]
-            version = meta.get("version")
-            if not isinstance(version, str):
-                out.add(name, None, UNVERSIONED, f"{name} (no version)", lines.get(key))
-                continue
-            _npm_add(out, name, version, lines.get(key))
-        return
-    deps = doc.get("dependencies")
-    if deps is None:
-        return
-    stack: list[tuple[dict[str, Any], int]] = [(_mapping(deps, "dependencies"), 0)]
-    while stack:
-        level, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise LockfileError(f"dependencies nested more than {MAX_DEPTH} levels")
-        for name, meta in level.items():
-            if not isinstance(meta, dict):
-                continue
-            version = meta.get("version")
-            if isinstance(version, str):
-                _npm_add(out, name, version)
-            nested = meta.get("dependencies")
-            if isinstance(nested, dict):
-                stack.append((nested, depth + 1))
+    """package-lock.json / npm-shrinkwrap.json v1-v3: the shared reader (`auditor.packages.npm`:
+    aliases as the real package, the project's own entries left out, v1 depth bounded)."""
+    for pkg in read_package_lock(text):
+        _npm_out(out, pkg)
+
+
+def _npm_out(out: _Collector, pkg: NpmPackage) -> None:
+    out.add(pkg.name, pkg.version, PINNED if pkg.version is not None else UNVERSIONED, pkg.spec, pkg.line)
 
 
 def _npm_add(out: _Collector, name: str, version: str, line: int | None = None) -> None:
-    if version.startswith("npm:"):  # an alias: npm:real-name@1.2.3
-        real = version[4:]
-        at = real.rfind("@")
-        if at > 0:
-            name, version = real[:at], real[at + 1:]
-    kind = _npm_kind(version)
-    out.add(name, version.lstrip("v") if kind == PINNED else None, kind, f"{name}@{version}", line)
+    """A yarn or pnpm entry: `npm:` aliases and exact versions as in package-lock.json."""
+    _npm_out(out, npm_package(name, version, line))
 
 
 def _read_yarn(text: str, out: _Collector, path: Path) -> None:
@@ -656,7 +599,7 @@ def _read_composer(text: str, out: _Collector, path: Path) -> None:
     """composer.lock `packages` and `packages-dev`: a `dev-` branch or `-dev` version is
     unversioned (a branch, not a release)."""
     doc = _mapping(_json(text), "the document")
-    lines = _line_index(text, _JSON_NAME_LINE)
+    lines = line_index(text, _JSON_NAME_LINE)
     for group in ("packages", "packages-dev"):
         for pkg in doc.get(group) or ():
             if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):

@@ -27,7 +27,9 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
+
+from auditor.packages.npm import read_package_lock
 
 MAX_ARCHIVE_BYTES = 128 * 1024**2  # one outer Java archive read into memory
 MAX_NESTED_BYTES = 32 * 1024**2  # one nested archive
@@ -114,35 +116,20 @@ def parse_npm_package_json(data: bytes) -> list[Found]:
 
 
 def parse_npm_lockfile(data: bytes) -> list[Found]:
-    """package-lock.json / npm-shrinkwrap.json v1-v3: the installed tree it records."""
-    try:
-        doc = json.loads(data)
-    except (ValueError, RecursionError):
-        return []
-    if not isinstance(doc, dict):
-        return []
+    """package-lock.json / npm-shrinkwrap.json v1-v3: the installed tree it records, read by the
+    shared reader (`auditor.packages.npm`, as the deps provider reads a repository's): an alias
+    is the real package; git, file and tarball entries (no registry version) are left out. A file
+    that is not a lock file (not JSON, not UTF-8, not a mapping) gives no packages; one whose v1
+    tree is nested too deeply gives those read before the limit."""
     out: list[Found] = []
-    packages = doc.get("packages")
-    if isinstance(packages, dict):  # v2, v3
-        for key, meta in packages.items():
-            if not key or not isinstance(meta, dict) or "node_modules/" not in key or meta.get("link"):
-                continue
-            name = meta.get("name") or key.rsplit("node_modules/", 1)[1]
-            version = meta.get("version")
-            if isinstance(name, str) and isinstance(version, str) and name and version:
-                out.append(Found("npm", name, version))
-        return out[:MAX_PACKAGES_PER_FILE]
-    stack: list[Any] = [doc.get("dependencies")]  # v1: nested dependencies
-    while stack and len(out) < MAX_PACKAGES_PER_FILE:
-        deps = stack.pop()
-        if not isinstance(deps, dict):
-            continue
-        for name, meta in deps.items():
-            if isinstance(meta, dict) and isinstance(meta.get("version"), str) and not meta.get("bundled"):
-                version = meta["version"]
-                if not version.startswith(("file:", "link:", "git")):
-                    out.append(Found("npm", name, version))
-                stack.append(meta.get("dependencies"))
+    try:
+        for pkg in read_package_lock(data, lines=False):
+            if pkg.version is not None:
+                out.append(Found("npm", pkg.name, pkg.version))
+                if len(out) >= MAX_PACKAGES_PER_FILE:
+                    break
+    except (ValueError, RecursionError):  # json.JSONDecodeError, UnicodeDecodeError, LockfileError
+        pass
     return out
 
 

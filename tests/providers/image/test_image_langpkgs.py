@@ -354,3 +354,72 @@ def test_lockfile_v1_and_gemspec_fallbacks() -> None:
         ("aws-sdk-core", "3.190.0")
     ]
     assert parse_gemspec("specifications/noversion.gemspec", b"") == []
+
+
+# npm aliases in layers: the shared package-lock reader (auditor.packages.npm) ------------------
+
+ALIAS_V3 = {
+    "lockfileVersion": 3,
+    "packages": {
+        "": {"name": "shop", "version": "1.0.0"},
+        "node_modules/safe-name": {"name": "lodash", "version": "4.17.20"},  # an alias: lodash is installed
+        "node_modules/minimist": {"version": "1.2.5"},
+        "node_modules/from-git": {"version": "git+ssh://git@github.com/example/from-git.git#0123abc"},
+        "node_modules/ui": {"resolved": "packages/ui", "link": True},
+        "packages/ui": {"name": "ui", "version": "0.1.0"},
+    },
+}
+ALIAS_V1 = {
+    "lockfileVersion": 1,
+    "dependencies": {
+        "safe-name": {"version": "npm:lodash@4.17.19"},  # a v1 alias spec
+        "@scope/alias": {"version": "npm:@babel/traverse@7.23.0"},
+        "express": {"version": "4.17.1", "dependencies": {"qs": {"version": "6.7.0", "bundled": True}}},
+        "local-lib": {"version": "file:../local-lib"},
+        "from-github": {"version": "github:example/from-github#abc123"},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def alias_image(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    files = [
+        FileSpec("etc/os-release", DEBIAN12),
+        FileSpec("srv/v3/package-lock.json", json.dumps(ALIAS_V3).encode()),
+        FileSpec("srv/v1/npm-shrinkwrap.json", json.dumps(ALIAS_V1).encode()),
+    ]
+    out = tmp_path_factory.mktemp("alias") / "alias.tar"
+    return write_docker_archive(ImageSpec(layers=[Layer.from_files(files)]), out)
+
+
+def test_npm_aliases_in_a_layer_are_the_real_package(alias_image: Path) -> None:
+    """An aliased package is inventoried (and so audited) as the package that is installed, not
+    under its alias: a vulnerable lodash behind `safe-name` is lodash. Git, file and link entries
+    and the project's own entries have no registry version and are left out. (The two files hold
+    lodash at two versions: the inventory keeps one record per name and version.)"""
+    got = {(p.type, p.name, p.version, p.location) for p in _inventory(alias_image).packages}
+    assert got == {
+        ("npm", "lodash", "4.17.20", "/srv/v3/package-lock.json"),
+        ("npm", "minimist", "1.2.5", "/srv/v3/package-lock.json"),
+        ("npm", "lodash", "4.17.19", "/srv/v1/npm-shrinkwrap.json"),
+        ("npm", "@babel/traverse", "7.23.0", "/srv/v1/npm-shrinkwrap.json"),
+        ("npm", "express", "4.17.1", "/srv/v1/npm-shrinkwrap.json"),
+        ("npm", "qs", "6.7.0", "/srv/v1/npm-shrinkwrap.json"),  # bundled: installed, so inventoried
+    }
+
+
+def test_image_and_deps_read_npm_lock_files_alike() -> None:
+    """One reader: for every npm lock file of the deps fixtures, the image inventories exactly the
+    registry packages (name, version) the deps provider audits."""
+    from auditor.providers.deps.lockfiles import read_lockfile
+
+    locks = Path(__file__).resolve().parents[1] / "deps" / "fixtures" / "lockfiles"
+    files = [locks / "npm-v1" / "package-lock.json", locks / "npm-v3" / "package-lock.json",
+             locks / "shrinkwrap" / "npm-shrinkwrap.json"]  # fmt: skip
+    for path in files:
+        deps = {(d.name, d.version) for d in read_lockfile(path).dependencies if d.kind == "pinned"}
+        image = {(f.name, f.version) for f in parse_npm_lockfile(path.read_bytes())}
+        assert image == deps and deps, path
+    # the deps fixtures hold aliases of both kinds
+    assert ("underscore", "1.12.0") in {(f.name, f.version) for f in parse_npm_lockfile(files[0].read_bytes())}
+    assert ("lodash", "4.17.21") in {(f.name, f.version) for f in parse_npm_lockfile(files[1].read_bytes())}

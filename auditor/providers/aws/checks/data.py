@@ -7,6 +7,7 @@ from typing import Any
 
 from auditor.models import Severity
 from auditor.providers.aws.checks.residency import REMEDIATION_HINT, judge_residency
+from auditor.providers.aws.checks.resources import per_resource
 from auditor.providers.aws.model import (
     AwsCheck,
     CheckInput,
@@ -120,22 +121,22 @@ def check_backup_plans(inp: CheckInput) -> Iterator[Outcome]:
 def lb_check(
     judge: Callable[[CheckInput, dict[str, Any]], Outcome | None], needs: str
 ) -> Callable[[CheckInput], Iterator[Outcome]]:
-    def check(inp: CheckInput) -> Iterator[Outcome]:
-        for lb in inp.data("elbv2")["load_balancers"]:
-            if isinstance(lb.get(needs), CollectError):
-                yield errored(
-                    lb["LoadBalancerArn"],
-                    LB,
-                    f"load balancer {lb['LoadBalancerName']} {needs}: {lb[needs].code}",
-                    {"error_code": lb[needs].code},
-                    inp.region,
-                )
-                continue
-            out = judge(inp, lb)
-            if out is not None:
-                yield out
+    """A load balancer whose `needs` detail (attributes, listeners) could not be read, is missing or is not
+    the answer's type is ERROR naming the field and code (the shared per-resource rule)."""
+    return per_resource(
+        lambda inp: list(inp.data("elbv2")["load_balancers"]),
+        lambda lb: str(lb["LoadBalancerArn"]),
+        LB,
+        lambda lb: f"load balancer {lb['LoadBalancerName']}",
+        (needs,),
+        judge,
+        {needs: LB_DETAIL_KINDS[needs]},
+        required=(needs,),
+    )
 
-    return check
+
+# DescribeLoadBalancerAttributes answers a mapping (collected as key -> value), DescribeListeners a list.
+LB_DETAIL_KINDS: dict[str, type] = {"attributes": dict, "listeners": list}
 
 
 def redirects_to_https(listener: dict[str, Any]) -> bool:

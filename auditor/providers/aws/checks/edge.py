@@ -62,7 +62,9 @@ def clb_attribute_check(attribute: str, label: str, expected: str) -> Callable[[
 
     # A load balancer whose attributes could not be read (or came back as something else than a
     # mapping) is ERROR naming the field and code.
-    return per_resource(clbs, lambda lb: str(lb["arn"]), CLB, clb_label, ("attributes",), judge, {"attributes": dict})
+    return per_resource(clbs, lambda lb: str(lb["arn"]), CLB, clb_label, ("attributes",), judge, {"attributes": dict},
+        required=("attributes",),
+    )  # fmt: skip
 
 
 # --- ELBv2 additions -------------------------------------------------------------------
@@ -116,6 +118,7 @@ def cf_check(judge: Callable[[str, str, dict[str, Any]], Outcome]) -> Callable[[
         ("config",),
         lambda inp, d: judge(str(d["arn"]), str(d["Id"]), d.get("config") or {}),
         {"config": dict},
+        required=("config",),  # GetDistributionConfig always answers a configuration
     )
 
 
@@ -286,7 +289,9 @@ def stage_check(
             msg = f"{name} {what}"
             yield verdict(ok, stage_arn(inp, api["id"], str(st.get("stageName"))), STAGE, msg, ev, inp.region)
 
-    return per_resource(rest_apis, lambda a: str(a["arn"]), API, api_label, ("stages",), judge_api, {"stages": list})
+    return per_resource(rest_apis, lambda a: str(a["arn"]), API, api_label, ("stages",), judge_api, {"stages": list},
+        required=("stages",),
+    )  # fmt: skip
 
 
 def stage_access_logging(st: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
@@ -355,8 +360,9 @@ def judge_api_authorization(inp: CheckInput, api: dict[str, Any]) -> Outcome | N
 
 # An API whose methods (resources) could not be read is ERROR naming the field and code.
 check_api_authorization = per_resource(
-    rest_apis, lambda a: str(a["arn"]), API, api_label, ("resources",), judge_api_authorization, {"resources": list}
-)
+    rest_apis, lambda a: str(a["arn"]), API, api_label, ("resources",), judge_api_authorization, {"resources": list},
+    required=("resources",),
+)  # fmt: skip
 
 
 def check_api_domain_tls(inp: CheckInput) -> Iterator[Outcome]:
@@ -419,11 +425,12 @@ def judge_v2_route_authorization(inp: CheckInput, api: dict[str, Any]) -> Outcom
 
 # An HTTP/WebSocket API whose stages (routes) could not be read is ERROR naming the field and code.
 check_v2_stage_logging = per_resource(
-    http_apis, lambda a: str(a["arn"]), HTTP_API, api_label, ("stages",), judge_v2_stage_logging, {"stages": list}
-)
+    http_apis, lambda a: str(a["arn"]), HTTP_API, api_label, ("stages",), judge_v2_stage_logging, {"stages": list},
+    required=("stages",),
+)  # fmt: skip
 check_v2_route_authorization = per_resource(
     http_apis, lambda a: str(a["arn"]), HTTP_API, api_label, ("routes",), judge_v2_route_authorization,
-    {"routes": list},
+    {"routes": list}, required=("routes",),
 )  # fmt: skip
 
 
@@ -519,8 +526,9 @@ check_waf_logging = per_resource(
     web_acls, lambda a: str(a["arn"]), WEB_ACL, web_acl_label, ("logging",), judge_waf_logging, {"logging": dict}
 )
 check_waf_rules = per_resource(
-    web_acls, lambda a: str(a["arn"]), WEB_ACL, web_acl_label, ("rules",), judge_waf_rules, {"rules": int}
-)
+    web_acls, lambda a: str(a["arn"]), WEB_ACL, web_acl_label, ("rules",), judge_waf_rules, {"rules": int},
+    required=("rules",),
+)  # fmt: skip
 
 
 def _c(

@@ -191,6 +191,11 @@ def check_trail_bucket(inp: CheckInput) -> Iterator[Outcome]:
             )
             continue
         errs = {f: b[f].code for f in ("acl", "policy") if isinstance(b.get(f), CollectError)}
+        # An ACL that is not a list of grants, or a policy that is not a JSON object, cannot be judged.
+        if not isinstance(b.get("acl"), list) and "acl" not in errs:
+            errs["acl"] = "MalformedAnswer"
+        if not isinstance(b.get("policy"), dict | None) and "policy" not in errs:
+            errs["policy"] = "MalformedAnswer"
         if errs:
             yield errored(
                 t["TrailARN"], TRAIL, f"trail bucket {name} could not be read: {errs}", {"errors": errs}, inp.region

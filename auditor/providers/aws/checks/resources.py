@@ -34,13 +34,16 @@ def per_resource(
     fields: tuple[str, ...],
     judge: Callable[[CheckInput, dict[str, Any]], Judged],
     kinds: Mapping[str, type | tuple[type, ...]] | None = None,
+    *,
+    required: tuple[str, ...] = (),
 ) -> Callable[[CheckInput], Iterator[Outcome]]:
     """Per resource: ERROR naming the field and code when a detail it needs could not be read.
 
     `kinds` names the type a field's answer must have when it is there (a policy: `dict`); any other
     type is an answer the check cannot judge (code `MalformedAnswer`), so ERROR as well, never a
-    verdict on it. The judge returns one outcome, several (one resource with parts: an API's stages),
-    or None (nothing to judge)."""
+    verdict on it. `required` names fields the API always answers: a resource without one (None) is
+    ERROR too (code `NoAnswer`), never judged as "not configured". The judge returns one outcome,
+    several (one resource with parts: an API's stages), or None (nothing to judge)."""
 
     def check(inp: CheckInput) -> Iterator[Outcome]:
         for r in items(inp):
@@ -49,6 +52,9 @@ def per_resource(
                 value = r.get(f)
                 if f not in errors and value is not None and not isinstance(value, kind):
                     errors[f] = "MalformedAnswer"
+            for f in required:
+                if f not in errors and r.get(f) is None:
+                    errors[f] = "NoAnswer"
             if errors:
                 codes = ", ".join(f"{f}: {c}" for f, c in sorted(errors.items()))
                 yield errored(rid(r), rtype, f"{label(r)} could not be read ({codes})", {"errors": errors}, inp.region)

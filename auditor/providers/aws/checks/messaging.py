@@ -120,13 +120,14 @@ def check_secret_policy(inp: CheckInput) -> Iterator[Outcome]:
         lambda r: f"secret {r['name']}",
         ("policy",),
         judge_policy(SECRET, lambda r: f"secret {r['name']}"),
-        POLICY_KINDS,
+        {"policy": dict},
     )
     yield from judge(inp)
 
 
 # A policy (attributes) answer that is not a JSON object cannot be judged: ERROR (MalformedAnswer).
 POLICY_KINDS: dict[str, type] = {"policy": dict, "attributes": dict}
+ATTRIBUTE_KINDS: dict[str, type] = {"attributes": dict}
 
 
 CHECKS: list[AwsCheck] = [
@@ -142,7 +143,7 @@ CHECKS: list[AwsCheck] = [
         ("sns",),
         Scope.REGION,
         per_resource(
-            topics, lambda t: str(t["arn"]), TOPIC, topic_label, ("attributes",), judge_topic_kms, POLICY_KINDS,
+            topics, lambda t: str(t["arn"]), TOPIC, topic_label, ("attributes",), judge_topic_kms, ATTRIBUTE_KINDS,
             required=("attributes",),
         ),
     ),
@@ -194,7 +195,7 @@ CHECKS: list[AwsCheck] = [
         ("sqs",),
         Scope.REGION,
         per_resource(
-            queues, lambda q: str(q["arn"]), QUEUE, queue_label, ("attributes",), judge_queue_sse, POLICY_KINDS,
+            queues, lambda q: str(q["arn"]), QUEUE, queue_label, ("attributes",), judge_queue_sse, ATTRIBUTE_KINDS,
             required=("attributes",),
         ),
     ),

@@ -186,7 +186,7 @@ def test_ssm_document_permissions_and_content_must_be_answered() -> None:
     def doc(name: str, shared: Any, content: Any) -> dict[str, Any]:
         return {"name": name, "document_type": "Command", "shared_with": shared, "content": content}
 
-    clean = {"detectors": [], "keys": []}
+    clean: dict[str, list[str]] = {"detectors": [], "keys": []}
     docs = [doc("private", [], clean), doc("public", ["all"], clean), doc("shared-text", "all", clean),
             doc("no-answer", None, None), doc("denied", DENIED, DENIED)]  # fmt: skip
     s = snap({"ssm": {"documents": docs}})

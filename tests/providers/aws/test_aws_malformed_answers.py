@@ -306,3 +306,44 @@ def test_api_stages_and_web_acl_rules_must_be_answered() -> None:
     assert run("aws.wafv2.web_acl_has_rules", s) == {
         w("ruled"): "PASS", w("empty"): "FAIL", w("none"): "ERROR", w("text"): "ERROR"
     }
+
+
+# --- parameter groups: joined by name, so a group that was not read (or none at all) is ERROR -------
+
+
+def test_parameter_group_not_read_or_not_named_is_error_and_cluster_members_stay_skipped() -> None:
+    def db(name: str, groups: list[str], cluster: str | None = None) -> dict[str, Any]:
+        row: dict[str, Any] = {"DBInstanceIdentifier": name, "DBInstanceArn": f"arn:aws:rds:{EU}:{ACCOUNT}:db:{name}",
+                               "Engine": "mysql", "EngineVersion": "8.0",
+                               "DBParameterGroups": [{"DBParameterGroupName": g} for g in groups]}  # fmt: skip
+        if cluster:
+            row["DBClusterIdentifier"] = cluster
+        return row
+
+    rds = {
+        "instances": [db("on", ["g-on"]), db("no-group", []), db("not-read", ["g-missing"]),
+                      db("member", ["g-denied"], cluster="aurora-1"), db("denied", ["g-on", "g-denied"])],
+        "parameter_groups": [
+            {"name": "g-on", "parameters": {"require_secure_transport": "1"}},
+            {"name": "g-denied", "parameters": DENIED},
+        ],
+    }
+    arn = f"arn:aws:rds:{EU}:{ACCOUNT}:db:"
+    s = snap({"rds": rds})
+    assert run("aws.rds.transport_encryption", s) == {
+        f"{arn}on": "PASS", f"{arn}no-group": "ERROR", f"{arn}not-read": "ERROR", f"{arn}member": "SKIPPED",
+        f"{arn}denied": "ERROR",
+    }  # fmt: skip
+    got = messages("aws.rds.transport_encryption", s)
+    assert got[f"{arn}denied"] == "DB instance denied parameter group could not be read (tls_parameters: AccessDenied)"
+    assert got[f"{arn}no-group"].endswith("(tls_parameters: NoParameterGroup)")
+
+    def cluster(name: str, groups: list[str]) -> dict[str, Any]:
+        return {"ClusterIdentifier": name, "ClusterParameterGroups": [{"ParameterGroupName": g} for g in groups]}
+
+    rs = {"clusters": [cluster("ssl", ["g-ssl"]), cluster("no-group", []), cluster("not-read", ["g-missing"])],
+          "parameter_groups": [{"name": "g-ssl", "require_ssl": "true"}]}  # fmt: skip
+    rsarn = f"arn:aws:redshift:{EU}:{ACCOUNT}:cluster:"
+    assert run("aws.redshift.require_ssl", snap({"redshift": rs})) == {
+        f"{rsarn}ssl": "PASS", f"{rsarn}no-group": "ERROR", f"{rsarn}not-read": "ERROR"
+    }

@@ -347,3 +347,26 @@ def test_parameter_group_not_read_or_not_named_is_error_and_cluster_members_stay
     assert run("aws.redshift.require_ssl", snap({"redshift": rs})) == {
         f"{rsarn}ssl": "PASS", f"{rsarn}no-group": "ERROR", f"{rsarn}not-read": "ERROR"
     }
+
+
+def test_trail_bucket_logging_not_read_or_malformed_is_error_for_that_trail_only() -> None:
+    def trail(name: str, bucket: str) -> dict[str, Any]:
+        return {"Name": name, "TrailARN": f"arn:aws:cloudtrail:{EU}:{ACCOUNT}:trail/{name}", "HomeRegion": EU,
+                "S3BucketName": bucket}  # fmt: skip
+
+    def bucket(name: str, logging: Any) -> dict[str, Any]:
+        return {"name": name, "arn": f"arn:aws:s3:::{name}", "region": EU, "logging": logging}
+
+    trails = [trail("logged", "b-logged"), trail("unlogged", "b-unlogged"), trail("denied", "b-denied"),
+              trail("odd", "b-odd"), trail("outside", "b-other-account")]  # fmt: skip
+    buckets = [bucket("b-logged", {"TargetBucket": "logs"}), bucket("b-unlogged", None),
+               bucket("b-denied", DENIED), bucket("b-odd", "on")]  # fmt: skip
+    s = snap({"cloudtrail": {"trails": trails}}, {"s3": {"buckets": buckets}})
+    arn = f"arn:aws:cloudtrail:{EU}:{ACCOUNT}:trail/"
+    assert run("aws.cloudtrail.bucket_access_logging", s) == {
+        f"{arn}logged": "PASS", f"{arn}unlogged": "FAIL", f"{arn}denied": "ERROR", f"{arn}odd": "ERROR",
+        f"{arn}outside": "SKIPPED",
+    }  # fmt: skip
+    assert messages("aws.cloudtrail.bucket_access_logging", s)[f"{arn}denied"] == (
+        "access logging of trail bucket b-denied could not be read (bucket_logging: AccessDenied)"
+    )

@@ -370,3 +370,38 @@ def test_trail_bucket_logging_not_read_or_malformed_is_error_for_that_trail_only
     assert messages("aws.cloudtrail.bucket_access_logging", s)[f"{arn}denied"] == (
         "access logging of trail bucket b-denied could not be read (bucket_logging: AccessDenied)"
     )
+
+
+def test_backups_user_data_and_launch_templates_not_read_are_error_for_that_resource_only() -> None:
+    def table(name: str, pitr: Any) -> dict[str, Any]:
+        return {"name": name, "arn": f"arn:aws:dynamodb:{EU}:{ACCOUNT}:table/{name}", "pitr": pitr}
+
+    tables = [table("on", {"PointInTimeRecoveryStatus": "ENABLED"}), table("off", {}), table("none", None),
+              table("text", "ENABLED"), table("denied", DENIED)]  # fmt: skip
+    clean = {"present": True, "detectors": [], "keys": []}
+    leaky = {"present": True, "detectors": ["aws-access-key"], "keys": ["AWS_KEY"]}
+    user_data = [{"id": "i-clean", "user_data": clean}, {"id": "i-leaky", "user_data": leaky},
+                 {"id": "i-none", "user_data": None}, {"id": "i-denied", "user_data": DENIED}]  # fmt: skip
+    hardened = {"metadata_options": {"HttpTokens": "required"}, "user_data": clean}
+    templates = [{"id": "lt-ok", "name": "ok", "version": 3, "latest": hardened},
+                 {"id": "lt-none", "name": "none", "version": 1, "latest": None},
+                 {"id": "lt-denied", "name": "denied", "latest": DENIED}]  # fmt: skip
+    s = snap({"dynamodb": {"tables": tables}, "ec2_config": {"user_data": user_data, "launch_templates": templates}})
+
+    def t(name: str) -> str:
+        return f"arn:aws:dynamodb:{EU}:{ACCOUNT}:table/{name}"
+
+    def ec2(kind: str, rid: str) -> str:
+        return f"arn:aws:ec2:{EU}:{ACCOUNT}:{kind}/{rid}"
+
+    assert run("aws.dynamodb.pitr_enabled", s) == {
+        t("on"): "PASS", t("off"): "FAIL", t("none"): "ERROR", t("text"): "ERROR", t("denied"): "ERROR"
+    }
+    assert run("aws.ec2.instance_user_data_no_secrets", s) == {
+        ec2("instance", "i-clean"): "PASS", ec2("instance", "i-leaky"): "FAIL", ec2("instance", "i-none"): "ERROR",
+        ec2("instance", "i-denied"): "ERROR",
+    }  # fmt: skip
+    expected = {ec2("launch-template", "lt-ok"): "PASS", ec2("launch-template", "lt-none"): "ERROR",
+                ec2("launch-template", "lt-denied"): "ERROR"}  # fmt: skip
+    assert run("aws.ec2.launch_template_imdsv2_required", s) == expected
+    assert run("aws.ec2.launch_template_no_secrets", s) == expected

@@ -11,7 +11,6 @@ from auditor.providers.aws.checks.resources import per_resource
 from auditor.providers.aws.model import (
     AwsCheck,
     CheckInput,
-    CollectError,
     Outcome,
     Scope,
     errored,
@@ -93,18 +92,18 @@ def check_dynamodb_region(inp: CheckInput) -> Iterator[Outcome]:
         yield residency(inp, t["arn"], TABLE, f"table {t['name']}")
 
 
-def check_pitr(inp: CheckInput) -> Iterator[Outcome]:
-    for t in inp.data("dynamodb")["tables"]:
-        pitr = t["pitr"]
-        if isinstance(pitr, CollectError):
-            yield errored(
-                t["arn"], TABLE, f"table {t['name']} backups: {pitr.code}", {"error_code": pitr.code}, inp.region
-            )
-            continue
-        status = pitr.get("PointInTimeRecoveryStatus", "DISABLED")
-        ok = status == "ENABLED"
-        msg = f"table {t['name']} point-in-time recovery is {status}" + ("" if ok else " (expected: ENABLED)")
-        yield verdict(ok, t["arn"], TABLE, msg, {"PointInTimeRecoveryStatus": status}, inp.region)
+def judge_pitr(inp: CheckInput, t: dict[str, Any]) -> Outcome:
+    status = t["pitr"].get("PointInTimeRecoveryStatus", "DISABLED")
+    ok = status == "ENABLED"
+    msg = f"table {t['name']} point-in-time recovery is {status}" + ("" if ok else " (expected: ENABLED)")
+    return verdict(ok, t["arn"], TABLE, msg, {"PointInTimeRecoveryStatus": status}, inp.region)
+
+
+# DescribeContinuousBackups always answers a description: one not read, missing or of another type is ERROR.
+check_pitr = per_resource(
+    lambda inp: list(inp.data("dynamodb")["tables"]), lambda t: str(t["arn"]), TABLE,
+    lambda t: f"table {t['name']} backups", ("pitr",), judge_pitr, {"pitr": dict}, required=("pitr",),
+)  # fmt: skip
 
 
 def check_backup_plans(inp: CheckInput) -> Iterator[Outcome]:

@@ -7,13 +7,13 @@ never a value.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from auditor.models import Severity
 from auditor.providers.aws.checks.common import as_list, public_statements
 from auditor.providers.aws.checks.resources import per_resource
-from auditor.providers.aws.model import AwsCheck, CheckInput, CollectError, Outcome, Scope, errored, info, verdict
+from auditor.providers.aws.model import AwsCheck, CheckInput, Outcome, Scope, info, verdict
 from auditor.redact import detect_secrets
 
 REPO = "AWS::ECR::Repository"
@@ -71,9 +71,11 @@ def judge_ecr_lifecycle(inp: CheckInput, r: dict[str, Any]) -> Outcome:
 
 
 # A repository whose policy or lifecycle policy could not be read is ERROR naming the field and code.
+# A policy that is not a JSON object (a list, a string) cannot be judged: ERROR (MalformedAnswer), never PASS.
 check_ecr_not_public = per_resource(
-    ecr_repos, lambda r: str(r["repositoryArn"]), REPO, repo_label, ("policy",), judge_ecr_not_public
-)
+    ecr_repos, lambda r: str(r["repositoryArn"]), REPO, repo_label, ("policy",), judge_ecr_not_public,
+    {"policy": dict},
+)  # fmt: skip
 check_ecr_lifecycle = per_resource(
     ecr_repos, lambda r: str(r["repositoryArn"]), REPO, repo_label, ("lifecycle_policy",), judge_ecr_lifecycle
 )
@@ -82,160 +84,146 @@ check_ecr_lifecycle = per_resource(
 # --- EKS -------------------------------------------------------------------------------
 
 
-def eks_clusters(inp: CheckInput) -> Iterator[tuple[dict[str, Any], Outcome | None]]:
-    for c in inp.data("eks")["clusters"]:
-        err = c.get("error")
-        if isinstance(err, CollectError):
-            yield (
-                c,
-                errored(c["arn"], CLUSTER, f"cluster {c['name']}: {err.code}", {"error_code": err.code}, inp.region),
-            )
-        else:
-            yield c, None
+def eks_clusters(inp: CheckInput) -> list[dict[str, Any]]:
+    """Every cluster: its description, or {name, arn, error} when it could not be described."""
+    return list(inp.data("eks")["clusters"])
 
 
-def check_eks_public_cidrs(inp: CheckInput) -> Iterator[Outcome]:
-    for c, err in eks_clusters(inp):
-        if err:
-            yield err
-            continue
-        vpc = c.get("resourcesVpcConfig") or {}
-        public = bool(vpc.get("endpointPublicAccess", True))
-        cidrs = list(vpc.get("publicAccessCidrs") or (["0.0.0.0/0"] if public else []))
-        bad = public and any(x in ("0.0.0.0/0", "::/0") for x in cidrs)
-        msg = (
-            f"cluster {c['name']} API endpoint is public to {', '.join(cidrs)} (expected: private, or limited to "
-            "known CIDRs)"
-            if bad
-            else f"cluster {c['name']} API endpoint is "
-            + (f"public only to {', '.join(cidrs)}" if public else "private")
-        )
-        ev = {"endpointPublicAccess": public, "publicAccessCidrs": cidrs}
-        yield verdict(not bad, c["arn"], CLUSTER, msg, ev, inp.region)
+def eks_check(judge: Callable[[CheckInput, dict[str, Any]], Outcome]) -> Callable[[CheckInput], Iterator[Outcome]]:
+    """A cluster that could not be described is ERROR naming the code."""
+    return per_resource(
+        eks_clusters, lambda c: str(c["arn"]), CLUSTER, lambda c: f"cluster {c['name']}", ("error",), judge
+    )
 
 
-def check_eks_private_endpoint(inp: CheckInput) -> Iterator[Outcome]:
-    for c, err in eks_clusters(inp):
-        if err:
-            yield err
-            continue
-        vpc = c.get("resourcesVpcConfig") or {}
-        public = bool(vpc.get("endpointPublicAccess", True))
-        private = bool(vpc.get("endpointPrivateAccess", False))
-        ok = private and not public
-        msg = f"cluster {c['name']} endpoint: public access {'on' if public else 'off'}, private access " + (
-            "on" if private else "off"
-        )
-        if not ok:
-            msg += " (expected: private only)"
-        ev = {"endpointPublicAccess": public, "endpointPrivateAccess": private}
-        yield verdict(ok, c["arn"], CLUSTER, msg, ev, inp.region)
+def judge_eks_public_cidrs(inp: CheckInput, c: dict[str, Any]) -> Outcome:
+    vpc = c.get("resourcesVpcConfig") or {}
+    public = bool(vpc.get("endpointPublicAccess", True))
+    cidrs = list(vpc.get("publicAccessCidrs") or (["0.0.0.0/0"] if public else []))
+    bad = public and any(x in ("0.0.0.0/0", "::/0") for x in cidrs)
+    msg = (
+        f"cluster {c['name']} API endpoint is public to {', '.join(cidrs)} (expected: private, or limited to "
+        "known CIDRs)"
+        if bad
+        else f"cluster {c['name']} API endpoint is "
+        + (f"public only to {', '.join(cidrs)}" if public else "private")
+    )
+    ev = {"endpointPublicAccess": public, "publicAccessCidrs": cidrs}
+    return verdict(not bad, c["arn"], CLUSTER, msg, ev, inp.region)
 
 
-def check_eks_logging(inp: CheckInput) -> Iterator[Outcome]:
-    for c, err in eks_clusters(inp):
-        if err:
-            yield err
-            continue
-        enabled: set[str] = set()
-        for entry in (c.get("logging") or {}).get("clusterLogging") or []:
-            if entry.get("enabled"):
-                enabled.update(entry.get("types") or [])
-        missing = [t for t in EKS_LOG_TYPES if t not in enabled]
-        msg = (
-            f"cluster {c['name']} does not log {', '.join(missing)} (expected: all of {', '.join(EKS_LOG_TYPES)})"
-            if missing
-            else f"cluster {c['name']} logs every control-plane log type"
-        )
-        ev = {"enabled": sorted(enabled), "missing": missing}
-        yield verdict(not missing, c["arn"], CLUSTER, msg, ev, inp.region)
+def judge_eks_private_endpoint(inp: CheckInput, c: dict[str, Any]) -> Outcome:
+    vpc = c.get("resourcesVpcConfig") or {}
+    public = bool(vpc.get("endpointPublicAccess", True))
+    private = bool(vpc.get("endpointPrivateAccess", False))
+    ok = private and not public
+    msg = f"cluster {c['name']} endpoint: public access {'on' if public else 'off'}, private access " + (
+        "on" if private else "off"
+    )
+    if not ok:
+        msg += " (expected: private only)"
+    ev = {"endpointPublicAccess": public, "endpointPrivateAccess": private}
+    return verdict(ok, c["arn"], CLUSTER, msg, ev, inp.region)
 
 
-def check_eks_secrets_encryption(inp: CheckInput) -> Iterator[Outcome]:
-    for c, err in eks_clusters(inp):
-        if err:
-            yield err
-            continue
-        keys = [
-            (e.get("provider") or {}).get("keyArn")
-            for e in c.get("encryptionConfig") or []
-            if "secrets" in as_list(e.get("resources"))
-        ]
-        ok = any(keys)
-        msg = f"cluster {c['name']} " + (
-            "encrypts Kubernetes secrets with a KMS key"
-            if ok
-            else "does not encrypt Kubernetes secrets with a KMS key (expected: encryptionConfig for secrets)"
-        )
-        yield verdict(ok, c["arn"], CLUSTER, msg, {"secrets_key": next((k for k in keys if k), None)}, inp.region)
+def judge_eks_logging(inp: CheckInput, c: dict[str, Any]) -> Outcome:
+    enabled: set[str] = set()
+    for entry in (c.get("logging") or {}).get("clusterLogging") or []:
+        if entry.get("enabled"):
+            enabled.update(entry.get("types") or [])
+    missing = [t for t in EKS_LOG_TYPES if t not in enabled]
+    msg = (
+        f"cluster {c['name']} does not log {', '.join(missing)} (expected: all of {', '.join(EKS_LOG_TYPES)})"
+        if missing
+        else f"cluster {c['name']} logs every control-plane log type"
+    )
+    ev = {"enabled": sorted(enabled), "missing": missing}
+    return verdict(not missing, c["arn"], CLUSTER, msg, ev, inp.region)
+
+
+def judge_eks_secrets_encryption(inp: CheckInput, c: dict[str, Any]) -> Outcome:
+    keys = [
+        (e.get("provider") or {}).get("keyArn")
+        for e in c.get("encryptionConfig") or []
+        if "secrets" in as_list(e.get("resources"))
+    ]
+    ok = any(keys)
+    msg = f"cluster {c['name']} " + (
+        "encrypts Kubernetes secrets with a KMS key"
+        if ok
+        else "does not encrypt Kubernetes secrets with a KMS key (expected: encryptionConfig for secrets)"
+    )
+    return verdict(ok, c["arn"], CLUSTER, msg, {"secrets_key": next((k for k in keys if k), None)}, inp.region)
+
+
+check_eks_public_cidrs = eks_check(judge_eks_public_cidrs)
+check_eks_private_endpoint = eks_check(judge_eks_private_endpoint)
+check_eks_logging = eks_check(judge_eks_logging)
+check_eks_secrets_encryption = eks_check(judge_eks_secrets_encryption)
 
 
 # --- Lambda ----------------------------------------------------------------------------
 
 
-def lambda_access(inp: CheckInput, field: str) -> Iterator[tuple[dict[str, Any], Any, Outcome | None]]:
-    for fn in inp.data("lambda_access")["functions"]:
-        value = fn.get(field)
-        if isinstance(value, CollectError):
-            yield (
-                fn,
-                value,
-                errored(
-                    fn["arn"],
-                    FUNCTION,
-                    f"function {fn['name']} {field}: {value.code}",
-                    {"error_code": value.code},
-                    inp.region,
-                ),
-            )
-        else:
-            yield fn, value, None
+def lambda_access(inp: CheckInput) -> list[dict[str, Any]]:
+    return list(inp.data("lambda_access")["functions"])
 
 
-def check_lambda_url_auth(inp: CheckInput) -> Iterator[Outcome]:
-    for fn, url, err in lambda_access(inp, "url"):
-        if err:
-            yield err
-            continue
-        if not url:
-            continue  # no function URL: nothing reachable this way
-        auth = url.get("AuthType")
-        ok = auth != "NONE"
-        msg = f"function {fn['name']} URL auth type is {auth}" + ("" if ok else " (expected: AWS_IAM)")
-        yield verdict(ok, fn["arn"], FUNCTION, msg, {"AuthType": auth}, inp.region)
+def function_label(fn: dict[str, Any]) -> str:
+    return f"function {fn['name']}"
 
 
-def check_lambda_url_cors(inp: CheckInput) -> Iterator[Outcome]:
-    for fn, url, err in lambda_access(inp, "url"):
-        if err:
-            yield err
-            continue
-        if not url:
-            continue
-        origins = list(url.get("AllowOrigins") or [])
-        wildcard = "*" in origins
-        msg = (
-            f"function {fn['name']} URL allows browser calls from any origin (expected: named origins)"
-            if wildcard
-            else f"function {fn['name']} URL CORS origins: {', '.join(origins) or 'none'}"
-        )
-        yield verdict(not wildcard, fn["arn"], FUNCTION, msg, {"AllowOrigins": origins}, inp.region)
+def judge_lambda_url_auth(inp: CheckInput, fn: dict[str, Any]) -> Outcome | None:
+    url = fn.get("url")
+    if not url:
+        return None  # no function URL: nothing reachable this way
+    auth = url.get("AuthType")
+    ok = auth != "NONE"
+    msg = f"function {fn['name']} URL auth type is {auth}" + ("" if ok else " (expected: AWS_IAM)")
+    return verdict(ok, fn["arn"], FUNCTION, msg, {"AuthType": auth}, inp.region)
 
 
-def check_lambda_policy_public(inp: CheckInput) -> Iterator[Outcome]:
-    for fn, policy, err in lambda_access(inp, "policy"):
-        if err:
-            yield err
-            continue
-        sids = public_statements(policy) if policy else []
-        msg = (
-            f"function {fn['name']} policy lets any principal invoke it (statement(s) "
-            f"{', '.join(sids)}; expected: named principals or a source condition)"
-            if sids
-            else f"function {fn['name']} policy grants no public access"
-        )
-        ev = {"has_policy": policy is not None, "public_statements": sids}
-        yield verdict(not sids, fn["arn"], FUNCTION, msg, ev, inp.region)
+def judge_lambda_url_cors(inp: CheckInput, fn: dict[str, Any]) -> Outcome | None:
+    url = fn.get("url")
+    if not url:
+        return None
+    origins = list(url.get("AllowOrigins") or [])
+    wildcard = "*" in origins
+    msg = (
+        f"function {fn['name']} URL allows browser calls from any origin (expected: named origins)"
+        if wildcard
+        else f"function {fn['name']} URL CORS origins: {', '.join(origins) or 'none'}"
+    )
+    return verdict(not wildcard, fn["arn"], FUNCTION, msg, {"AllowOrigins": origins}, inp.region)
+
+
+def judge_lambda_policy_public(inp: CheckInput, fn: dict[str, Any]) -> Outcome:
+    policy = fn.get("policy")
+    sids = public_statements(policy) if policy else []
+    msg = (
+        f"function {fn['name']} policy lets any principal invoke it (statement(s) "
+        f"{', '.join(sids)}; expected: named principals or a source condition)"
+        if sids
+        else f"function {fn['name']} policy grants no public access"
+    )
+    ev = {"has_policy": policy is not None, "public_statements": sids}
+    return verdict(not sids, fn["arn"], FUNCTION, msg, ev, inp.region)
+
+
+# A function whose URL configuration or policy could not be read, or came back as something else than
+# a JSON object, is ERROR naming the field and code.
+check_lambda_url_auth = per_resource(
+    lambda_access, lambda fn: str(fn["arn"]), FUNCTION, function_label, ("url",), judge_lambda_url_auth,
+    {"url": dict},
+)  # fmt: skip
+check_lambda_url_cors = per_resource(
+    lambda_access, lambda fn: str(fn["arn"]), FUNCTION, function_label, ("url",), judge_lambda_url_cors,
+    {"url": dict},
+)  # fmt: skip
+check_lambda_policy_public = per_resource(
+    lambda_access, lambda fn: str(fn["arn"]), FUNCTION, function_label, ("policy",), judge_lambda_policy_public,
+    {"policy": dict},
+)  # fmt: skip
 
 
 def check_lambda_env_secrets(inp: CheckInput) -> Iterator[Outcome]:
@@ -267,28 +255,36 @@ def check_lambda_tracing(inp: CheckInput) -> Iterator[Outcome]:
 # --- SSM -------------------------------------------------------------------------------
 
 
-def check_ssm_document_public(inp: CheckInput) -> Iterator[Outcome]:
-    for d in inp.data("ssm")["documents"]:
-        rid = f"arn:aws:ssm:{inp.region}:{inp.account}:document/{d['name']}"
-        shared = d.get("shared_with")
-        if isinstance(shared, CollectError):
-            yield errored(
-                rid,
-                DOCUMENT,
-                f"document {d['name']} permissions: {shared.code}",
-                {"error_code": shared.code},
-                inp.region,
-            )
-            continue
-        public = "all" in [str(a).lower() for a in shared or []]
-        msg = f"document {d['name']} is " + (
-            "shared with everyone (expected: private or named accounts)"
-            if public
-            else f"not public (shared with {len(shared or [])} account(s))"
-        )
-        yield verdict(
-            not public, rid, DOCUMENT, msg, {"public": public, "shared_accounts": len(shared or [])}, inp.region
-        )
+def documents(inp: CheckInput) -> list[dict[str, Any]]:
+    """Every document the account owns, each with its ARN."""
+    return [
+        {**d, "arn": f"arn:aws:ssm:{inp.region}:{inp.account}:document/{d['name']}"}
+        for d in inp.data("ssm")["documents"]
+    ]
+
+
+def document_label(d: dict[str, Any]) -> str:
+    return f"document {d['name']}"
+
+
+def judge_ssm_document_public(inp: CheckInput, d: dict[str, Any]) -> Outcome:
+    shared = d["shared_with"]
+    public = "all" in [str(a).lower() for a in shared]
+    msg = f"document {d['name']} is " + (
+        "shared with everyone (expected: private or named accounts)"
+        if public
+        else f"not public (shared with {len(shared)} account(s))"
+    )
+    ev = {"public": public, "shared_accounts": len(shared)}
+    return verdict(not public, d["arn"], DOCUMENT, msg, ev, inp.region)
+
+
+# DescribeDocumentPermission always answers a list of account ids: anything else (a string, nothing)
+# is ERROR, never "not public".
+check_ssm_document_public = per_resource(
+    documents, lambda d: str(d["arn"]), DOCUMENT, document_label, ("shared_with",), judge_ssm_document_public,
+    {"shared_with": list}, required=("shared_with",),
+)  # fmt: skip
 
 
 def check_ecr_kms(inp: CheckInput) -> Iterator[Outcome]:
@@ -329,25 +325,25 @@ def check_patch_compliance(inp: CheckInput) -> Iterator[Outcome]:
         yield verdict(ok, managed_instance_arn(inp, rid), "AWS::SSM::ManagedInstance", msg, ev, inp.region)
 
 
-def check_ssm_document_secrets(inp: CheckInput) -> Iterator[Outcome]:
-    for d in inp.data("ssm")["documents"]:
-        rid = f"arn:aws:ssm:{inp.region}:{inp.account}:document/{d['name']}"
-        found = d.get("content")
-        if isinstance(found, CollectError):
-            yield errored(
-                rid, DOCUMENT, f"document {d['name']} content: {found.code}", {"error_code": found.code}, inp.region
-            )
-            continue
-        detectors = list((found or {}).get("detectors") or [])
-        keys = list((found or {}).get("keys") or [])
-        named = f" ({', '.join(keys)})" if keys else ""
-        msg = (
-            f"document {d['name']} holds what looks like a secret: {', '.join(detectors)}{named} "
-            "(expected: a Parameter Store or Secrets Manager reference)"
-            if detectors
-            else f"document {d['name']} holds no secret-looking value"
-        )
-        yield verdict(not detectors, rid, DOCUMENT, msg, {"detectors": detectors, "variables": keys}, inp.region)
+def judge_ssm_document_secrets(inp: CheckInput, d: dict[str, Any]) -> Outcome:
+    found = d["content"]
+    detectors = list(found.get("detectors") or [])
+    keys = list(found.get("keys") or [])
+    named = f" ({', '.join(keys)})" if keys else ""
+    msg = (
+        f"document {d['name']} holds what looks like a secret: {', '.join(detectors)}{named} "
+        "(expected: a Parameter Store or Secrets Manager reference)"
+        if detectors
+        else f"document {d['name']} holds no secret-looking value"
+    )
+    return verdict(not detectors, d["arn"], DOCUMENT, msg, {"detectors": detectors, "variables": keys}, inp.region)
+
+
+# The content scan always yields {detectors, keys}: a document without it was not scanned (ERROR).
+check_ssm_document_secrets = per_resource(
+    documents, lambda d: str(d["arn"]), DOCUMENT, document_label, ("content",), judge_ssm_document_secrets,
+    {"content": dict}, required=("content",),
+)  # fmt: skip
 
 
 def _c(cid: str, title: str, sev: Severity, rtype: str, risk: str, fix: str, fn: Any, needs: str) -> AwsCheck:

@@ -7,10 +7,10 @@ from typing import Any
 
 from auditor.models import Severity
 from auditor.providers.aws.checks.residency import REMEDIATION_HINT, judge_residency
+from auditor.providers.aws.checks.resources import per_resource
 from auditor.providers.aws.model import (
     AwsCheck,
     CheckInput,
-    CollectError,
     Outcome,
     Scope,
     errored,
@@ -92,18 +92,18 @@ def check_dynamodb_region(inp: CheckInput) -> Iterator[Outcome]:
         yield residency(inp, t["arn"], TABLE, f"table {t['name']}")
 
 
-def check_pitr(inp: CheckInput) -> Iterator[Outcome]:
-    for t in inp.data("dynamodb")["tables"]:
-        pitr = t["pitr"]
-        if isinstance(pitr, CollectError):
-            yield errored(
-                t["arn"], TABLE, f"table {t['name']} backups: {pitr.code}", {"error_code": pitr.code}, inp.region
-            )
-            continue
-        status = pitr.get("PointInTimeRecoveryStatus", "DISABLED")
-        ok = status == "ENABLED"
-        msg = f"table {t['name']} point-in-time recovery is {status}" + ("" if ok else " (expected: ENABLED)")
-        yield verdict(ok, t["arn"], TABLE, msg, {"PointInTimeRecoveryStatus": status}, inp.region)
+def judge_pitr(inp: CheckInput, t: dict[str, Any]) -> Outcome:
+    status = t["pitr"].get("PointInTimeRecoveryStatus", "DISABLED")
+    ok = status == "ENABLED"
+    msg = f"table {t['name']} point-in-time recovery is {status}" + ("" if ok else " (expected: ENABLED)")
+    return verdict(ok, t["arn"], TABLE, msg, {"PointInTimeRecoveryStatus": status}, inp.region)
+
+
+# DescribeContinuousBackups always answers a description: one not read, missing or of another type is ERROR.
+check_pitr = per_resource(
+    lambda inp: list(inp.data("dynamodb")["tables"]), lambda t: str(t["arn"]), TABLE,
+    lambda t: f"table {t['name']} backups", ("pitr",), judge_pitr, {"pitr": dict}, required=("pitr",),
+)  # fmt: skip
 
 
 def check_backup_plans(inp: CheckInput) -> Iterator[Outcome]:
@@ -120,22 +120,22 @@ def check_backup_plans(inp: CheckInput) -> Iterator[Outcome]:
 def lb_check(
     judge: Callable[[CheckInput, dict[str, Any]], Outcome | None], needs: str
 ) -> Callable[[CheckInput], Iterator[Outcome]]:
-    def check(inp: CheckInput) -> Iterator[Outcome]:
-        for lb in inp.data("elbv2")["load_balancers"]:
-            if isinstance(lb.get(needs), CollectError):
-                yield errored(
-                    lb["LoadBalancerArn"],
-                    LB,
-                    f"load balancer {lb['LoadBalancerName']} {needs}: {lb[needs].code}",
-                    {"error_code": lb[needs].code},
-                    inp.region,
-                )
-                continue
-            out = judge(inp, lb)
-            if out is not None:
-                yield out
+    """A load balancer whose `needs` detail (attributes, listeners) could not be read, is missing or is not
+    the answer's type is ERROR naming the field and code (the shared per-resource rule)."""
+    return per_resource(
+        lambda inp: list(inp.data("elbv2")["load_balancers"]),
+        lambda lb: str(lb["LoadBalancerArn"]),
+        LB,
+        lambda lb: f"load balancer {lb['LoadBalancerName']}",
+        (needs,),
+        judge,
+        {needs: LB_DETAIL_KINDS[needs]},
+        required=(needs,),
+    )
 
-    return check
+
+# DescribeLoadBalancerAttributes answers a mapping (collected as key -> value), DescribeListeners a list.
+LB_DETAIL_KINDS: dict[str, type] = {"attributes": dict, "listeners": list}
 
 
 def redirects_to_https(listener: dict[str, Any]) -> bool:

@@ -159,48 +159,56 @@ def tls_parameter(db: dict[str, Any]) -> tuple[str, bool] | None:
     return None
 
 
-def check_transport_encryption(inp: CheckInput) -> Iterator[Outcome]:
+def tls_parameter_values(groups: dict[str, Any], names: list[Any]) -> Any:
+    """The TLS parameters of each named group; a CollectError when one could not be read (or none is named)."""
+    values = [groups.get(n, CollectError("NotCollected", f"parameter group {n} was not read")) for n in names]
+    bad = next((v for v in values if isinstance(v, CollectError)), None)
+    return bad or (values if values else CollectError("NoParameterGroup", "no parameter group is named"))
+
+
+def tls_instances(inp: CheckInput) -> list[dict[str, Any]]:
+    """Every instance with the TLS parameters of its parameter groups (`tls_parameters`), where judged here."""
     groups = {g["name"]: g["parameters"] for g in part(inp, "rds", "parameter_groups")}
+    rows = []
     for db in instances(inp):
-        member = cluster_member(inp, db, "the TLS parameter (cluster parameter group)")
-        if member is not None:
-            yield member
-            continue
-        wanted = tls_parameter(db)
-        group_names = [g.get("DBParameterGroupName") for g in db.get("DBParameterGroups") or []]
-        ev: dict[str, Any] = {"engine": db.get("Engine"), "parameter_groups": group_names}
-        if wanted is None:
-            yield skipped(
-                db_arn(db),
-                DB,
-                f"{db_label(db)} engine {db.get('Engine')} enforces TLS through option groups (not judged here)",
-                ev,
-                inp.region,
-            )
-            continue
-        name, default_on = wanted
-        values = [groups.get(g, CollectError("NotCollected")) for g in group_names]
-        bad = [v for v in values if isinstance(v, CollectError)]
-        if bad or not values:
-            code = bad[0].code if bad else "NoParameterGroup"
-            yield errored(
-                db_arn(db),
-                DB,
-                f"{db_label(db)} parameter group could not be read ({code})",
-                {**ev, "error_code": code},
-                inp.region,
-            )
-            continue
-        value = next((v[name] for v in values if v.get(name) is not None), None)
-        ev[name] = value
-        on = str(value).lower() in ON_VALUES if value is not None else default_on
-        source = (
-            f"{name}={value}"
-            if value is not None
-            else f"{name} not set (engine default {'on' if default_on else 'off'})"
+        names = [g.get("DBParameterGroupName") for g in db.get("DBParameterGroups") or []]
+        judged = not db.get("DBClusterIdentifier") and tls_parameter(db) is not None
+        rows.append({**db, "tls_parameters": tls_parameter_values(groups, names) if judged else None})
+    return rows
+
+
+def judge_transport_encryption(inp: CheckInput, db: dict[str, Any]) -> Outcome:
+    member = cluster_member(inp, db, "the TLS parameter (cluster parameter group)")
+    if member is not None:
+        return member
+    wanted = tls_parameter(db)
+    group_names = [g.get("DBParameterGroupName") for g in db.get("DBParameterGroups") or []]
+    ev: dict[str, Any] = {"engine": db.get("Engine"), "parameter_groups": group_names}
+    if wanted is None:
+        return skipped(
+            db_arn(db),
+            DB,
+            f"{db_label(db)} engine {db.get('Engine')} enforces TLS through option groups (not judged here)",
+            ev,
+            inp.region,
         )
-        msg = f"{db_label(db)} {source}" + ("" if on else f" (expected: {name} on, so clients must use TLS)")
-        yield verdict(on, db_arn(db), DB, msg, ev, inp.region)
+    name, default_on = wanted
+    values = db["tls_parameters"]
+    value = next((v[name] for v in values if v.get(name) is not None), None)
+    ev[name] = value
+    on = str(value).lower() in ON_VALUES if value is not None else default_on
+    source = (
+        f"{name}={value}" if value is not None else f"{name} not set (engine default {'on' if default_on else 'off'})"
+    )
+    msg = f"{db_label(db)} {source}" + ("" if on else f" (expected: {name} on, so clients must use TLS)")
+    return verdict(on, db_arn(db), DB, msg, ev, inp.region)
+
+
+# An instance whose parameter group could not be read (or that names none) is ERROR naming the code.
+check_transport_encryption = per_resource(
+    tls_instances, db_arn, DB, lambda db: f"{db_label(db)} parameter group", ("tls_parameters",),
+    judge_transport_encryption,
+)  # fmt: skip
 
 
 def snapshots(inp: CheckInput) -> list[dict[str, Any]]:
@@ -493,27 +501,35 @@ def judge_rs_upgrades(inp: CheckInput, c: dict[str, Any], arn: str) -> Outcome:
     return verdict(on, arn, REDSHIFT, msg, {"AllowVersionUpgrade": on}, inp.region)
 
 
-def check_rs_require_ssl(inp: CheckInput) -> Iterator[Outcome]:
+def ssl_clusters(inp: CheckInput) -> list[dict[str, Any]]:
+    """Every cluster with the require_ssl value of its parameter groups (`require_ssl_values`)."""
     params = {g["name"]: g["require_ssl"] for g in part(inp, "redshift", "parameter_groups")}
+    return [
+        {
+            **c,
+            "require_ssl_values": tls_parameter_values(
+                params, [g.get("ParameterGroupName") for g in c.get("ClusterParameterGroups") or []]
+            ),
+        }
+        for c in clusters(inp)
+    ]
+
+
+def judge_rs_require_ssl(inp: CheckInput, c: dict[str, Any], arn: str) -> Outcome:
+    names = [g.get("ParameterGroupName") for g in c.get("ClusterParameterGroups") or []]
+    value = next((v for v in c["require_ssl_values"] if v is not None), None)
+    on = str(value).lower() in ON_VALUES
+    msg = f"{cluster_label(c)} require_ssl is {value}" + ("" if on else " (expected: true)")
+    return verdict(on, arn, REDSHIFT, msg, {"parameter_groups": names, "require_ssl": value}, inp.region)
+
+
+def check_rs_require_ssl(inp: CheckInput) -> Iterator[Outcome]:
+    """A cluster whose parameter group could not be read (or that names none) is ERROR naming the code."""
     arn = cluster_arn(inp)
-    for c in clusters(inp):
-        names = [g.get("ParameterGroupName") for g in c.get("ClusterParameterGroups") or []]
-        values = [params.get(n, CollectError("NotCollected")) for n in names]
-        bad = [v for v in values if isinstance(v, CollectError)]
-        if bad or not values:
-            code = bad[0].code if bad else "NoParameterGroup"
-            yield errored(
-                arn(c),
-                REDSHIFT,
-                f"{cluster_label(c)} parameter group could not be read ({code})",
-                {"parameter_groups": names, "error_code": code},
-                inp.region,
-            )
-            continue
-        value = next((v for v in values if v is not None), None)
-        on = str(value).lower() in ON_VALUES
-        msg = f"{cluster_label(c)} require_ssl is {value}" + ("" if on else " (expected: true)")
-        yield verdict(on, arn(c), REDSHIFT, msg, {"parameter_groups": names, "require_ssl": value}, inp.region)
+    yield from per_resource(
+        ssl_clusters, arn, REDSHIFT, lambda c: f"{cluster_label(c)} parameter group", ("require_ssl_values",),
+        lambda i, c: judge_rs_require_ssl(i, c, arn(c)),
+    )(inp)  # fmt: skip
 
 
 def _redshift(

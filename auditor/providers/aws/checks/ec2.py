@@ -11,7 +11,8 @@ from typing import Any
 
 from auditor.models import Severity
 from auditor.providers.aws.checks.common import PUBLIC_CIDRS
-from auditor.providers.aws.model import AwsCheck, CheckInput, CollectError, Outcome, Scope, errored, info, verdict
+from auditor.providers.aws.checks.resources import per_resource
+from auditor.providers.aws.model import AwsCheck, CheckInput, Outcome, Scope, info, verdict
 
 SG = "AWS::EC2::SecurityGroup"
 
@@ -119,24 +120,27 @@ def check_imdsv2(inp: CheckInput) -> Iterator[Outcome]:
         )
 
 
-def check_public_snapshots(inp: CheckInput) -> Iterator[Outcome]:
-    for s in inp.part("ec2", "snapshots"):
-        rid = arn(inp, "snapshot", s["SnapshotId"], with_account=False)
-        perms = s.get("create_volume_permissions")
-        if isinstance(perms, CollectError):
-            yield errored(
-                rid,
-                "AWS::EC2::Snapshot",
-                f"snapshot {s['SnapshotId']} permissions: {perms.code}",
-                {"error": perms.code},
-                inp.region,
-            )
-            continue
-        public = any(p.get("Group") == "all" for p in perms or [])
-        msg = f"snapshot {s['SnapshotId']} is {'public (expected: private)' if public else 'private'}"
-        yield verdict(
-            not public, rid, "AWS::EC2::Snapshot", msg, {"public": public, "encrypted": s.get("Encrypted")}, inp.region
-        )
+def snapshots(inp: CheckInput) -> list[dict[str, Any]]:
+    """Every snapshot the account owns, each with its ARN."""
+    return [
+        {**s, "arn": arn(inp, "snapshot", s["SnapshotId"], with_account=False)} for s in inp.part("ec2", "snapshots")
+    ]
+
+
+def judge_public_snapshot(inp: CheckInput, s: dict[str, Any]) -> Outcome:
+    public = any(p.get("Group") == "all" for p in s["create_volume_permissions"])
+    msg = f"snapshot {s['SnapshotId']} is {'public (expected: private)' if public else 'private'}"
+    ev = {"public": public, "encrypted": s.get("Encrypted")}
+    return verdict(not public, s["arn"], "AWS::EC2::Snapshot", msg, ev, inp.region)
+
+
+# DescribeSnapshotAttribute always answers a list of permissions: a snapshot whose answer could not be
+# read, is missing or is not a list is ERROR naming the field and code, never "private".
+check_public_snapshots = per_resource(
+    snapshots, lambda s: str(s["arn"]), "AWS::EC2::Snapshot", lambda s: f"snapshot {s['SnapshotId']}",
+    ("create_volume_permissions",), judge_public_snapshot, {"create_volume_permissions": list},
+    required=("create_volume_permissions",),
+)  # fmt: skip
 
 
 def check_public_amis(inp: CheckInput) -> Iterator[Outcome]:

@@ -7,7 +7,8 @@ from typing import Any
 
 from auditor.models import Severity
 from auditor.providers.aws.checks.data import LB, lb_check
-from auditor.providers.aws.model import AwsCheck, CheckInput, CollectError, Outcome, Scope, errored, info, verdict
+from auditor.providers.aws.checks.resources import per_resource
+from auditor.providers.aws.model import AwsCheck, CheckInput, Outcome, Scope, info, verdict
 
 CLB = "AWS::ElasticLoadBalancing::LoadBalancer"
 DIST = "AWS::CloudFront::Distribution"
@@ -44,27 +45,26 @@ def check_clb_secure_listeners(inp: CheckInput) -> Iterator[Outcome]:
         yield verdict(not plain, clb_arn(inp, name), CLB, msg, {"listener_protocols": protocols}, inp.region)
 
 
-def clb_attribute_check(attribute: str, label: str, expected: str) -> Callable[[CheckInput], Iterator[Outcome]]:
-    def check(inp: CheckInput) -> Iterator[Outcome]:
-        for lb in inp.data("elb")["load_balancers"]:
-            name = lb["LoadBalancerName"]
-            attrs = lb.get("attributes")
-            if isinstance(attrs, CollectError):
-                yield errored(
-                    clb_arn(inp, name),
-                    CLB,
-                    f"classic load balancer {name} attributes: {attrs.code}",
-                    {"error_code": attrs.code},
-                    inp.region,
-                )
-                continue
-            on = bool(((attrs or {}).get(attribute) or {}).get("Enabled"))
-            msg = f"classic load balancer {name} {label} is {'on' if on else 'off'}" + (
-                "" if on else f" (expected: {expected})"
-            )
-            yield verdict(on, clb_arn(inp, name), CLB, msg, {f"{attribute}.Enabled": on}, inp.region)
+def clbs(inp: CheckInput) -> list[dict[str, Any]]:
+    """Classic load balancers, each with its ARN (built from the name: the API returns none)."""
+    return [{**lb, "arn": clb_arn(inp, lb["LoadBalancerName"])} for lb in inp.data("elb")["load_balancers"]]
 
-    return check
+
+def clb_label(lb: dict[str, Any]) -> str:
+    return f"classic load balancer {lb['LoadBalancerName']}"
+
+
+def clb_attribute_check(attribute: str, label: str, expected: str) -> Callable[[CheckInput], Iterator[Outcome]]:
+    def judge(inp: CheckInput, lb: dict[str, Any]) -> Outcome:
+        on = bool(((lb.get("attributes") or {}).get(attribute) or {}).get("Enabled"))
+        msg = f"{clb_label(lb)} {label} is {'on' if on else 'off'}" + ("" if on else f" (expected: {expected})")
+        return verdict(on, lb["arn"], CLB, msg, {f"{attribute}.Enabled": on}, inp.region)
+
+    # A load balancer whose attributes could not be read (or came back as something else than a
+    # mapping) is ERROR naming the field and code.
+    return per_resource(clbs, lambda lb: str(lb["arn"]), CLB, clb_label, ("attributes",), judge, {"attributes": dict},
+        required=("attributes",),
+    )  # fmt: skip
 
 
 # --- ELBv2 additions -------------------------------------------------------------------
@@ -100,28 +100,26 @@ def judge_desync(inp: CheckInput, lb: dict[str, Any]) -> Outcome | None:
 # --- CloudFront ------------------------------------------------------------------------
 
 
-def distributions(inp: CheckInput) -> Iterator[tuple[str, str, dict[str, Any] | None, Outcome | None]]:
-    """(arn, id, config, error outcome) per distribution."""
-    for d in inp.data("cloudfront")["distributions"]:
-        rid = d.get("ARN") or f"arn:aws:cloudfront::{inp.account}:distribution/{d['Id']}"
-        cfg = d.get("config")
-        if isinstance(cfg, CollectError):
-            yield (
-                rid,
-                d["Id"],
-                None,
-                errored(rid, DIST, f"distribution {d['Id']} configuration: {cfg.code}", {"error_code": cfg.code}),
-            )
-        else:
-            yield rid, d["Id"], cfg or {}, None
+def distributions(inp: CheckInput) -> list[dict[str, Any]]:
+    """Every distribution, each with its ARN."""
+    return [
+        {**d, "arn": d.get("ARN") or f"arn:aws:cloudfront::{inp.account}:distribution/{d['Id']}"}
+        for d in inp.data("cloudfront")["distributions"]
+    ]
 
 
 def cf_check(judge: Callable[[str, str, dict[str, Any]], Outcome]) -> Callable[[CheckInput], Iterator[Outcome]]:
-    def check(inp: CheckInput) -> Iterator[Outcome]:
-        for rid, did, cfg, err in distributions(inp):
-            yield err if err is not None else judge(rid, did, cfg or {})
-
-    return check
+    """A distribution whose configuration could not be read is ERROR naming the field and code."""
+    return per_resource(
+        distributions,
+        lambda d: str(d["arn"]),
+        DIST,
+        lambda d: f"distribution {d['Id']}",
+        ("config",),
+        lambda inp, d: judge(str(d["arn"]), str(d["Id"]), d.get("config") or {}),
+        {"config": dict},
+        required=("config",),  # GetDistributionConfig always answers a configuration
+    )
 
 
 def cf_viewer_https(rid: str, did: str, cfg: dict[str, Any]) -> Outcome:
@@ -266,25 +264,34 @@ def stage_arn(inp: CheckInput, api_id: str, stage: str) -> str:
     return f"arn:aws:apigateway:{inp.region}::/restapis/{api_id}/stages/{stage}"
 
 
+def rest_api_arn(inp: CheckInput, api_id: str) -> str:
+    return f"arn:aws:apigateway:{inp.region}::/restapis/{api_id}"
+
+
+def rest_apis(inp: CheckInput) -> list[dict[str, Any]]:
+    """Every REST API, each with its ARN."""
+    return [{**api, "arn": rest_api_arn(inp, api["id"])} for api in inp.data("apigateway")["rest_apis"]]
+
+
+def api_label(api: dict[str, Any]) -> str:
+    return f"API {api.get('name')}"
+
+
 def stage_check(
     judge: Callable[[dict[str, Any]], tuple[bool, str, dict[str, Any]]],
 ) -> Callable[[CheckInput], Iterator[Outcome]]:
-    def check(inp: CheckInput) -> Iterator[Outcome]:
-        for api in inp.data("apigateway")["rest_apis"]:
-            stages = api.get("stages")
-            if isinstance(stages, CollectError):
-                rid = f"arn:aws:apigateway:{inp.region}::/restapis/{api['id']}"
-                yield errored(
-                    rid, API, f"API {api.get('name')} stages: {stages.code}", {"error_code": stages.code}, inp.region
-                )
-                continue
-            for st in stages or []:
-                ok, what, ev = judge(st)
-                name = f"stage {st.get('stageName')} of API {api.get('name')} ({api['id']})"
-                msg = f"{name} {what}"
-                yield verdict(ok, stage_arn(inp, api["id"], str(st.get("stageName"))), STAGE, msg, ev, inp.region)
+    """One verdict per stage; an API whose stages could not be read is ERROR (on the API)."""
 
-    return check
+    def judge_api(inp: CheckInput, api: dict[str, Any]) -> Iterator[Outcome]:
+        for st in api.get("stages") or []:
+            ok, what, ev = judge(st)
+            name = f"stage {st.get('stageName')} of API {api.get('name')} ({api['id']})"
+            msg = f"{name} {what}"
+            yield verdict(ok, stage_arn(inp, api["id"], str(st.get("stageName"))), STAGE, msg, ev, inp.region)
+
+    return per_resource(rest_apis, lambda a: str(a["arn"]), API, api_label, ("stages",), judge_api, {"stages": list},
+        required=("stages",),
+    )  # fmt: skip
 
 
 def stage_access_logging(st: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
@@ -327,36 +334,35 @@ def stage_tracing(st: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
     return on, f"X-Ray tracing is {'on' if on else 'off (expected: on)'}", {"tracingEnabled": on}
 
 
-def check_api_authorization(inp: CheckInput) -> Iterator[Outcome]:
-    for api in inp.data("apigateway")["rest_apis"]:
-        rid = f"arn:aws:apigateway:{inp.region}::/restapis/{api['id']}"
-        resources = api.get("resources")
-        if isinstance(resources, CollectError):
-            yield errored(
-                rid, API, f"API {api.get('name')} methods: {resources.code}", {"error_code": resources.code}, inp.region
-            )
-            continue
-        methods: list[str] = []
-        open_methods: list[str] = []
-        for r in resources or []:
-            for verb, m in (r.get("resourceMethods") or {}).items():
-                label = f"{verb} {r.get('path')}"
-                methods.append(label)
-                if verb.upper() == "OPTIONS":
-                    continue
-                auth = str((m or {}).get("authorizationType") or "NONE")
-                if auth == "NONE" and not (m or {}).get("apiKeyRequired"):
-                    open_methods.append(label)
-        if not methods:
-            continue
-        msg = (
-            f"API {api.get('name')} ({api['id']}) has method(s) without authorization: "
-            f"{', '.join(sorted(open_methods))} (expected: IAM, Cognito or a Lambda authorizer)"
-            if open_methods
-            else f"API {api.get('name')} ({api['id']}) authorizes every method"
-        )
-        ev = {"methods": len(methods), "unauthorized": sorted(open_methods)}
-        yield verdict(not open_methods, rid, API, msg, ev, inp.region)
+def judge_api_authorization(inp: CheckInput, api: dict[str, Any]) -> Outcome | None:
+    methods: list[str] = []
+    open_methods: list[str] = []
+    for r in api.get("resources") or []:
+        for verb, m in (r.get("resourceMethods") or {}).items():
+            label = f"{verb} {r.get('path')}"
+            methods.append(label)
+            if verb.upper() == "OPTIONS":
+                continue
+            auth = str((m or {}).get("authorizationType") or "NONE")
+            if auth == "NONE" and not (m or {}).get("apiKeyRequired"):
+                open_methods.append(label)
+    if not methods:
+        return None
+    msg = (
+        f"API {api.get('name')} ({api['id']}) has method(s) without authorization: "
+        f"{', '.join(sorted(open_methods))} (expected: IAM, Cognito or a Lambda authorizer)"
+        if open_methods
+        else f"API {api.get('name')} ({api['id']}) authorizes every method"
+    )
+    ev = {"methods": len(methods), "unauthorized": sorted(open_methods)}
+    return verdict(not open_methods, api["arn"], API, msg, ev, inp.region)
+
+
+# An API whose methods (resources) could not be read is ERROR naming the field and code.
+check_api_authorization = per_resource(
+    rest_apis, lambda a: str(a["arn"]), API, api_label, ("resources",), judge_api_authorization, {"resources": list},
+    required=("resources",),
+)  # fmt: skip
 
 
 def check_api_domain_tls(inp: CheckInput) -> Iterator[Outcome]:
@@ -376,73 +382,71 @@ def http_api_arn(inp: CheckInput, api_id: str) -> str:
     return f"arn:aws:apigateway:{inp.region}::/apis/{api_id}"
 
 
-def check_v2_stage_logging(inp: CheckInput) -> Iterator[Outcome]:
-    for api in inp.part("apigateway", "http_apis"):
-        stages = api.get("stages")
-        if isinstance(stages, CollectError):
-            yield errored(
-                http_api_arn(inp, api["id"]),
-                HTTP_API,
-                f"API {api.get('name')} stages: {stages.code}",
-                {"error_code": stages.code},
-                inp.region,
-            )
-            continue
-        for st in stages or []:
-            name = str(st.get("StageName"))
-            dest = (st.get("AccessLogSettings") or {}).get("DestinationArn")
-            rid = f"{http_api_arn(inp, api['id'])}/stages/{name}"
-            msg = f"stage {name} of {api.get('protocol')} API {api.get('name')} ({api['id']}) " + (
-                f"sends access logs to {dest}" if dest else "has no access logging (expected: a log destination)"
-            )
-            yield verdict(bool(dest), rid, V2_STAGE, msg, {"access_log_destination": dest}, inp.region)
+def http_apis(inp: CheckInput) -> list[dict[str, Any]]:
+    """Every HTTP and WebSocket API, each with its ARN."""
+    return [{**api, "arn": http_api_arn(inp, api["id"])} for api in inp.part("apigateway", "http_apis")]
 
 
-def check_v2_route_authorization(inp: CheckInput) -> Iterator[Outcome]:
-    for api in inp.part("apigateway", "http_apis"):
-        rid = http_api_arn(inp, api["id"])
-        routes = api.get("routes")
-        if isinstance(routes, CollectError):
-            yield errored(
-                rid, HTTP_API, f"API {api.get('name')} routes: {routes.code}", {"error_code": routes.code}, inp.region
-            )
-            continue
-        websocket = api.get("protocol") == "WEBSOCKET"
-        judged: list[str] = []
-        open_routes: list[str] = []
-        for r in routes or []:
-            key = str(r.get("RouteKey"))
-            if websocket and key != "$connect":
-                continue  # a WebSocket API authorizes its connection, not each message route
-            if key.upper().startswith("OPTIONS "):
-                continue
-            judged.append(key)
-            if str(r.get("AuthorizationType") or "NONE") == "NONE" and not r.get("ApiKeyRequired"):
-                open_routes.append(key)
-        if not judged:
-            continue
-        msg = (
-            f"API {api.get('name')} ({api['id']}) has route(s) without authorization: "
-            f"{', '.join(sorted(open_routes))} (expected: IAM, JWT or a Lambda authorizer)"
-            if open_routes
-            else f"API {api.get('name')} ({api['id']}) authorizes every route"
+def judge_v2_stage_logging(inp: CheckInput, api: dict[str, Any]) -> Iterator[Outcome]:
+    for st in api.get("stages") or []:
+        name = str(st.get("StageName"))
+        dest = (st.get("AccessLogSettings") or {}).get("DestinationArn")
+        rid = f"{api['arn']}/stages/{name}"
+        msg = f"stage {name} of {api.get('protocol')} API {api.get('name')} ({api['id']}) " + (
+            f"sends access logs to {dest}" if dest else "has no access logging (expected: a log destination)"
         )
-        ev = {"protocol": api.get("protocol"), "routes": len(judged), "unauthorized": sorted(open_routes)}
-        yield verdict(not open_routes, rid, HTTP_API, msg, ev, inp.region)
+        yield verdict(bool(dest), rid, V2_STAGE, msg, {"access_log_destination": dest}, inp.region)
 
 
-def check_alb_waf(inp: CheckInput) -> Iterator[Outcome]:
-    for lb in inp.part("wafv2", "load_balancers"):
-        acl = lb.get("web_acl")
-        if isinstance(acl, CollectError):
-            yield errored(
-                lb["arn"], LB, f"load balancer {lb['name']} web ACL: {acl.code}", {"error_code": acl.code}, inp.region
-            )
+def judge_v2_route_authorization(inp: CheckInput, api: dict[str, Any]) -> Outcome | None:
+    websocket = api.get("protocol") == "WEBSOCKET"
+    judged: list[str] = []
+    open_routes: list[str] = []
+    for r in api.get("routes") or []:
+        key = str(r.get("RouteKey"))
+        if websocket and key != "$connect":
+            continue  # a WebSocket API authorizes its connection, not each message route
+        if key.upper().startswith("OPTIONS "):
             continue
-        msg = f"load balancer {lb['name']} " + (
-            f"is protected by web ACL {acl}" if acl else "has no WAF web ACL (expected: one)"
-        )
-        yield verdict(bool(acl), lb["arn"], LB, msg, {"web_acl": acl}, inp.region)
+        judged.append(key)
+        if str(r.get("AuthorizationType") or "NONE") == "NONE" and not r.get("ApiKeyRequired"):
+            open_routes.append(key)
+    if not judged:
+        return None
+    msg = (
+        f"API {api.get('name')} ({api['id']}) has route(s) without authorization: "
+        f"{', '.join(sorted(open_routes))} (expected: IAM, JWT or a Lambda authorizer)"
+        if open_routes
+        else f"API {api.get('name')} ({api['id']}) authorizes every route"
+    )
+    ev = {"protocol": api.get("protocol"), "routes": len(judged), "unauthorized": sorted(open_routes)}
+    return verdict(not open_routes, api["arn"], HTTP_API, msg, ev, inp.region)
+
+
+# An HTTP/WebSocket API whose stages (routes) could not be read is ERROR naming the field and code.
+check_v2_stage_logging = per_resource(
+    http_apis, lambda a: str(a["arn"]), HTTP_API, api_label, ("stages",), judge_v2_stage_logging, {"stages": list},
+    required=("stages",),
+)  # fmt: skip
+check_v2_route_authorization = per_resource(
+    http_apis, lambda a: str(a["arn"]), HTTP_API, api_label, ("routes",), judge_v2_route_authorization,
+    {"routes": list}, required=("routes",),
+)  # fmt: skip
+
+
+def judge_alb_waf(inp: CheckInput, lb: dict[str, Any]) -> Outcome:
+    acl = lb.get("web_acl")
+    msg = f"load balancer {lb['name']} " + (
+        f"is protected by web ACL {acl}" if acl else "has no WAF web ACL (expected: one)"
+    )
+    return verdict(bool(acl), lb["arn"], LB, msg, {"web_acl": acl}, inp.region)
+
+
+# A load balancer whose web ACL association could not be read is ERROR naming the field and code.
+check_alb_waf = per_resource(
+    lambda inp: list(inp.part("wafv2", "load_balancers")), lambda lb: str(lb["arn"]), LB,
+    lambda lb: f"load balancer {lb['name']}", ("web_acl",), judge_alb_waf, {"web_acl": str},
+)  # fmt: skip
 
 
 # --- Route 53 --------------------------------------------------------------------------
@@ -456,18 +460,17 @@ def zone_arn(z: dict[str, Any]) -> str:
     return f"arn:aws:route53:::hostedzone/{z['id']}"
 
 
-def check_dnssec(inp: CheckInput) -> Iterator[Outcome]:
-    for z in public_zones(inp):
-        status = z.get("dnssec")
-        if isinstance(status, CollectError):
-            yield errored(
-                zone_arn(z), ZONE, f"hosted zone {z['name']} DNSSEC: {status.code}", {"error_code": status.code}
-            )
-            continue
-        status = status or "NOT_SIGNING"
-        ok = status == "SIGNING"
-        msg = f"public hosted zone {z['name']} DNSSEC status is {status}" + ("" if ok else " (expected: SIGNING)")
-        yield verdict(ok, zone_arn(z), ZONE, msg, {"ServeSignature": status})
+def judge_dnssec(inp: CheckInput, z: dict[str, Any]) -> Outcome:
+    status = z.get("dnssec") or "NOT_SIGNING"
+    ok = status == "SIGNING"
+    msg = f"public hosted zone {z['name']} DNSSEC status is {status}" + ("" if ok else " (expected: SIGNING)")
+    return verdict(ok, zone_arn(z), ZONE, msg, {"ServeSignature": status})
+
+
+# A zone whose DNSSEC status could not be read is ERROR naming the field and code.
+check_dnssec = per_resource(
+    public_zones, zone_arn, ZONE, lambda z: f"hosted zone {z['name']}", ("dnssec",), judge_dnssec, {"dnssec": str}
+)
 
 
 def check_query_logging(inp: CheckInput) -> Iterator[Outcome]:
@@ -496,32 +499,36 @@ def check_domain_setting(key: str, label: str) -> Callable[[CheckInput], Iterato
 # --- WAFv2 -----------------------------------------------------------------------------
 
 
-def check_waf_logging(inp: CheckInput) -> Iterator[Outcome]:
-    for a in inp.data("wafv2")["web_acls"]:
-        cfg = a.get("logging")
-        if isinstance(cfg, CollectError):
-            yield errored(
-                a["arn"], WEB_ACL, f"web ACL {a['name']} logging: {cfg.code}", {"error_code": cfg.code}, inp.region
-            )
-            continue
-        dests = list((cfg or {}).get("LogDestinationConfigs") or [])
-        msg = f"web ACL {a['name']} ({a['scope']}) " + (
-            f"logs to {', '.join(dests)}" if dests else "has no logging (expected: a log destination)"
-        )
-        yield verdict(bool(dests), a["arn"], WEB_ACL, msg, {"log_destinations": dests}, inp.region)
+def web_acls(inp: CheckInput) -> list[dict[str, Any]]:
+    return list(inp.data("wafv2")["web_acls"])
 
 
-def check_waf_rules(inp: CheckInput) -> Iterator[Outcome]:
-    for a in inp.data("wafv2")["web_acls"]:
-        rules = a.get("rules")
-        if isinstance(rules, CollectError):
-            yield errored(
-                a["arn"], WEB_ACL, f"web ACL {a['name']}: {rules.code}", {"error_code": rules.code}, inp.region
-            )
-            continue
-        n = int(rules or 0)
-        msg = f"web ACL {a['name']} ({a['scope']}) has {n} rule(s)" + ("" if n else " (expected: at least one)")
-        yield verdict(n > 0, a["arn"], WEB_ACL, msg, {"rules": n}, inp.region)
+def web_acl_label(a: dict[str, Any]) -> str:
+    return f"web ACL {a['name']}"
+
+
+def judge_waf_logging(inp: CheckInput, a: dict[str, Any]) -> Outcome:
+    dests = list((a.get("logging") or {}).get("LogDestinationConfigs") or [])
+    msg = f"web ACL {a['name']} ({a['scope']}) " + (
+        f"logs to {', '.join(dests)}" if dests else "has no logging (expected: a log destination)"
+    )
+    return verdict(bool(dests), a["arn"], WEB_ACL, msg, {"log_destinations": dests}, inp.region)
+
+
+def judge_waf_rules(inp: CheckInput, a: dict[str, Any]) -> Outcome:
+    n = int(a.get("rules") or 0)
+    msg = f"web ACL {a['name']} ({a['scope']}) has {n} rule(s)" + ("" if n else " (expected: at least one)")
+    return verdict(n > 0, a["arn"], WEB_ACL, msg, {"rules": n}, inp.region)
+
+
+# A web ACL whose logging configuration (rules) could not be read is ERROR naming the field and code.
+check_waf_logging = per_resource(
+    web_acls, lambda a: str(a["arn"]), WEB_ACL, web_acl_label, ("logging",), judge_waf_logging, {"logging": dict}
+)
+check_waf_rules = per_resource(
+    web_acls, lambda a: str(a["arn"]), WEB_ACL, web_acl_label, ("rules",), judge_waf_rules, {"rules": int},
+    required=("rules",),
+)  # fmt: skip
 
 
 def _c(

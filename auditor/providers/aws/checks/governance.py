@@ -15,6 +15,7 @@ from auditor.models import Severity
 from auditor.providers.aws.checks.common import age_days, iso, parse_time
 from auditor.providers.aws.checks.iam import ROOT_TYPE, USER_TYPE, console_users, root_arn
 from auditor.providers.aws.checks.monitoring import any_trail_outcome
+from auditor.providers.aws.checks.resources import per_resource
 from auditor.providers.aws.model import (
     AwsCheck,
     CheckInput,
@@ -407,37 +408,47 @@ def check_alternate_contacts(inp: CheckInput) -> Iterator[Outcome]:
     yield verdict(not missing, rid, "AWS::Account::AlternateContact", msg, ev)
 
 
-def check_trail_bucket_logging(inp: CheckInput) -> Iterator[Outcome]:
-    """CIS 3.4: the bucket a trail writes to has server access logging on."""
+def trails_with_bucket_logging(inp: CheckInput) -> list[dict[str, Any]]:
+    """This region's trails, each with its bucket's access logging (`bucket_logging`; None when the bucket is
+    outside this account, `bucket_in_account` False)."""
     buckets = {b["name"]: b for b in inp.data("s3")["buckets"]}
+    rows = []
     for t in inp.data("cloudtrail")["trails"]:
         if (t.get("HomeRegion") or inp.region) != inp.region:
             continue
-        name = t.get("S3BucketName")
-        b = buckets.get(name or "")
-        ev: dict[str, Any] = {"bucket": name}
-        if b is None:
-            yield skipped(
-                t["TrailARN"], TRAIL, f"trail {t['Name']} logs to bucket {name} outside this account", ev, inp.region
-            )
-            continue
-        logging = b.get("logging")
-        if isinstance(logging, CollectError):
-            yield errored(
-                t["TrailARN"], TRAIL, f"access logging of trail bucket {name} could not be read ({logging.code})",
-                {**ev, "error_code": logging.code}, inp.region,
-            )  # fmt: skip
-            continue
-        ev["target_bucket"] = (logging or {}).get("TargetBucket")
-        yield verdict(
-            bool(logging),
-            t["TrailARN"],
-            TRAIL,
-            f"trail bucket {name} "
-            + ("has server access logging" if logging else "has no server access logging (expected: enabled)"),
-            ev,
-            inp.region,
+        b = buckets.get(t.get("S3BucketName") or "")
+        logging = None if b is None else b.get("logging")
+        rows.append({**t, "bucket_in_account": b is not None, "bucket_logging": logging})
+    return rows
+
+
+def judge_trail_bucket_logging(inp: CheckInput, t: dict[str, Any]) -> Outcome:
+    name = t.get("S3BucketName")
+    ev: dict[str, Any] = {"bucket": name}
+    if not t["bucket_in_account"]:
+        return skipped(
+            t["TrailARN"], TRAIL, f"trail {t['Name']} logs to bucket {name} outside this account", ev, inp.region
         )
+    logging = t["bucket_logging"]
+    ev["target_bucket"] = (logging or {}).get("TargetBucket")
+    return verdict(
+        bool(logging),
+        t["TrailARN"],
+        TRAIL,
+        f"trail bucket {name} "
+        + ("has server access logging" if logging else "has no server access logging (expected: enabled)"),
+        ev,
+        inp.region,
+    )
+
+
+# CIS 3.4: the bucket a trail writes to has server access logging on. A bucket whose logging could not be
+# read (or came back as something else than a mapping) is ERROR for the trail, naming the code.
+check_trail_bucket_logging = per_resource(
+    trails_with_bucket_logging, lambda t: str(t["TrailARN"]), TRAIL,
+    lambda t: f"access logging of trail bucket {t.get('S3BucketName')}", ("bucket_logging",),
+    judge_trail_bucket_logging, {"bucket_logging": dict},
+)  # fmt: skip
 
 
 # --- Config --------------------------------------------------------------------------------

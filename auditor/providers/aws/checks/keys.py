@@ -7,6 +7,7 @@ from typing import Any
 
 from auditor.models import Severity
 from auditor.providers.aws.checks.common import age_days, iso, parse_time
+from auditor.providers.aws.checks.resources import per_resource
 from auditor.providers.aws.model import (
     AwsCheck,
     CheckInput,
@@ -115,66 +116,45 @@ def check_secret_age(inp: CheckInput) -> Iterator[Outcome]:
         )
 
 
-def check_certificate_expiry(inp: CheckInput) -> Iterator[Outcome]:
+def judge_certificate_expiry(inp: CheckInput, c: dict[str, Any]) -> Outcome:
     warn = inp.thresholds.certificate_warning_days
-    for c in inp.data("acm")["certificates"]:
-        arn = c["CertificateArn"]
-        if isinstance(c.get("error"), CollectError):
-            yield errored(
-                arn,
-                CERT,
-                f"certificate {c.get('DomainName')}: {c['error'].code}",
-                {"error_code": c["error"].code},
-                inp.region,
-            )
-            continue
-        not_after = parse_time(c.get("NotAfter"))
-        ev: dict[str, Any] = {
-            "domain": c.get("DomainName"),
-            "status": c.get("Status"),
-            "not_after": iso(not_after),
-            "in_use_by": len(c.get("InUseBy") or []),
-            "warning_days": warn,
-        }
-        if not_after is None:
-            yield skipped(
-                arn,
-                CERT,
-                f"certificate {c.get('DomainName')} is {c.get('Status')} and has no expiry yet",
-                ev,
-                inp.region,
-            )
-            continue
-        days = (not_after - inp.now).total_seconds() / 86400
-        ev["days_left"] = int(days // 1)
-        name = c.get("DomainName")
-        if days < 0:
-            yield failed(
-                arn,
-                CERT,
-                f"certificate {name} expired on {not_after.date()}",
-                ev,
-                inp.region,
-                severity=Severity.CRITICAL,
-            )
-        elif days <= warn:
-            sev = Severity.HIGH if days <= URGENT_DAYS else Severity.MEDIUM
-            yield failed(
-                arn,
-                CERT,
-                f"certificate {name} expires on {not_after.date()}, in {int(days)} days (expected: more than {warn})",
-                ev,
-                inp.region,
-                severity=sev,
-            )
-        else:
-            yield passed(
-                arn,
-                CERT,
-                f"certificate {name} is valid until {not_after.date()} ({int(days)} days left)",
-                ev,
-                inp.region,
-            )
+    arn = c["CertificateArn"]
+    name = c.get("DomainName")
+    not_after = parse_time(c.get("NotAfter"))
+    ev: dict[str, Any] = {
+        "domain": name,
+        "status": c.get("Status"),
+        "not_after": iso(not_after),
+        "in_use_by": len(c.get("InUseBy") or []),
+        "warning_days": warn,
+    }
+    if not_after is None:
+        return skipped(arn, CERT, f"certificate {name} is {c.get('Status')} and has no expiry yet", ev, inp.region)
+    days = (not_after - inp.now).total_seconds() / 86400
+    ev["days_left"] = int(days // 1)
+    if days < 0:
+        return failed(
+            arn, CERT, f"certificate {name} expired on {not_after.date()}", ev, inp.region, severity=Severity.CRITICAL
+        )
+    if days <= warn:
+        sev = Severity.HIGH if days <= URGENT_DAYS else Severity.MEDIUM
+        return failed(
+            arn,
+            CERT,
+            f"certificate {name} expires on {not_after.date()}, in {int(days)} days (expected: more than {warn})",
+            ev,
+            inp.region,
+            severity=sev,
+        )
+    msg = f"certificate {name} is valid until {not_after.date()} ({int(days)} days left)"
+    return passed(arn, CERT, msg, ev, inp.region)
+
+
+# A certificate that could not be described (its `error`) is ERROR naming the code.
+check_certificate_expiry = per_resource(
+    lambda inp: list(inp.data("acm")["certificates"]), lambda c: str(c["CertificateArn"]), CERT,
+    lambda c: f"certificate {c.get('DomainName')}", ("error",), judge_certificate_expiry,
+)  # fmt: skip
 
 
 CHECKS: list[AwsCheck] = [

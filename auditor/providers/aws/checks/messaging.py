@@ -9,7 +9,7 @@ from auditor.models import Severity
 from auditor.providers.aws.checks.common import age_days, iso, parse_time
 from auditor.providers.aws.checks.keys import SECRET
 from auditor.providers.aws.checks.resources import part, per_resource, public_statements
-from auditor.providers.aws.model import AwsCheck, CheckInput, Outcome, Scope, errored, info, verdict
+from auditor.providers.aws.model import AwsCheck, CheckInput, CollectError, Outcome, Scope, errored, info, verdict
 
 TOPIC = "AWS::SNS::Topic"
 QUEUE = "AWS::SQS::Queue"
@@ -107,8 +107,10 @@ def check_secret_unused(inp: CheckInput) -> Iterator[Outcome]:
 
 def check_secret_policy(inp: CheckInput) -> Iterator[Outcome]:
     policies = {p["arn"]: p["policy"] for p in part(inp, "secretsmanager", "policies")}
+    # A secret listed without a policy answer was not asked about: ERROR, never "no policy".
+    unread = CollectError("NotCollected", "no resource policy answer for this secret")
     rows = [
-        {"arn": s["ARN"], "name": s["Name"], "policy": policies.get(s["ARN"])}
+        {"arn": s["ARN"], "name": s["Name"], "policy": policies.get(s["ARN"], unread)}
         for s in inp.data("secretsmanager")["secrets"]
     ]
     judge = per_resource(
@@ -118,8 +120,14 @@ def check_secret_policy(inp: CheckInput) -> Iterator[Outcome]:
         lambda r: f"secret {r['name']}",
         ("policy",),
         judge_policy(SECRET, lambda r: f"secret {r['name']}"),
+        {"policy": dict},
     )
     yield from judge(inp)
+
+
+# A policy (attributes) answer that is not a JSON object cannot be judged: ERROR (MalformedAnswer).
+POLICY_KINDS: dict[str, type] = {"policy": dict, "attributes": dict}
+ATTRIBUTE_KINDS: dict[str, type] = {"attributes": dict}
 
 
 CHECKS: list[AwsCheck] = [
@@ -134,7 +142,10 @@ CHECKS: list[AwsCheck] = [
         ),
         ("sns",),
         Scope.REGION,
-        per_resource(topics, lambda t: str(t["arn"]), TOPIC, topic_label, ("attributes",), judge_topic_kms),
+        per_resource(
+            topics, lambda t: str(t["arn"]), TOPIC, topic_label, ("attributes",), judge_topic_kms, ATTRIBUTE_KINDS,
+            required=("attributes",),
+        ),
     ),
     AwsCheck(
         info(
@@ -154,6 +165,7 @@ CHECKS: list[AwsCheck] = [
             topic_label,
             ("attributes", "policy"),
             judge_policy(TOPIC, topic_label),
+            POLICY_KINDS,
         ),
     ),
     AwsCheck(
@@ -182,7 +194,10 @@ CHECKS: list[AwsCheck] = [
         ),
         ("sqs",),
         Scope.REGION,
-        per_resource(queues, lambda q: str(q["arn"]), QUEUE, queue_label, ("attributes",), judge_queue_sse),
+        per_resource(
+            queues, lambda q: str(q["arn"]), QUEUE, queue_label, ("attributes",), judge_queue_sse, ATTRIBUTE_KINDS,
+            required=("attributes",),
+        ),
     ),
     AwsCheck(
         info(
@@ -202,6 +217,7 @@ CHECKS: list[AwsCheck] = [
             queue_label,
             ("attributes", "policy"),
             judge_policy(QUEUE, queue_label),
+            POLICY_KINDS,
         ),
     ),
     AwsCheck(

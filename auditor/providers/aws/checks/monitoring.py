@@ -15,6 +15,7 @@ from typing import Any
 
 from auditor.models import Severity
 from auditor.providers.aws.checks.common import public_statements
+from auditor.providers.aws.checks.resources import per_resource
 from auditor.providers.aws.model import (
     AwsCheck,
     CheckInput,
@@ -179,40 +180,65 @@ def judge_cw(inp: CheckInput, t: dict[str, Any]) -> Outcome:
     )
 
 
-def check_trail_bucket(inp: CheckInput) -> Iterator[Outcome]:
+def trails_with_bucket(inp: CheckInput) -> list[dict[str, Any]]:
+    """This region's trails, each with its bucket's ACL and policy (`bucket_acl`, `bucket_policy`; None when
+    the bucket is outside this account, `bucket_in_account` False)."""
     buckets = {b["name"]: b for b in inp.data("s3")["buckets"]}
+    rows = []
     for t in home_trails(inp):
-        name = t.get("S3BucketName")
-        b = buckets.get(name or "")
-        ev: dict[str, Any] = {"bucket": name}
-        if b is None:
-            yield skipped(
-                t["TrailARN"], TRAIL, f"trail {t['Name']} logs to bucket {name} outside this account", ev, inp.region
-            )
-            continue
-        errs = {f: b[f].code for f in ("acl", "policy") if isinstance(b.get(f), CollectError)}
-        if errs:
-            yield errored(
-                t["TrailARN"], TRAIL, f"trail bucket {name} could not be read: {errs}", {"errors": errs}, inp.region
-            )
-            continue
-        public_acl = [
-            g
-            for g in b["acl"]
-            if "global/All" in str(g.get("Grantee", {}).get("URI", ""))
-            or "global/AuthenticatedUsers" in str(g.get("Grantee", {}).get("URI", ""))
-        ]
-        public_policy = public_statements(b["policy"]) if b["policy"] is not None else []
-        ev.update(public_acl_grants=len(public_acl), public_policy_statements=public_policy)
-        ok = not public_acl and not public_policy
-        yield verdict(
-            ok,
-            t["TrailARN"],
-            TRAIL,
-            f"trail bucket {name} is " + ("not public" if ok else "public (expected: private)"),
-            ev,
-            inp.region,
+        b = buckets.get(t.get("S3BucketName") or "")
+        rows.append(
+            {
+                **t,
+                "bucket_in_account": b is not None,
+                "bucket_acl": None if b is None else b.get("acl"),
+                "bucket_policy": None if b is None else b.get("policy"),
+            }
         )
+    return rows
+
+
+def judge_trail_bucket(inp: CheckInput, t: dict[str, Any]) -> Outcome:
+    name = t.get("S3BucketName")
+    ev: dict[str, Any] = {"bucket": name}
+    if not t["bucket_in_account"]:
+        return skipped(
+            t["TrailARN"], TRAIL, f"trail {t['Name']} logs to bucket {name} outside this account", ev, inp.region
+        )
+    public_acl = [
+        g
+        for g in t["bucket_acl"]
+        if "global/All" in str(g.get("Grantee", {}).get("URI", ""))
+        or "global/AuthenticatedUsers" in str(g.get("Grantee", {}).get("URI", ""))
+    ]
+    policy = t["bucket_policy"]
+    public_policy = public_statements(policy) if policy is not None else []
+    ev.update(public_acl_grants=len(public_acl), public_policy_statements=public_policy)
+    ok = not public_acl and not public_policy
+    return verdict(
+        ok,
+        t["TrailARN"],
+        TRAIL,
+        f"trail bucket {name} is " + ("not public" if ok else "public (expected: private)"),
+        ev,
+        inp.region,
+    )
+
+
+def bucket_in_account_needs_acl(t: dict[str, Any]) -> dict[str, Any]:
+    """A bucket in this account always has an ACL answer: none at all counts as not read."""
+    if t["bucket_in_account"] and t["bucket_acl"] is None:
+        return {**t, "bucket_acl": CollectError("NoAnswer", "no ACL answer for the bucket")}
+    return t
+
+
+# A trail bucket whose ACL or policy could not be read, or came back as something else than a list of
+# grants / a JSON object, is ERROR for the trail naming the field and code.
+check_trail_bucket = per_resource(
+    lambda inp: [bucket_in_account_needs_acl(t) for t in trails_with_bucket(inp)], lambda t: str(t["TrailARN"]),
+    TRAIL, lambda t: f"trail bucket {t.get('S3BucketName')}", ("bucket_acl", "bucket_policy"), judge_trail_bucket,
+    {"bucket_acl": list, "bucket_policy": dict},
+)  # fmt: skip
 
 
 # --- CloudWatch metric filters and alarms for security events (CIS 4.x) -------------

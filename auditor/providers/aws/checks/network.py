@@ -15,7 +15,8 @@ from typing import Any
 from auditor.models import Severity
 from auditor.providers.aws.checks.common import PUBLIC_CIDRS
 from auditor.providers.aws.checks.ec2 import arn, covers, world_sources
-from auditor.providers.aws.model import AwsCheck, CheckInput, CollectError, Outcome, Scope, errored, info, verdict
+from auditor.providers.aws.checks.resources import per_resource
+from auditor.providers.aws.model import AwsCheck, CheckInput, Outcome, Scope, errored, info, verdict
 
 NACL = "AWS::EC2::NetworkAcl"
 SG = "AWS::EC2::SecurityGroup"
@@ -337,9 +338,7 @@ def check_snapshot_encrypted(inp: CheckInput) -> Iterator[Outcome]:
         )
 
 
-def user_data_verdict(inp: CheckInput, rid: str, rtype: str, what: str, found: Any) -> Outcome:
-    if isinstance(found, CollectError):
-        return errored(rid, rtype, f"{what} user data: {found.code}", {"error_code": found.code}, inp.region)
+def user_data_verdict(inp: CheckInput, rid: str, rtype: str, what: str, found: dict[str, Any]) -> Outcome:
     detectors = list(found.get("detectors") or [])
     keys = list(found.get("keys") or [])
     ev = {"user_data": bool(found.get("present")), "detectors": detectors, "variables": keys}
@@ -354,45 +353,53 @@ def user_data_verdict(inp: CheckInput, rid: str, rtype: str, what: str, found: A
     return verdict(not detectors, rid, rtype, msg, ev, inp.region)
 
 
-def check_instance_user_data(inp: CheckInput) -> Iterator[Outcome]:
-    for i in inp.part("ec2_config", "user_data"):
-        rid = arn(inp, "instance", i["id"])
-        yield user_data_verdict(inp, rid, INSTANCE, f"instance {i['id']}", i.get("user_data"))
+def instances_user_data(inp: CheckInput) -> list[dict[str, Any]]:
+    return [{**i, "arn": arn(inp, "instance", i["id"])} for i in inp.part("ec2_config", "user_data")]
 
 
-def launch_templates(inp: CheckInput) -> Iterator[tuple[dict[str, Any], str, Outcome | None]]:
-    for t in inp.part("ec2_config", "launch_templates"):
-        rid = arn(inp, "launch-template", t["id"])
-        latest = t.get("latest")
-        if isinstance(latest, CollectError):
-            msg = f"launch template {t.get('name')} latest version: {latest.code}"
-            yield t, rid, errored(rid, TEMPLATE, msg, {"error_code": latest.code}, inp.region)
-        else:
-            yield t, rid, None
+# The user-data scan always yields {present, detectors, keys}: an instance without it was not scanned (ERROR).
+check_instance_user_data = per_resource(
+    instances_user_data, lambda i: str(i["arn"]), INSTANCE, lambda i: f"instance {i['id']} user data",
+    ("user_data",), lambda inp, i: user_data_verdict(inp, i["arn"], INSTANCE, f"instance {i['id']}", i["user_data"]),
+    {"user_data": dict}, required=("user_data",),
+)  # fmt: skip
 
 
-def check_launch_template_user_data(inp: CheckInput) -> Iterator[Outcome]:
-    for t, rid, err in launch_templates(inp):
-        if err:
-            yield err
-            continue
-        what = f"launch template {t.get('name')} (version {t.get('version')})"
-        yield user_data_verdict(inp, rid, TEMPLATE, what, t["latest"]["user_data"])
+def launch_templates(inp: CheckInput) -> list[dict[str, Any]]:
+    return [{**t, "arn": arn(inp, "launch-template", t["id"])} for t in inp.part("ec2_config", "launch_templates")]
 
 
-def check_launch_template_imdsv2(inp: CheckInput) -> Iterator[Outcome]:
-    for t, rid, err in launch_templates(inp):
-        if err:
-            yield err
-            continue
-        meta = t["latest"].get("metadata_options") or {}
-        tokens = meta.get("HttpTokens") or "optional (not set)"
-        endpoint = meta.get("HttpEndpoint") or "enabled"
-        ok = tokens == "required" or endpoint == "disabled"
-        msg = f"launch template {t.get('name')} (version {t.get('version')}) metadata HttpTokens is {tokens}" + (
-            "" if ok else " (expected: required)"
-        )
-        yield verdict(ok, rid, TEMPLATE, msg, {"http_tokens": tokens, "http_endpoint": endpoint}, inp.region)
+def template_check(
+    judge: Callable[[CheckInput, dict[str, Any]], Outcome],
+) -> Callable[[CheckInput], Iterator[Outcome]]:
+    """A template whose latest version could not be read (or is not a description) is ERROR naming the code."""
+    return per_resource(
+        launch_templates, lambda t: str(t["arn"]), TEMPLATE,
+        lambda t: f"launch template {t.get('name')} latest version", ("latest",), judge, {"latest": dict},
+        required=("latest",),
+    )  # fmt: skip
+
+
+def judge_launch_template_user_data(inp: CheckInput, t: dict[str, Any]) -> Outcome:
+    what = f"launch template {t.get('name')} (version {t.get('version')})"
+    return user_data_verdict(inp, t["arn"], TEMPLATE, what, t["latest"]["user_data"])
+
+
+check_launch_template_user_data = template_check(judge_launch_template_user_data)
+
+
+def judge_launch_template_imdsv2(inp: CheckInput, t: dict[str, Any]) -> Outcome:
+    meta = t["latest"].get("metadata_options") or {}
+    tokens = meta.get("HttpTokens") or "optional (not set)"
+    endpoint = meta.get("HttpEndpoint") or "enabled"
+    ok = tokens == "required" or endpoint == "disabled"
+    msg = f"launch template {t.get('name')} (version {t.get('version')}) metadata HttpTokens is {tokens}" + (
+        "" if ok else " (expected: required)"
+    )
+    return verdict(ok, t["arn"], TEMPLATE, msg, {"http_tokens": tokens, "http_endpoint": endpoint}, inp.region)
+
+
+check_launch_template_imdsv2 = template_check(judge_launch_template_imdsv2)
 
 
 def _c(

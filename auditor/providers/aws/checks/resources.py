@@ -7,7 +7,7 @@ whose detail could not be read (naming the field and the AWS error code), a verd
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from auditor.providers.aws.checks.common import public_statements
@@ -23,26 +23,47 @@ def part(inp: CheckInput, dataset: str, key: str) -> Any:
     return got
 
 
+Judged = Outcome | Iterable[Outcome] | None
+
+
 def per_resource(
     items: Callable[[CheckInput], list[dict[str, Any]]],
     rid: Callable[[dict[str, Any]], str],
     rtype: str,
     label: Callable[[dict[str, Any]], str],
     fields: tuple[str, ...],
-    judge: Callable[[CheckInput, dict[str, Any]], Outcome | None],
+    judge: Callable[[CheckInput, dict[str, Any]], Judged],
+    kinds: Mapping[str, type | tuple[type, ...]] | None = None,
+    *,
+    required: tuple[str, ...] = (),
 ) -> Callable[[CheckInput], Iterator[Outcome]]:
-    """Per resource: ERROR naming the field and code when a detail it needs could not be read."""
+    """Per resource: ERROR naming the field and code when a detail it needs could not be read.
+
+    `kinds` names the type a field's answer must have when it is there (a policy: `dict`); any other
+    type is an answer the check cannot judge (code `MalformedAnswer`), so ERROR as well, never a
+    verdict on it. `required` names fields the API always answers: a resource without one (None) is
+    ERROR too (code `NoAnswer`), never judged as "not configured". The judge returns one outcome,
+    several (one resource with parts: an API's stages), or None (nothing to judge)."""
 
     def check(inp: CheckInput) -> Iterator[Outcome]:
         for r in items(inp):
             errors = {f: r[f].code for f in fields if isinstance(r.get(f), CollectError)}
+            for f, kind in (kinds or {}).items():
+                value = r.get(f)
+                if f not in errors and value is not None and not isinstance(value, kind):
+                    errors[f] = "MalformedAnswer"
+            for f in required:
+                if f not in errors and r.get(f) is None:
+                    errors[f] = "NoAnswer"
             if errors:
                 codes = ", ".join(f"{f}: {c}" for f, c in sorted(errors.items()))
                 yield errored(rid(r), rtype, f"{label(r)} could not be read ({codes})", {"errors": errors}, inp.region)
                 continue
             out = judge(inp, r)
-            if out is not None:
+            if isinstance(out, Outcome):
                 yield out
+            elif out is not None:
+                yield from out
 
     return check
 

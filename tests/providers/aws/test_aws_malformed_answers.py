@@ -405,3 +405,62 @@ def test_backups_user_data_and_launch_templates_not_read_are_error_for_that_reso
                 ec2("launch-template", "lt-denied"): "ERROR"}  # fmt: skip
     assert run("aws.ec2.launch_template_imdsv2_required", s) == expected
     assert run("aws.ec2.launch_template_no_secrets", s) == expected
+
+
+# --- S3 buckets and EFS file systems: the same rule (checks/s3.py bucket_check, storage.py) -------------
+
+TLS_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+                   "Condition": {"Bool": {"aws:SecureTransport": "false"}}}],
+}  # fmt: skip
+
+
+def bucket(name: str, **parts: Any) -> dict[str, Any]:
+    b: dict[str, Any] = {"name": name, "arn": f"arn:aws:s3:::{name}", "region": EU, "policy": None,
+                         "versioning": "Enabled", "mfa_delete": "Disabled", "notifications": {}}  # fmt: skip
+    b.update(parts)
+    return b
+
+
+def test_a_bucket_part_that_is_not_of_its_shape_is_error_for_that_bucket() -> None:
+    s = snap({}, {"s3": {"buckets": [
+        bucket("tls", policy=TLS_ONLY),
+        bucket("open", policy=PUBLIC),
+        bucket("as-list", policy=AS_LIST),
+        bucket("as-text", policy="{not json"),
+        bucket("denied", policy=DENIED),
+    ]}, "s3_account": {"public_access_block": None}})  # fmt: skip
+    arn = "arn:aws:s3:::{}".format
+    expected = {arn("tls"): "PASS", arn("open"): "FAIL"} | {arn(n): "ERROR" for n in ("as-list", "as-text", "denied")}
+    assert run("aws.s3.bucket_tls_only", s) == expected
+    assert run("aws.s3.bucket_no_public_policy", s) == expected
+    got = messages("aws.s3.bucket_tls_only", s)
+    assert got[arn("as-list")] == "bucket as-list could not be read (policy: MalformedAnswer)"
+    errors = [f for f in AwsProvider(checks=[c for c in ALL_CHECKS if c.info.id == "aws.s3.bucket_tls_only"])
+              .evaluate(s, NOW, Thresholds()) if str(f.status) == "ERROR"]  # fmt: skip
+    assert {f.resource.region for f in errors} == {EU}  # the bucket's own region, not the account's
+
+
+def test_notifications_mfa_delete_and_efs_policy_never_judge_what_they_could_not_read() -> None:
+    s = snap({"efs": {"file_systems": [
+        {"FileSystemId": "fs-open", "FileSystemArn": f"arn:aws:elasticfilesystem:{EU}:{ACCOUNT}:file-system/fs-open",
+         "policy": PUBLIC, "backup_policy": "ENABLED"},
+        {"FileSystemId": "fs-list", "FileSystemArn": f"arn:aws:elasticfilesystem:{EU}:{ACCOUNT}:file-system/fs-list",
+         "policy": AS_LIST, "backup_policy": "ENABLED"},
+    ]}}, {"s3": {"buckets": [
+        bucket("sends", notifications={"QueueConfigurations": 1}),
+        bucket("silent", notifications={}),
+        bucket("text", notifications="QueueConfigurations"),
+        bucket("mfa-on", mfa_delete="Enabled"),
+        bucket("versioning-denied", versioning=DENIED),
+    ]}})  # fmt: skip
+    arn = "arn:aws:s3:::{}".format
+    assert run("aws.s3.bucket_event_notifications", s) == {
+        arn("sends"): "PASS", arn("silent"): "FAIL", arn("text"): "ERROR", arn("mfa-on"): "FAIL",
+        arn("versioning-denied"): "FAIL",
+    }  # fmt: skip
+    mfa = run("aws.s3.bucket_mfa_delete", s)
+    assert mfa[arn("mfa-on")] == "PASS" and mfa[arn("versioning-denied")] == "ERROR" and mfa[arn("sends")] == "FAIL"
+    fs = f"arn:aws:elasticfilesystem:{EU}:{ACCOUNT}:file-system/"
+    assert run("aws.efs.policy_not_public", s) == {fs + "fs-open": "FAIL", fs + "fs-list": "ERROR"}

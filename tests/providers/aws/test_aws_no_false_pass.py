@@ -30,7 +30,7 @@ import pytest
 from auditor.config import Thresholds
 from auditor.models import Status
 from auditor.providers.aws import collect
-from auditor.providers.aws.checks import ALL_CHECKS, s3, storage
+from auditor.providers.aws.checks import ALL_CHECKS
 from auditor.providers.aws.collect import DATASETS, collect_account
 from auditor.providers.aws.demo_estate import ACCOUNT, GOOD_REGION, LEGACY_REGION, REGIONS, seed_estate
 from auditor.providers.aws.model import AccountSnapshot, AwsCheck, CheckInput, CollectError, DataUnavailable, Scope
@@ -55,14 +55,6 @@ NESTED: dict[tuple[str, str], tuple[str, ...]] = {
 
 # s3.py and storage.py belong to another change in flight (the lead's); what the meta-test finds there is
 # reported, not fixed here. Each entry: (check id, point, bad value kind) -> what happens today.
-LEAD_AREA = {c.info.id for c in (*s3.CHECKS, *storage.CHECKS)}
-KNOWN_ELSEWHERE: dict[tuple[str, str, str], str] = {
-    ("aws.s3.bucket_mfa_delete", "s3.buckets[].versioning", "CollectError"): "FAIL judged from mfa_delete alone",
-    ("aws.s3.bucket_event_notifications", "s3.buckets[].notifications", "malformed"): "PASS",
-    ("aws.s3.bucket_tls_only", "s3.buckets[].policy", "malformed"): "FAIL",
-    ("aws.s3.bucket_no_public_policy", "s3.buckets[].policy", "malformed"): "PASS",
-    ("aws.efs.policy_not_public", "efs.file_systems[].policy", "malformed"): "PASS",
-}
 
 
 class Touched:
@@ -274,8 +266,4 @@ def test_no_check_passes_or_changes_its_verdict_on_what_it_could_not_read(
     snapshots: tuple[AccountSnapshot, AccountSnapshot], points: list[Path], seeded_at: datetime
 ) -> None:
     real, _ = snapshots
-    found = violations(real, points, seeded_at)
-    mine = {k: v for k, v in found.items() if k[0] not in LEAD_AREA}
-    assert mine == {}
-    # s3.py / storage.py: only the known findings (reported to the lead), never new ones.
-    assert set(found) - set(mine) <= set(KNOWN_ELSEWHERE), sorted(set(found) - set(mine) - set(KNOWN_ELSEWHERE))
+    assert violations(real, points, seeded_at) == {}

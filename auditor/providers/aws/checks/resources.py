@@ -36,6 +36,7 @@ def per_resource(
     kinds: Mapping[str, type | tuple[type, ...]] | None = None,
     *,
     required: tuple[str, ...] = (),
+    region: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> Callable[[CheckInput], Iterator[Outcome]]:
     """Per resource: ERROR naming the field and code when a detail it needs could not be read.
 
@@ -43,7 +44,9 @@ def per_resource(
     type is an answer the check cannot judge (code `MalformedAnswer`), so ERROR as well, never a
     verdict on it. `required` names fields the API always answers: a resource without one (None) is
     ERROR too (code `NoAnswer`), never judged as "not configured". The judge returns one outcome,
-    several (one resource with parts: an API's stages), or None (nothing to judge)."""
+    several (one resource with parts: an API's stages), or None (nothing to judge). `region` gives
+    an ERROR's region for resources of an account-wide dataset (a bucket's own); default: the
+    region the check runs in."""
 
     def check(inp: CheckInput) -> Iterator[Outcome]:
         for r in items(inp):
@@ -57,7 +60,8 @@ def per_resource(
                     errors[f] = "NoAnswer"
             if errors:
                 codes = ", ".join(f"{f}: {c}" for f, c in sorted(errors.items()))
-                yield errored(rid(r), rtype, f"{label(r)} could not be read ({codes})", {"errors": errors}, inp.region)
+                where = inp.region if region is None else region(r)
+                yield errored(rid(r), rtype, f"{label(r)} could not be read ({codes})", {"errors": errors}, where)
                 continue
             out = judge(inp, r)
             if isinstance(out, Outcome):

@@ -8,13 +8,12 @@ from typing import Any
 from auditor.models import Severity
 from auditor.providers.aws.checks.common import as_list, principal_is_public, public_statements, statements
 from auditor.providers.aws.checks.residency import REMEDIATION_HINT, judge_residency
+from auditor.providers.aws.checks.resources import per_resource
 from auditor.providers.aws.model import (
     AwsCheck,
     CheckInput,
-    CollectError,
     Outcome,
     Scope,
-    errored,
     info,
     skipped,
     verdict,
@@ -41,27 +40,45 @@ def region_of(bucket: dict[str, Any]) -> str | None:
     return r if isinstance(r, str) else None
 
 
+# The shape each bucket part has when it was read (collect.collect_s3); anything else is an answer
+# no check can judge: ERROR `MalformedAnswer` for that bucket, never a verdict on it.
+BUCKET_PART_KINDS: dict[str, type | tuple[type, ...]] = {
+    "region": str,
+    "policy": dict,
+    "encryption": list,
+    "public_access_block": dict,
+    "acl": list,
+    "versioning": str,
+    "mfa_delete": str,
+    "logging": dict,
+    "tags": dict,
+    "ownership": list,
+    "replication": list,
+    "notifications": dict,
+    "lifecycle": list,
+    "object_lock": dict,
+}
+
+
+def buckets(inp: CheckInput) -> list[dict[str, Any]]:
+    return list(inp.data("s3")["buckets"])
+
+
 def bucket_check(
     fields: tuple[str, ...], judge: Callable[[CheckInput, dict[str, Any]], Outcome]
 ) -> Callable[[CheckInput], Iterator[Outcome]]:
-    """Per bucket: ERROR naming the AWS error code when a field it needs could not be read."""
-
-    def check(inp: CheckInput) -> Iterator[Outcome]:
-        for b in inp.data("s3")["buckets"]:
-            errors = {f: b[f].code for f in fields if isinstance(b.get(f), CollectError)}
-            if errors:
-                codes = ", ".join(f"{f}: {c}" for f, c in sorted(errors.items()))
-                yield errored(
-                    b["arn"],
-                    BUCKET,
-                    f"bucket {b['name']} could not be read ({codes})",
-                    {"errors": errors},
-                    region_of(b),
-                )
-                continue
-            yield judge(inp, b)
-
-    return check
+    """Per bucket (the shared `per_resource` rule): ERROR naming the field and the AWS error code
+    when a part it needs could not be read, or `MalformedAnswer` when it is not of its shape."""
+    return per_resource(
+        buckets,
+        lambda b: str(b["arn"]),
+        BUCKET,
+        lambda b: f"bucket {b['name']}",
+        fields,
+        judge,
+        {f: BUCKET_PART_KINDS[f] for f in fields if f in BUCKET_PART_KINDS},
+        region=region_of,
+    )
 
 
 def check_account_pab(inp: CheckInput) -> Iterator[Outcome]:

@@ -14,7 +14,7 @@ from typing import Any
 from auditor.models import Severity
 from auditor.providers.aws.checks.common import age_days, iso, parse_time
 from auditor.providers.aws.checks.iam import ROOT_TYPE, USER_TYPE, console_users, root_arn
-from auditor.providers.aws.checks.monitoring import any_trail_outcome
+from auditor.providers.aws.checks.monitoring import any_trail_outcome, trails_with_bucket
 from auditor.providers.aws.checks.resources import per_resource
 from auditor.providers.aws.model import (
     AwsCheck,
@@ -409,17 +409,8 @@ def check_alternate_contacts(inp: CheckInput) -> Iterator[Outcome]:
 
 
 def trails_with_bucket_logging(inp: CheckInput) -> list[dict[str, Any]]:
-    """This region's trails, each with its bucket's access logging (`bucket_logging`; None when the bucket is
-    outside this account, `bucket_in_account` False)."""
-    buckets = {b["name"]: b for b in inp.data("s3")["buckets"]}
-    rows = []
-    for t in inp.data("cloudtrail")["trails"]:
-        if (t.get("HomeRegion") or inp.region) != inp.region:
-            continue
-        b = buckets.get(t.get("S3BucketName") or "")
-        logging = None if b is None else b.get("logging")
-        rows.append({**t, "bucket_in_account": b is not None, "bucket_logging": logging})
-    return rows
+    """This region's trails, each with its bucket's access logging (`bucket_logging`)."""
+    return trails_with_bucket(inp, ("logging",))
 
 
 def judge_trail_bucket_logging(inp: CheckInput, t: dict[str, Any]) -> Outcome:

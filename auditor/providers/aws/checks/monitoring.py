@@ -180,21 +180,15 @@ def judge_cw(inp: CheckInput, t: dict[str, Any]) -> Outcome:
     )
 
 
-def trails_with_bucket(inp: CheckInput) -> list[dict[str, Any]]:
-    """This region's trails, each with its bucket's ACL and policy (`bucket_acl`, `bucket_policy`; None when
+def trails_with_bucket(inp: CheckInput, parts: tuple[str, ...] = ("acl", "policy")) -> list[dict[str, Any]]:
+    """This region's trails, each with its bucket's `parts` (`bucket_acl`, `bucket_policy`, ...; None when
     the bucket is outside this account, `bucket_in_account` False)."""
     buckets = {b["name"]: b for b in inp.data("s3")["buckets"]}
     rows = []
     for t in home_trails(inp):
         b = buckets.get(t.get("S3BucketName") or "")
-        rows.append(
-            {
-                **t,
-                "bucket_in_account": b is not None,
-                "bucket_acl": None if b is None else b.get("acl"),
-                "bucket_policy": None if b is None else b.get("policy"),
-            }
-        )
+        shown = {f"bucket_{p}": None if b is None else b.get(p) for p in parts}
+        rows.append({**t, "bucket_in_account": b is not None, **shown})
     return rows
 
 

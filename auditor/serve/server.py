@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from pathlib import Path
+from typing import Any
 
 from auditor.errors import UsageError
 from auditor.serve.app import Dashboard, is_loopback
@@ -36,7 +39,30 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     print(f"auditor serve: http://{shown}:{bound}/ (read-only; database {db_path}); Ctrl-C stops", flush=True)
     try:
-        server.run()  # returns on Ctrl-C (waitress handles the interrupt)
+        run_until_stopped(server)
     finally:
         server.close()
     print("auditor serve: stopped", flush=True)
+
+
+def run_until_stopped(server: Any) -> None:
+    """waitress's event loop until SIGINT or SIGTERM.
+
+    Not `server.run()`, which stops on the KeyboardInterrupt that Ctrl-C raises: waitress runs
+    a finished response's callbacks under a bare `except:`, so an interrupt that lands there is
+    logged and swallowed and the server never stops. Here the signals only set a flag, and the
+    loop polls in short slices and checks it."""
+    stop = threading.Event()
+    loop_map = getattr(server, "_map", None)
+    if loop_map is None:
+        loop_map = server.map  # several listening sockets (a name with an IPv4 and an IPv6 address)
+    saved: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            saved[sig] = signal.signal(sig, lambda signum, frame: stop.set())
+    try:
+        while not stop.is_set() and loop_map:
+            server.asyncore.loop(timeout=0.2, map=loop_map, use_poll=server.adj.asyncore_use_poll, count=1)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)

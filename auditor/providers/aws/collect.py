@@ -297,8 +297,14 @@ def list_all_buckets(s3: Any) -> list[dict[str, Any]]:
     quota is above the default, and names each entry's region (`BucketRegion`) only in an answer
     to a request with a parameter. A full last page without a continuation token comes from an
     endpoint that caps pages but does not paginate (moto): the unpaginated list is asked too, and
-    the longer one is kept, so no bucket is silently left out."""
-    pages = list(s3.get_paginator("list_buckets").paginate(PaginationConfig={"PageSize": LIST_BUCKETS_PAGE}))
+    the longer one is kept, so no bucket is silently left out. An endpoint that refuses the page
+    size is asked the unpaginated list."""
+    try:
+        pages = list(s3.get_paginator("list_buckets").paginate(PaginationConfig={"PageSize": LIST_BUCKETS_PAGE}))
+    except ClientError:
+        # An S3-compatible endpoint that rejects the page size: its plain listing is the whole one
+        # (and if that fails too, the dataset is the error, as before).
+        return list(s3.list_buckets().get("Buckets") or [])
     buckets = [b for page in pages for b in page.get("Buckets") or []]
     last = pages[-1] if pages else {}
     if len(last.get("Buckets") or []) >= LIST_BUCKETS_PAGE and not last.get("ContinuationToken"):

@@ -155,3 +155,17 @@ def test_every_page_of_a_paginated_listing_is_read(estate: None) -> None:
     assert regions == BUCKETS
     assert served == [0, 2, 4]  # three pages of two, each asked once
     assert calls == {}  # every entry names its region: no filtered list, no location call
+
+
+def test_an_endpoint_that_refuses_the_page_size_is_asked_the_plain_list(estate: None) -> None:
+    session = boto3.Session()
+
+    def refuse_page_size(params: dict[str, Any], **_: Any) -> None:
+        if "MaxBuckets" in params:
+            raise ClientError({"Error": {"Code": "InvalidArgument", "Message": "max-buckets"}}, "ListBuckets")
+
+    session.events.register("before-parameter-build.s3.ListBuckets", refuse_page_size)
+    regions, calls = scan_regions(session)
+    assert regions == BUCKETS
+    # the plain list, then the region filter as usual (it has no page size)
+    assert calls == {"ListBuckets": 1, "ListBuckets(filtered)": 2, "GetBucketLocation": 1}

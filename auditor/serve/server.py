@@ -51,7 +51,8 @@ def run_until_stopped(server: Any) -> None:
     Not `server.run()`, which stops on the KeyboardInterrupt that Ctrl-C raises: waitress runs
     a finished response's callbacks under a bare `except:`, so an interrupt that lands there is
     logged and swallowed and the server never stops. Here the signals only set a flag, and the
-    loop polls in short slices and checks it."""
+    loop polls in short slices and checks it; then it keeps running while the requests in
+    flight finish."""
     stop = threading.Event()
     loop_map = getattr(server, "_map", None)
     if loop_map is None:
@@ -60,9 +61,19 @@ def run_until_stopped(server: Any) -> None:
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             saved[sig] = signal.signal(sig, lambda signum, frame: stop.set())
+    def loop(timeout: float) -> None:
+        server.asyncore.loop(timeout=timeout, map=loop_map, use_poll=server.adj.asyncore_use_poll, count=1)
+
     try:
         while not stop.is_set() and loop_map:
-            server.asyncore.loop(timeout=0.2, map=loop_map, use_poll=server.adj.asyncore_use_poll, count=1)
+            loop(0.2)
+        # Drain before closing: the workers finish the requests in flight while the loop still
+        # sends their answers and their wake-ups (closing first makes a busy worker fail on a
+        # closed descriptor). Bounded by waitress's own shutdown timeout.
+        drain = threading.Thread(target=server.task_dispatcher.shutdown, name="auditor-serve-drain", daemon=True)
+        drain.start()
+        while drain.is_alive() and loop_map:
+            loop(0.05)
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)

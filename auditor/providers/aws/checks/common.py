@@ -116,6 +116,24 @@ def restricting(condition: Any) -> bool:
     return False
 
 
+# S3 ACL grantees that mean everyone (AllUsers) or any AWS account (AuthenticatedUsers).
+PUBLIC_GRANTEES = (
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+)
+
+
+def public_grants(acl: list[dict[str, Any]]) -> list[str]:
+    """The grants of an S3 ACL to everyone or any AWS account, as `<grantee URI>:<permission>` (sorted)."""
+    return sorted(
+        {
+            f"{(g.get('Grantee') or {}).get('URI')}:{g.get('Permission')}"
+            for g in acl
+            if (g.get("Grantee") or {}).get("URI") in PUBLIC_GRANTEES
+        }
+    )
+
+
 def public_statements(policy: Any) -> list[str]:
     """Sids (or #index) of Allow statements open to any principal without a restricting condition."""
     out: list[str] = []

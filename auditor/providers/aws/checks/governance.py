@@ -14,7 +14,7 @@ from typing import Any
 from auditor.models import Severity
 from auditor.providers.aws.checks.common import age_days, iso, parse_time
 from auditor.providers.aws.checks.iam import ROOT_TYPE, USER_TYPE, console_users, root_arn
-from auditor.providers.aws.checks.monitoring import any_trail_outcome, trails_with_bucket
+from auditor.providers.aws.checks.monitoring import any_trail_outcome, bucket_elsewhere, trails_with_bucket
 from auditor.providers.aws.checks.resources import per_resource
 from auditor.providers.aws.model import (
     AwsCheck,
@@ -414,12 +414,11 @@ def trails_with_bucket_logging(inp: CheckInput) -> list[dict[str, Any]]:
 
 
 def judge_trail_bucket_logging(inp: CheckInput, t: dict[str, Any]) -> Outcome:
+    elsewhere = bucket_elsewhere(inp, t)
+    if elsewhere is not None:
+        return elsewhere
     name = t.get("S3BucketName")
     ev: dict[str, Any] = {"bucket": name}
-    if not t["bucket_in_account"]:
-        return skipped(
-            t["TrailARN"], TRAIL, f"trail {t['Name']} logs to bucket {name} outside this account", ev, inp.region
-        )
     logging = t["bucket_logging"]
     ev["target_bucket"] = (logging or {}).get("TargetBucket")
     return verdict(

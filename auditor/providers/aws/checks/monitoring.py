@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from auditor.models import Severity
-from auditor.providers.aws.checks.common import public_statements
+from auditor.providers.aws.checks.common import public_grants, public_statements
 from auditor.providers.aws.checks.resources import per_resource
 from auditor.providers.aws.model import (
     AwsCheck,
@@ -192,19 +192,24 @@ def trails_with_bucket(inp: CheckInput, parts: tuple[str, ...] = ("acl", "policy
     return rows
 
 
+def bucket_elsewhere(inp: CheckInput, t: dict[str, Any]) -> Outcome | None:
+    """SKIPPED for a trail whose bucket is in another account (nothing of it was read); else None."""
+    if t["bucket_in_account"]:
+        return None
+    name = t.get("S3BucketName")
+    return skipped(
+        t["TrailARN"], TRAIL, f"trail {t['Name']} logs to bucket {name} outside this account", {"bucket": name},
+        inp.region,
+    )  # fmt: skip
+
+
 def judge_trail_bucket(inp: CheckInput, t: dict[str, Any]) -> Outcome:
+    elsewhere = bucket_elsewhere(inp, t)
+    if elsewhere is not None:
+        return elsewhere
     name = t.get("S3BucketName")
     ev: dict[str, Any] = {"bucket": name}
-    if not t["bucket_in_account"]:
-        return skipped(
-            t["TrailARN"], TRAIL, f"trail {t['Name']} logs to bucket {name} outside this account", ev, inp.region
-        )
-    public_acl = [
-        g
-        for g in t["bucket_acl"]
-        if "global/All" in str(g.get("Grantee", {}).get("URI", ""))
-        or "global/AuthenticatedUsers" in str(g.get("Grantee", {}).get("URI", ""))
-    ]
+    public_acl = public_grants(t["bucket_acl"])
     policy = t["bucket_policy"]
     public_policy = public_statements(policy) if policy is not None else []
     ev.update(public_acl_grants=len(public_acl), public_policy_statements=public_policy)

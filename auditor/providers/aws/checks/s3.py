@@ -6,7 +6,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from auditor.models import Severity
-from auditor.providers.aws.checks.common import as_list, principal_is_public, public_statements, statements
+from auditor.providers.aws.checks.common import (
+    as_list,
+    principal_is_public,
+    public_grants,
+    public_statements,
+    statements,
+)
 from auditor.providers.aws.checks.residency import REMEDIATION_HINT, judge_residency
 from auditor.providers.aws.checks.resources import per_resource
 from auditor.providers.aws.model import (
@@ -29,10 +35,6 @@ SENSITIVE_TAG_KEYS = (
     "sensitivity",
 )
 SENSITIVE_VALUES = ("confidential", "restricted", "personal", "pii", "sensitive")
-PUBLIC_GRANTEES = (
-    "http://acs.amazonaws.com/groups/global/AllUsers",
-    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
-)
 
 
 def region_of(bucket: dict[str, Any]) -> str | None:
@@ -195,13 +197,7 @@ def judge_logging(inp: CheckInput, b: dict[str, Any]) -> Outcome:
 
 
 def judge_public_acl(inp: CheckInput, b: dict[str, Any]) -> Outcome:
-    public = sorted(
-        {
-            f"{g['Grantee'].get('URI')}:{g.get('Permission')}"
-            for g in b["acl"]
-            if g.get("Grantee", {}).get("URI") in PUBLIC_GRANTEES
-        }
-    )
+    public = public_grants(b["acl"])
     msg = (
         f"bucket {b['name']} ACL grants nothing to AllUsers or AuthenticatedUsers"
         if not public
